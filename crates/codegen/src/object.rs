@@ -1,0 +1,200 @@
+//! What the code generator hands to the runtime: maps to create, programs
+//! to load and where to attach them, and how to decode what the programs
+//! send back. Plain data: no file descriptors, no kernel I/O.
+
+use sonde_isa::Insn;
+
+#[derive(Clone, Debug, Default)]
+pub struct Object {
+    pub maps: Vec<MapDef>,
+    pub programs: Vec<ProgramDef>,
+    /// Index into `maps` of the BPF ring buffer that carries events, if any
+    /// program sends one.
+    pub ringbuf: Option<usize>,
+    /// How to decode a ring-buffer record whose first 8 bytes are `id`:
+    /// `events[id]`.
+    pub events: Vec<EventDef>,
+    /// The script's `@maps`, in the order they are printed at exit (sorted by name).
+    pub user_maps: Vec<UserMapDef>,
+    /// Probe names by index: the value of the `probe` builtin (`ValueType::ProbeName`).
+    pub probe_names: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapDef {
+    /// Kernel object name (at most 15 bytes), e.g. `AT_start`.
+    pub name: String,
+    pub kind: MapKind,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapKind {
+    Hash,
+    PercpuHash,
+    Array,
+    PercpuArray,
+    /// `max_entries` is the buffer size in bytes (a power-of-two number of pages).
+    RingBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProgramDef {
+    /// Kernel object name (at most 15 bytes).
+    pub name: String,
+    pub kind: ProgKind,
+    pub insns: Vec<Insn>,
+    pub relocs: Vec<Reloc>,
+    /// Every place this program is attached; one entry per expanded probe.
+    pub attach: Vec<AttachPoint>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgKind {
+    /// `BPF_PROG_TYPE_TRACEPOINT`: ctx is the raw tracepoint record.
+    Tracepoint,
+    /// `BPF_PROG_TYPE_RAW_TRACEPOINT`: ctx is an array of u64 arguments.
+    RawTracepoint,
+    /// `BPF_PROG_TYPE_PERF_EVENT`: `profile`, `interval`, `software`.
+    PerfEvent,
+    /// BEGIN/END: a `BPF_PROG_TYPE_RAW_TRACEPOINT` program that is never
+    /// attached but run once with `BPF_PROG_TEST_RUN`.
+    RunOnce,
+}
+
+/// A patch the runtime applies to `insns[insn]` (the first slot of an
+/// `ld_imm64`) before loading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reloc {
+    pub insn: usize,
+    pub kind: RelocKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelocKind {
+    /// `src = BPF_PSEUDO_MAP_FD`, `imm = fd of maps[i]`.
+    MapFd(usize),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachPoint {
+    pub target: AttachTarget,
+    /// Index into `Object::probe_names`; also passed as the BPF cookie.
+    pub probe: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttachTarget {
+    Begin,
+    End,
+    Tracepoint { category: String, name: String },
+    RawTracepoint { name: String },
+    /// A timer on one CPU firing every `period_ns`.
+    Interval { period_ns: u64 },
+    /// A timer on every online CPU.
+    Profile { sample: Sample },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sample {
+    /// Fire `hz` times per second.
+    Frequency(u64),
+    /// Fire every `ns` nanoseconds.
+    PeriodNs(u64),
+}
+
+/// How to decode bytes of kernel memory into an output value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValueType {
+    /// A little-endian integer of `size` bytes (1, 2, 4 or 8).
+    Int { size: u8, signed: bool },
+    /// A NUL-terminated string in a buffer of `size` bytes.
+    Str { size: u32 },
+    /// Fields at their byte offsets from the tuple's start.
+    Tuple(Vec<(u32, ValueType)>),
+    /// A u64 index into `Object::probe_names`, printed as the name.
+    ProbeName,
+}
+
+impl ValueType {
+    pub fn size(&self) -> u32 {
+        match self {
+            ValueType::Int { size, .. } => *size as u32,
+            ValueType::Str { size } => *size,
+            ValueType::Tuple(fields) => fields
+                .iter()
+                .map(|(off, t)| off + t.size())
+                .max()
+                .map(|end| end.next_multiple_of(8))
+                .unwrap_or(0),
+            ValueType::ProbeName => 8,
+        }
+    }
+}
+
+/// One kind of ring-buffer record. The record is `[u64 id][payload]`;
+/// offsets below are from the start of the payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventDef {
+    Printf {
+        format: Vec<u8>,
+        args: Vec<(u32, ValueType)>,
+    },
+    /// `print(value)`
+    PrintValue { value: ValueType },
+    /// `print(@m[, top[, div]])`; index into `Object::user_maps`.
+    PrintMap { map: usize, top: u64, div: u64 },
+    /// `clear(@m)`: delete every entry.
+    ClearMap { map: usize },
+    /// `zero(@m)`: set every value to zero, keeping the keys.
+    ZeroMap { map: usize },
+    /// `exit()`: stop the session; the payload's first u64 is the exit code.
+    Exit,
+}
+
+/// A map of the script, with what the runtime needs to print it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserMapDef {
+    /// With the `@`: `@`, `@start`.
+    pub name: String,
+    /// Index into `Object::maps`.
+    pub map: usize,
+    /// `None` for a map without keys (the kernel key is a u64 zero). For
+    /// keyed maps, the key fields at their offsets; several fields for
+    /// `@m[a, b]`.
+    pub key: Option<Vec<(u32, ValueType)>>,
+    /// Size of the key the user wrote (the kernel key of a histogram map
+    /// is this plus an 8-byte bucket index).
+    pub key_size: u32,
+    pub value: MapValueKind,
+}
+
+/// The per-entry value layout in the kernel map. Per-CPU kinds are summed
+/// over CPUs by the runtime.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MapValueKind {
+    /// Written by assignment; not per-CPU.
+    Plain(ValueType),
+    /// Per-CPU u64.
+    Count,
+    /// Per-CPU i64.
+    Sum,
+    /// Per-CPU `{ i64 value; u64 set }`; CPUs with `set == 0` are ignored.
+    Min,
+    Max,
+    /// Per-CPU `{ i64 total; u64 count }`.
+    Avg,
+    Stats,
+    /// Per-CPU u64 counts; the kernel key is the user key followed by a
+    /// u64 bucket index (see `sonde_output::AggValue::Hist`).
+    Hist,
+    LHist { min: i64, max: i64, step: i64 },
+}
+
+impl MapValueKind {
+    pub fn is_percpu(&self) -> bool {
+        !matches!(self, MapValueKind::Plain(_))
+    }
+}

@@ -1,0 +1,17 @@
+//! The tracing language: lexer, parser, syntax tree with source spans,
+//! diagnostics, and semantic analysis (types, map value kinds, probe
+//! expansion).
+//!
+//! This crate does no kernel I/O. What it needs to know about the running
+//! kernel (which tracepoints exist, what fields they have) it asks through
+//! the [`sema::ProbeEnv`] trait, so that it is testable without root.
+
+pub mod ast;
+pub mod diag;
+mod lexer;
+mod parser;
+pub mod span;
+
+pub use diag::{render, Diagnostic};
+pub use parser::parse;
+pub use span::Span;
