@@ -18,6 +18,12 @@ pub struct Object {
     pub user_maps: Vec<UserMapDef>,
     /// Probe names by index: the value of the `probe` builtin (`ValueType::ProbeName`).
     pub probe_names: Vec<String>,
+    /// Index into `maps` of a per-CPU array with one u64: ring-buffer records
+    /// that could not be written (the buffer was full), summed over CPUs.
+    pub lost_events: Option<usize>,
+    /// True when the script has no probes but BEGIN/END: the session ends
+    /// right after BEGIN, as bpftrace does.
+    pub exit_after_begin: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +82,13 @@ pub struct Reloc {
 pub enum RelocKind {
     /// `src = BPF_PSEUDO_MAP_FD`, `imm = fd of maps[i]`.
     MapFd(usize),
+    /// The 64-bit immediate becomes the session's start time in
+    /// `CLOCK_MONOTONIC` nanoseconds (what `bpf_ktime_get_ns` counts), for
+    /// `elapsed`.
+    StartTimeNs,
+    /// The 64-bit immediate becomes the pid of the `-c` child (0 without one),
+    /// for `cpid`.
+    ChildPid,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,12 +102,21 @@ pub struct AttachPoint {
 pub enum AttachTarget {
     Begin,
     End,
-    Tracepoint { category: String, name: String },
-    RawTracepoint { name: String },
+    Tracepoint {
+        category: String,
+        name: String,
+    },
+    RawTracepoint {
+        name: String,
+    },
     /// A timer on one CPU firing every `period_ns`.
-    Interval { period_ns: u64 },
+    Interval {
+        period_ns: u64,
+    },
     /// A timer on every online CPU.
-    Profile { sample: Sample },
+    Profile {
+        sample: Sample,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +132,8 @@ pub enum Sample {
 pub enum ValueType {
     /// A little-endian integer of `size` bytes (1, 2, 4 or 8).
     Int { size: u8, signed: bool },
+    /// A u64 that is 0 or 1, printed `false` or `true`.
+    Bool,
     /// A NUL-terminated string in a buffer of `size` bytes.
     Str { size: u32 },
     /// Fields at their byte offsets from the tuple's start.
@@ -129,7 +153,7 @@ impl ValueType {
                 .max()
                 .map(|end| end.next_multiple_of(8))
                 .unwrap_or(0),
-            ValueType::ProbeName => 8,
+            ValueType::ProbeName | ValueType::Bool => 8,
         }
     }
 }
@@ -161,12 +185,12 @@ pub struct UserMapDef {
     pub name: String,
     /// Index into `Object::maps`.
     pub map: usize,
-    /// `None` for a map without keys (the kernel key is a u64 zero). For
-    /// keyed maps, the key fields at their offsets; several fields for
-    /// `@m[a, b]`.
+    /// `None` for a map without keys (the kernel key is then a u64 zero and
+    /// `key_size` is 8). For keyed maps, the key fields at their offsets;
+    /// several fields for `@m[a, b]`.
     pub key: Option<Vec<(u32, ValueType)>>,
-    /// Size of the key the user wrote (the kernel key of a histogram map
-    /// is this plus an 8-byte bucket index).
+    /// Size of the key the user wrote, a multiple of 8 (the kernel key of a
+    /// histogram map is this plus an 8-byte bucket index).
     pub key_size: u32,
     pub value: MapValueKind,
 }
@@ -190,7 +214,11 @@ pub enum MapValueKind {
     /// Per-CPU u64 counts; the kernel key is the user key followed by a
     /// u64 bucket index (see `sonde_output::AggValue::Hist`).
     Hist,
-    LHist { min: i64, max: i64, step: i64 },
+    LHist {
+        min: i64,
+        max: i64,
+        step: i64,
+    },
 }
 
 impl MapValueKind {

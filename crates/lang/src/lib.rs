@@ -10,6 +10,7 @@ pub mod ast;
 pub mod diag;
 mod lexer;
 mod parser;
+pub mod sema;
 pub mod span;
 
 pub use diag::{render, Diagnostic};

@@ -1,0 +1,162 @@
+//! How values of the language are laid out in kernel memory (map keys, map
+//! values, event records), and the map definitions that follow from it.
+
+use sonde_lang::sema::typed::MapInfo;
+use sonde_lang::sema::types::{MapValue, Type};
+
+use crate::object::{MapDef, MapKind, MapValueKind, UserMapDef, ValueType};
+
+/// bpftrace's default `max_map_keys`.
+pub const MAX_MAP_KEYS: u32 = 4096;
+
+/// How the runtime decodes a stored value of type `ty`.
+pub fn value_type(ty: &Type) -> ValueType {
+    match ty {
+        Type::Int { signed, .. } => ValueType::Int {
+            size: 8,
+            signed: *signed,
+        },
+        Type::Bool => ValueType::Bool,
+        Type::Ptr { .. } => ValueType::Int {
+            size: 8,
+            signed: false,
+        },
+        Type::Str { .. } => ValueType::Str {
+            size: ty.storage_size(),
+        },
+        Type::Tuple(fields) => ValueType::Tuple(
+            Type::tuple_offsets(fields)
+                .into_iter()
+                .zip(fields)
+                .map(|(off, f)| (off, value_type(f)))
+                .collect(),
+        ),
+        Type::ProbeName => ValueType::ProbeName,
+        Type::Void | Type::TracepointArgs => ValueType::Int {
+            size: 8,
+            signed: false,
+        },
+    }
+}
+
+/// Bytes of the key the script writes; maps without keys use one u64 zero.
+pub fn user_key_size(info: &MapInfo) -> u32 {
+    info.key.as_ref().map_or(8, Type::storage_size).max(8)
+}
+
+/// The kernel key additionally holds the bucket index for histograms.
+pub fn kernel_key_size(info: &MapInfo) -> u32 {
+    user_key_size(info) + if is_histogram(&info.value) { 8 } else { 0 }
+}
+
+pub fn is_histogram(value: &MapValue) -> bool {
+    matches!(value, MapValue::Hist | MapValue::LHist { .. })
+}
+
+pub fn value_size(value: &MapValue) -> u32 {
+    match value {
+        MapValue::Plain(ty) => ty.storage_size().max(8),
+        MapValue::Count | MapValue::Sum | MapValue::Hist | MapValue::LHist { .. } => 8,
+        MapValue::Min | MapValue::Max | MapValue::Avg | MapValue::Stats => 16,
+    }
+}
+
+/// The kernel object name: bpftrace's `AT_` prefix, characters the kernel
+/// accepts, at most 15 bytes.
+pub fn kernel_map_name(name: &str) -> String {
+    let rest = name.trim_start_matches('@');
+    let mut out = String::from("AT_");
+    out.extend(rest.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    }));
+    out.truncate(15);
+    out
+}
+
+pub fn map_def(info: &MapInfo) -> MapDef {
+    let kind = match info.value {
+        MapValue::Plain(_) => MapKind::Hash,
+        _ => MapKind::PercpuHash,
+    };
+    MapDef {
+        name: kernel_map_name(&info.name),
+        kind,
+        key_size: kernel_key_size(info),
+        value_size: value_size(&info.value),
+        max_entries: MAX_MAP_KEYS,
+    }
+}
+
+pub fn user_map_def(info: &MapInfo, map: usize) -> UserMapDef {
+    let key = info.key.as_ref().map(|k| match k {
+        Type::Tuple(fields) if info.multi_key => Type::tuple_offsets(fields)
+            .into_iter()
+            .zip(fields)
+            .map(|(off, f)| (off, value_type(f)))
+            .collect(),
+        single => vec![(0, value_type(single))],
+    });
+    let value = match &info.value {
+        MapValue::Plain(ty) => MapValueKind::Plain(value_type(ty)),
+        MapValue::Count => MapValueKind::Count,
+        MapValue::Sum => MapValueKind::Sum,
+        MapValue::Min => MapValueKind::Min,
+        MapValue::Max => MapValueKind::Max,
+        MapValue::Avg => MapValueKind::Avg,
+        MapValue::Stats => MapValueKind::Stats,
+        MapValue::Hist => MapValueKind::Hist,
+        MapValue::LHist { min, max, step } => MapValueKind::LHist {
+            min: *min,
+            max: *max,
+            step: *step,
+        },
+    };
+    UserMapDef {
+        name: info.name.clone(),
+        map,
+        key,
+        key_size: user_key_size(info),
+        value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_bpftrace() {
+        assert_eq!(kernel_map_name("@"), "AT_");
+        assert_eq!(kernel_map_name("@start"), "AT_start");
+        assert_eq!(kernel_map_name("@a_very_long_map_name"), "AT_a_very_long_");
+    }
+
+    #[test]
+    fn tuple_keys_are_eight_byte_aligned() {
+        let info = MapInfo {
+            name: "@x".into(),
+            key: Some(Type::Tuple(vec![Type::Str { size: 16 }, Type::U32])),
+            value: MapValue::Count,
+            multi_key: true,
+        };
+        assert_eq!(user_key_size(&info), 24);
+        let def = user_map_def(&info, 0);
+        assert_eq!(
+            def.key,
+            Some(vec![
+                (0, ValueType::Str { size: 16 }),
+                (
+                    16,
+                    ValueType::Int {
+                        size: 8,
+                        signed: false
+                    }
+                )
+            ])
+        );
+    }
+}

@@ -1,0 +1,324 @@
+//! Values that live in memory (strings and tuples): building them in stack
+//! buffers, converting between layouts, comparing strings.
+//!
+//! Every string buffer this module produces is zero after the string's NUL
+//! up to the end of its 8-byte-rounded storage. That invariant lets string
+//! copies and comparisons work a word at a time.
+
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R6};
+use sonde_lang::sema::typed::{Builtin, FieldReadKind, TExpr, TExprKind};
+use sonde_lang::sema::types::Type;
+use sonde_lang::Diagnostic;
+
+use crate::program::{ProgramCompiler, Result};
+
+impl ProgramCompiler<'_> {
+    /// A stack buffer holding the value of the string or tuple `e`, laid out
+    /// as `e.ty`'s storage. Variables are returned in place, not copied.
+    pub fn aggregate(&mut self, e: &TExpr) -> Result<i16> {
+        if let TExprKind::Var(i) = e.kind {
+            return Ok(self.var_slots[i]);
+        }
+        if let TExprKind::TupleField { tuple, index } = &e.kind {
+            let base = self.aggregate(tuple)?;
+            let Type::Tuple(fields) = &tuple.ty else {
+                return Err(internal(e, "tuple field of a non-tuple"));
+            };
+            return Ok(base + Type::tuple_offsets(fields)[*index] as i16);
+        }
+        let size = e.ty.storage_size().max(8);
+        let slot = self.frame.alloc(size);
+        self.place(e, slot, &e.ty)?;
+        Ok(slot)
+    }
+
+    /// Store the value of `e` at `r10 + dst`, in the storage layout of `ty`
+    /// (which may be wider than `e.ty`: strings are padded, integers widened).
+    pub fn place(&mut self, e: &TExpr, dst: i16, ty: &Type) -> Result<()> {
+        match ty {
+            Type::Str { .. } => self.place_string(e, dst, ty.storage_size()),
+            Type::Tuple(fields) => self.place_tuple(e, dst, fields),
+            _ => {
+                self.scalar(e)?;
+                self.e.emit(Insn::stx(Size::DW, R10, dst, R0));
+                Ok(())
+            }
+        }
+    }
+
+    fn place_string(&mut self, e: &TExpr, dst: i16, dst_storage: u32) -> Result<()> {
+        match &e.kind {
+            TExprKind::Str(bytes) => {
+                self.store_literal(bytes, dst, dst_storage);
+                Ok(())
+            }
+            TExprKind::Builtin(Builtin::Comm) => {
+                // The kernel pads comm with zeros up to the size asked for.
+                let size = dst_storage.min(16);
+                self.pointer_to_stack(R1, dst);
+                self.e.emit(Insn::mov64_imm(R2, size as i32));
+                self.e.call(helper::GET_CURRENT_COMM);
+                self.zero(dst + size as i16, dst_storage - size);
+                Ok(())
+            }
+            TExprKind::Field(field) => {
+                let (size, source_is_data_loc) = match field.kind {
+                    FieldReadKind::CharArray { len } => (len, false),
+                    FieldReadKind::DataLocString => (e.ty.storage_size(), true),
+                    _ => return Err(internal(e, "string read of a non-string field")),
+                };
+                self.zero(dst, dst_storage);
+                if source_is_data_loc {
+                    // The low half of the u32 is the string's offset in the record.
+                    self.e.emit(Insn::ldx(Size::W, R3, R6, field.offset as i16));
+                    self.e.emit(Insn::alu64_imm(op::AND, R3, 0xffff));
+                    self.e.emit(Insn::alu64_reg(op::ADD, R3, R6));
+                } else {
+                    self.e.emit(Insn::mov64_reg(R3, R6));
+                    self.e
+                        .emit(Insn::alu64_imm(op::ADD, R3, field.offset as i32));
+                }
+                self.pointer_to_stack(R1, dst);
+                self.e
+                    .emit(Insn::mov64_imm(R2, size.min(dst_storage) as i32));
+                self.e.call(helper::PROBE_READ_KERNEL_STR);
+                Ok(())
+            }
+            TExprKind::ReadStr { ptr, len } => {
+                let Type::Str { size } = e.ty else {
+                    return Err(internal(e, "str() without a string type"));
+                };
+                let size = size.min(dst_storage);
+                let user = matches!(ptr.ty, Type::Ptr { user: true });
+                self.zero(dst, dst_storage);
+                self.scalar(ptr)?;
+                match len {
+                    Some(len) => {
+                        let kept = self.push_r0();
+                        self.scalar(len)?;
+                        // The verifier needs the size bounded: clamp it.
+                        self.e.emit(Insn::jmp_imm(op::JLE, R0, size as i32, 1));
+                        self.e.emit(Insn::mov64_imm(R0, size as i32));
+                        self.e.emit(Insn::mov64_reg(R2, R0));
+                        self.pop(kept, R3);
+                    }
+                    None => {
+                        self.e.emit(Insn::mov64_reg(R3, R0));
+                        self.e.emit(Insn::mov64_imm(R2, size as i32));
+                    }
+                }
+                self.pointer_to_stack(R1, dst);
+                self.e.call(if user {
+                    helper::PROBE_READ_USER_STR
+                } else {
+                    helper::PROBE_READ_KERNEL_STR
+                });
+                Ok(())
+            }
+            TExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let else_label = self.e.new_label();
+                let end = self.e.new_label();
+                self.branch(cond, false, else_label)?;
+                self.place_string(then, dst, dst_storage)?;
+                self.e.jump(end);
+                self.e.bind(else_label);
+                self.place_string(otherwise, dst, dst_storage)?;
+                self.e.bind(end);
+                Ok(())
+            }
+            TExprKind::MapRead { map, key } => {
+                self.zero(dst, dst_storage);
+                let key_off = self.map_key(*map, key.as_deref())?;
+                self.lookup(*map, key_off);
+                let skip = self.e.new_label();
+                self.e.jump_imm(op::JEQ, R0, 0, skip);
+                let src_storage = e.ty.storage_size();
+                self.copy_from_pointer(R0, 0, dst, src_storage.min(dst_storage));
+                self.e.bind(skip);
+                self.terminate_if_truncated(dst, src_storage, dst_storage);
+                Ok(())
+            }
+            TExprKind::Var(_) | TExprKind::TupleField { .. } => {
+                let src = self.aggregate(e)?;
+                let src_storage = e.ty.storage_size();
+                self.copy_stack(src, dst, src_storage.min(dst_storage));
+                if dst_storage > src_storage {
+                    self.zero(dst + src_storage as i16, dst_storage - src_storage);
+                }
+                self.terminate_if_truncated(dst, src_storage, dst_storage);
+                Ok(())
+            }
+            _ => Err(internal(e, "unsupported string expression")),
+        }
+    }
+
+    /// When a longer string is stored in a shorter buffer, its last byte
+    /// becomes the terminator.
+    fn terminate_if_truncated(&mut self, dst: i16, src_storage: u32, dst_storage: u32) {
+        if src_storage > dst_storage {
+            self.e
+                .emit(Insn::st_imm(Size::B, R10, dst + dst_storage as i16 - 1, 0));
+        }
+    }
+
+    fn place_tuple(&mut self, e: &TExpr, dst: i16, fields: &[Type]) -> Result<()> {
+        let offsets = Type::tuple_offsets(fields);
+        match &e.kind {
+            TExprKind::Tuple(items) => {
+                for ((item, field), off) in items.iter().zip(fields).zip(offsets) {
+                    self.place(item, dst + off as i16, field)?;
+                }
+                Ok(())
+            }
+            _ => {
+                let Type::Tuple(src_fields) = &e.ty else {
+                    return Err(internal(e, "tuple expected"));
+                };
+                let src = match &e.kind {
+                    TExprKind::MapRead { map, key } => {
+                        let size = e.ty.storage_size();
+                        let slot = self.frame.alloc(size);
+                        self.zero(slot, size);
+                        let key_off = self.map_key(*map, key.as_deref())?;
+                        self.lookup(*map, key_off);
+                        let skip = self.e.new_label();
+                        self.e.jump_imm(op::JEQ, R0, 0, skip);
+                        self.copy_from_pointer(R0, 0, slot, size);
+                        self.e.bind(skip);
+                        slot
+                    }
+                    _ => self.aggregate(e)?,
+                };
+                if src_fields == fields {
+                    self.copy_stack(src, dst, e.ty.storage_size());
+                    return Ok(());
+                }
+                self.convert_tuple(src, src_fields, dst, fields);
+                Ok(())
+            }
+        }
+    }
+
+    /// Copy a tuple between layouts whose string fields differ in size.
+    fn convert_tuple(&mut self, src: i16, src_fields: &[Type], dst: i16, dst_fields: &[Type]) {
+        let src_offsets = Type::tuple_offsets(src_fields);
+        let dst_offsets = Type::tuple_offsets(dst_fields);
+        for i in 0..dst_fields.len() {
+            let (s, d) = (src + src_offsets[i] as i16, dst + dst_offsets[i] as i16);
+            match (&src_fields[i], &dst_fields[i]) {
+                (Type::Tuple(sf), Type::Tuple(df)) => self.convert_tuple(s, sf, d, df),
+                (sf, df) => {
+                    let (ss, ds) = (sf.storage_size(), df.storage_size());
+                    self.copy_stack(s, d, ss.min(ds));
+                    if ds > ss {
+                        self.zero(d + ss as i16, ds - ss);
+                    }
+                    if matches!(df, Type::Str { .. }) {
+                        self.terminate_if_truncated(d, ss, ds);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Write a string literal and its zero padding, eight bytes at a time.
+    fn store_literal(&mut self, bytes: &[u8], dst: i16, dst_storage: u32) {
+        let mut padded = bytes.to_vec();
+        padded.truncate(dst_storage.saturating_sub(1) as usize);
+        padded.resize(dst_storage as usize, 0);
+        for (i, chunk) in padded.chunks(8).enumerate() {
+            let off = dst + (i * 8) as i16;
+            let word = u64::from_le_bytes(chunk.try_into().expect("storage is a multiple of 8"));
+            let (lo, hi) = (word as u32 as i32, (word >> 32) as u32 as i32);
+            if word == 0 {
+                self.e.emit(Insn::st_imm(Size::DW, R10, off, 0));
+            } else {
+                self.e.emit(Insn::st_imm(Size::W, R10, off, lo));
+                self.e.emit(Insn::st_imm(Size::W, R10, off + 4, hi));
+            }
+        }
+    }
+
+    /// r0 = 1 when the strings are equal. With the zero-padding invariant,
+    /// equality is equality of the words both buffers have.
+    pub fn strings_equal(&mut self, lhs: &TExpr, rhs: &TExpr) -> Result<()> {
+        let (literal, other) = match (&lhs.kind, &rhs.kind) {
+            (TExprKind::Str(b), _) => (Some(b), rhs),
+            (_, TExprKind::Str(b)) => (Some(b), lhs),
+            _ => (None, lhs),
+        };
+        let not_equal = self.e.new_label();
+        let end = self.e.new_label();
+        match literal {
+            Some(bytes) => {
+                let needed = bytes.len() as u32 + 1;
+                let Type::Str { size } = other.ty else {
+                    return Err(internal(other, "string comparison of a non-string"));
+                };
+                if size < needed {
+                    // The other string cannot be this long.
+                    self.e.emit(Insn::mov64_imm(R0, 0));
+                    return Ok(());
+                }
+                let base = self.aggregate(other)?;
+                let mut padded = bytes.clone();
+                padded.resize(needed.next_multiple_of(8) as usize, 0);
+                for (i, chunk) in padded.chunks(8).enumerate() {
+                    let word = u64::from_le_bytes(chunk.try_into().expect("padded to 8"));
+                    self.e
+                        .emit(Insn::ldx(Size::DW, R1, R10, base + (i * 8) as i16));
+                    self.e.ld_imm64(R2, word);
+                    self.e.jump_reg(op::JNE, R1, R2, not_equal);
+                }
+            }
+            None => {
+                let a = self.aggregate(lhs)?;
+                let b = self.aggregate(rhs)?;
+                let words = lhs.ty.storage_size().min(rhs.ty.storage_size()) / 8;
+                for i in 0..words as i16 {
+                    self.e.emit(Insn::ldx(Size::DW, R1, R10, a + i * 8));
+                    self.e.emit(Insn::ldx(Size::DW, R2, R10, b + i * 8));
+                    self.e.jump_reg(op::JNE, R1, R2, not_equal);
+                }
+            }
+        }
+        self.e.emit(Insn::mov64_imm(R0, 1));
+        self.e.jump(end);
+        self.e.bind(not_equal);
+        self.e.emit(Insn::mov64_imm(R0, 0));
+        self.e.bind(end);
+        Ok(())
+    }
+
+    pub fn copy_stack(&mut self, src: i16, dst: i16, size: u32) {
+        if src == dst {
+            return;
+        }
+        for word in 0..size.div_ceil(8) as i16 {
+            self.e.emit(Insn::ldx(Size::DW, R1, R10, src + word * 8));
+            self.e.emit(Insn::stx(Size::DW, R10, dst + word * 8, R1));
+        }
+    }
+
+    /// Copy `size` bytes from `[ptr + off]` (e.g. a map value) to the stack.
+    pub fn copy_from_pointer(&mut self, ptr: u8, off: i16, dst: i16, size: u32) {
+        for word in 0..size.div_ceil(8) as i16 {
+            self.e.emit(Insn::ldx(Size::DW, R1, ptr, off + word * 8));
+            self.e.emit(Insn::stx(Size::DW, R10, dst + word * 8, R1));
+        }
+    }
+
+    /// `reg = r10 + off`
+    pub fn pointer_to_stack(&mut self, reg: u8, off: i16) {
+        self.e.emit(Insn::mov64_reg(reg, R10));
+        self.e.emit(Insn::alu64_imm(op::ADD, reg, off as i32));
+    }
+}
+
+fn internal(e: &TExpr, what: &str) -> Diagnostic {
+    Diagnostic::error(e.span, format!("internal error: {what} ('{}')", e.ty))
+}

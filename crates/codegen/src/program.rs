@@ -1,0 +1,275 @@
+//! Compiling one probe into one BPF program: prologue, statements, epilogue.
+
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R6, R7, R8, R9};
+use sonde_lang::sema::typed::{ProbeKind, TStmt, TStmtKind, TypedProbe, TypedProgram};
+use sonde_lang::sema::types::Type;
+use sonde_lang::Diagnostic;
+
+use crate::emit::{Emitter, Label};
+use crate::frame::{Frame, STACK_LIMIT};
+use crate::object::{EventDef, ProgKind};
+use crate::Options;
+
+pub type Result<T> = std::result::Result<T, Diagnostic>;
+
+/// What all programs of one script share while they are compiled.
+pub struct Shared {
+    pub events: Vec<EventDef>,
+    /// Index of the ring buffer in `Object::maps`.
+    pub ringbuf: usize,
+    /// Index of the lost-record counter in `Object::maps`.
+    pub lost: usize,
+}
+
+/// Where an intermediate scalar waits while another is computed.
+#[derive(Clone, Copy)]
+pub enum Temp {
+    Reg(u8),
+    Stack(i16),
+}
+
+pub struct ProgramCompiler<'a> {
+    pub e: Emitter,
+    pub frame: Frame,
+    pub program: &'a TypedProgram,
+    pub probe: &'a TypedProbe,
+    pub shared: &'a mut Shared,
+    pub var_slots: Vec<i16>,
+    /// (continue target, break target) of the enclosing `while` loops.
+    loops: Vec<(Label, Label)>,
+    pub exit_label: Label,
+    free_regs: Vec<u8>,
+}
+
+impl<'a> ProgramCompiler<'a> {
+    pub fn new(program: &'a TypedProgram, probe: &'a TypedProbe, shared: &'a mut Shared) -> Self {
+        let mut e = Emitter::default();
+        let exit_label = e.new_label();
+        ProgramCompiler {
+            e,
+            frame: Frame::default(),
+            program,
+            probe,
+            shared,
+            var_slots: Vec::new(),
+            loops: Vec::new(),
+            exit_label,
+            free_regs: vec![R9, R8, R7],
+        }
+    }
+
+    pub fn compile(
+        mut self,
+        opts: &Options,
+    ) -> Result<(Vec<sonde_isa::Insn>, Vec<crate::object::Reloc>)> {
+        // The context pointer is needed after helper calls clobber r1.
+        self.e.emit(Insn::mov64_reg(R6, R1));
+        if let Some(pid) = opts.pid_filter {
+            if !matches!(self.probe.kind, ProbeKind::Begin | ProbeKind::End) {
+                self.e.call(helper::GET_CURRENT_PID_TGID);
+                self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
+                let exit = self.exit_label;
+                self.e.jump_imm(op::JNE, R0, pid as i32, exit);
+            }
+        }
+        self.allocate_variables();
+        if let Some(pred) = &self.probe.predicate {
+            let exit = self.exit_label;
+            let mark = self.frame.mark();
+            self.branch(pred, false, exit)?;
+            self.frame.release(mark);
+        }
+        for stmt in &self.probe.body {
+            self.stmt(stmt)?;
+        }
+        let exit = self.exit_label;
+        self.e.bind(exit);
+        self.e.emit(Insn::mov64_imm(R0, 0));
+        self.e.emit(Insn::exit());
+        if self.frame.peak() > STACK_LIMIT {
+            return Err(Diagnostic::error(
+                self.probe.span,
+                format!(
+                    "this probe needs {} bytes of BPF stack, more than the kernel's limit of {STACK_LIMIT}",
+                    self.frame.peak()
+                ),
+            )
+            .with_help("use fewer or shorter strings in one probe (str(x, N) limits a string to N bytes)"));
+        }
+        self.e.finish().map_err(|_| {
+            Diagnostic::error(
+                self.probe.span,
+                "this probe's program is too large to jump within",
+            )
+        })
+    }
+
+    /// Variables live for the whole probe; they start zeroed so that every
+    /// path the verifier explores reads initialised stack.
+    fn allocate_variables(&mut self) {
+        for ty in &self.probe.vars {
+            let size = ty.storage_size().max(8);
+            let slot = self.frame.alloc(size);
+            self.zero(slot, size);
+            self.var_slots.push(slot);
+        }
+    }
+
+    /// `size` bytes at `r10 + off` become zero.
+    pub fn zero(&mut self, off: i16, size: u32) {
+        for word in 0..size.div_ceil(8) {
+            self.e
+                .emit(Insn::st_imm(Size::DW, R10, off + (word * 8) as i16, 0));
+        }
+    }
+
+    fn block(&mut self, stmts: &[TStmt]) -> Result<()> {
+        for stmt in stmts {
+            self.stmt(stmt)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, stmt: &TStmt) -> Result<()> {
+        let mark = self.frame.mark();
+        let result = self.stmt_inner(stmt);
+        self.frame.release(mark);
+        result
+    }
+
+    fn stmt_inner(&mut self, stmt: &TStmt) -> Result<()> {
+        match &stmt.kind {
+            TStmtKind::Expr(e) => {
+                if e.ty.is_scalar() {
+                    self.scalar(e)
+                } else if matches!(e.ty, Type::Str { .. } | Type::Tuple(_)) {
+                    self.aggregate(e).map(|_| ())
+                } else {
+                    Ok(())
+                }
+            }
+            TStmtKind::AssignVar { var, value } => {
+                let slot = self.var_slots[*var];
+                let ty = self.probe.vars[*var].clone();
+                self.place(value, slot, &ty)
+            }
+            TStmtKind::AssignMap { map, key, value } => self.assign_map(*map, key.as_ref(), value),
+            TStmtKind::Aggregate {
+                map,
+                key,
+                func,
+                arg,
+            } => self.aggregate_update(*map, key.as_ref(), *func, arg.as_ref()),
+            TStmtKind::Delete { map, key } => self.delete(*map, key.as_ref()),
+            TStmtKind::Printf { format, args } => self.printf(format, args),
+            TStmtKind::Print(value) => self.print_value(value),
+            TStmtKind::PrintMap { map, top, div } => self.notify(EventDef::PrintMap {
+                map: *map,
+                top: *top,
+                div: *div,
+            }),
+            TStmtKind::Clear(map) => self.notify(EventDef::ClearMap { map: *map }),
+            TStmtKind::Zero(map) => self.notify(EventDef::ZeroMap { map: *map }),
+            TStmtKind::Exit(code) => {
+                self.exit(code.as_ref())?;
+                let exit = self.exit_label;
+                self.e.jump(exit);
+                Ok(())
+            }
+            TStmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let else_label = self.e.new_label();
+                let end = self.e.new_label();
+                self.branch(cond, false, else_label)?;
+                self.block(then)?;
+                if !otherwise.is_empty() {
+                    self.e.jump(end);
+                }
+                self.e.bind(else_label);
+                self.block(otherwise)?;
+                self.e.bind(end);
+                Ok(())
+            }
+            TStmtKind::While { cond, body } => {
+                let top = self.e.new_label();
+                let end = self.e.new_label();
+                self.e.bind(top);
+                self.branch(cond, false, end)?;
+                self.loops.push((top, end));
+                let result = self.block(body);
+                self.loops.pop();
+                result?;
+                self.e.jump(top);
+                self.e.bind(end);
+                Ok(())
+            }
+            TStmtKind::Unroll { count, body } => {
+                for _ in 0..*count {
+                    self.block(body)?;
+                }
+                Ok(())
+            }
+            TStmtKind::Break | TStmtKind::Continue => {
+                let Some(&(top, end)) = self.loops.last() else {
+                    return Err(Diagnostic::error(
+                        stmt.span,
+                        "break and continue are only allowed inside while loops",
+                    ));
+                };
+                let target = if matches!(stmt.kind, TStmtKind::Break) {
+                    end
+                } else {
+                    top
+                };
+                self.e.jump(target);
+                Ok(())
+            }
+            TStmtKind::Return => {
+                let exit = self.exit_label;
+                self.e.jump(exit);
+                Ok(())
+            }
+        }
+    }
+
+    /// Keep r0 while something else is computed.
+    pub fn push_r0(&mut self) -> Temp {
+        match self.free_regs.pop() {
+            Some(reg) => {
+                self.e.emit(Insn::mov64_reg(reg, R0));
+                Temp::Reg(reg)
+            }
+            None => {
+                let slot = self.frame.alloc(8);
+                self.e.emit(Insn::stx(Size::DW, R10, slot, R0));
+                Temp::Stack(slot)
+            }
+        }
+    }
+
+    /// Bring a kept value back into `dst`, freeing its place.
+    pub fn pop(&mut self, temp: Temp, dst: u8) {
+        match temp {
+            Temp::Reg(reg) => {
+                if reg != dst {
+                    self.e.emit(Insn::mov64_reg(dst, reg));
+                }
+                self.free_regs.push(reg);
+            }
+            Temp::Stack(slot) => self.e.emit(Insn::ldx(Size::DW, dst, R10, slot)),
+        }
+    }
+
+    /// The kind of BPF program this probe becomes.
+    pub fn prog_kind(&self) -> ProgKind {
+        match self.probe.kind {
+            ProbeKind::Begin | ProbeKind::End => ProgKind::RunOnce,
+            ProbeKind::Tracepoint => ProgKind::Tracepoint,
+            ProbeKind::RawTracepoint => ProgKind::RawTracepoint,
+            ProbeKind::PerfEvent => ProgKind::PerfEvent,
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Expressions whose value fits one register: computed into r0, widened to
+//! 64 bits (sign- or zero-extended as their type says).
+
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R6};
+use sonde_lang::ast::BinOp;
+use sonde_lang::sema::typed::{Builtin, FieldReadKind, TExpr, TExprKind, TUnOp};
+use sonde_lang::sema::types::Type;
+use sonde_lang::Diagnostic;
+
+use crate::object::RelocKind;
+use crate::program::{ProgramCompiler, Result};
+
+impl ProgramCompiler<'_> {
+    pub fn scalar(&mut self, e: &TExpr) -> Result<()> {
+        match &e.kind {
+            TExprKind::Int(v) => self.e.mov_imm(R0, *v),
+            TExprKind::Bool(b) => self.e.emit(Insn::mov64_imm(R0, *b as i32)),
+            TExprKind::Builtin(b) => self.builtin(*b),
+            TExprKind::Arg(n) => self.e.emit(Insn::ldx(Size::DW, R0, R6, *n as i16 * 8)),
+            TExprKind::Field(field) => match field.kind {
+                FieldReadKind::Int { size, signed } => {
+                    self.load_context(field.offset, size, signed)?;
+                }
+                FieldReadKind::Pointer => self.load_context(field.offset, 8, false)?,
+                FieldReadKind::CharArray { .. } | FieldReadKind::DataLocString => {
+                    return Err(not_scalar(e));
+                }
+            },
+            TExprKind::Var(i) => {
+                let slot = self.var_slots[*i];
+                self.e.emit(Insn::ldx(Size::DW, R0, R10, slot));
+            }
+            TExprKind::MapRead { map, key } => {
+                let key_off = self.map_key(*map, key.as_deref())?;
+                self.lookup(*map, key_off);
+                // A missing entry reads as zero, and r0 is already zero then.
+                self.e.emit(Insn::jmp_imm(op::JEQ, R0, 0, 1));
+                self.e.emit(Insn::ldx(Size::DW, R0, R0, 0));
+            }
+            TExprKind::Binary { op: bin, lhs, rhs } => self.binary(e, *bin, lhs, rhs)?,
+            TExprKind::Unary { op: un, expr } => match un {
+                TUnOp::Neg => {
+                    self.scalar(expr)?;
+                    self.e.emit(Insn::neg64(R0));
+                }
+                TUnOp::BitNot => {
+                    self.scalar(expr)?;
+                    self.e.emit(Insn::alu64_imm(op::XOR, R0, -1));
+                }
+                TUnOp::Not => self.materialise_bool(e)?,
+            },
+            TExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let else_label = self.e.new_label();
+                let end = self.e.new_label();
+                self.branch(cond, false, else_label)?;
+                self.scalar(then)?;
+                self.e.jump(end);
+                self.e.bind(else_label);
+                self.scalar(otherwise)?;
+                self.e.bind(end);
+            }
+            TExprKind::TupleField { tuple, index } => {
+                let base = self.aggregate(tuple)?;
+                let Type::Tuple(fields) = &tuple.ty else {
+                    return Err(not_scalar(e));
+                };
+                let off = Type::tuple_offsets(fields)[*index];
+                self.e.emit(Insn::ldx(Size::DW, R0, R10, base + off as i16));
+            }
+            TExprKind::Cast(inner) => self.cast(inner, &e.ty)?,
+            TExprKind::Str(_) | TExprKind::Tuple(_) | TExprKind::ReadStr { .. } => {
+                return Err(not_scalar(e))
+            }
+        }
+        Ok(())
+    }
+
+    fn builtin(&mut self, b: Builtin) {
+        match b {
+            Builtin::Pid => {
+                self.e.call(helper::GET_CURRENT_PID_TGID);
+                self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
+            }
+            Builtin::Tid => {
+                self.e.call(helper::GET_CURRENT_PID_TGID);
+                self.zero_extend_32();
+            }
+            Builtin::Uid => {
+                self.e.call(helper::GET_CURRENT_UID_GID);
+                self.zero_extend_32();
+            }
+            Builtin::Gid => {
+                self.e.call(helper::GET_CURRENT_UID_GID);
+                self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
+            }
+            Builtin::Nsecs => self.e.call(helper::KTIME_GET_NS),
+            Builtin::Elapsed => {
+                self.e.call(helper::KTIME_GET_NS);
+                self.e.ld_reloc(R1, RelocKind::StartTimeNs);
+                self.e.emit(Insn::alu64_reg(op::SUB, R0, R1));
+            }
+            Builtin::Cpu => self.e.call(helper::GET_SMP_PROCESSOR_ID),
+            Builtin::Rand => self.e.call(helper::GET_PRANDOM_U32),
+            Builtin::Cgroup => self.e.call(helper::GET_CURRENT_CGROUP_ID),
+            Builtin::Jiffies => self.e.call(helper::JIFFIES64),
+            Builtin::Cpid => self.e.ld_reloc(R0, RelocKind::ChildPid),
+            Builtin::Probe => {
+                if let [(_, index)] = self.probe.attach.as_slice() {
+                    self.e.emit(Insn::mov64_imm(R0, *index as i32));
+                } else {
+                    // One program serves several attach points; each
+                    // attachment carries its probe index as the BPF cookie.
+                    self.e.emit(Insn::mov64_reg(R1, R6));
+                    self.e.call(helper::GET_ATTACH_COOKIE);
+                }
+            }
+            Builtin::Comm => unreachable!("comm is a string, compiled by aggregate()"),
+        }
+    }
+
+    fn zero_extend_32(&mut self) {
+        self.e.emit(Insn::alu32_reg(op::MOV, R0, R0));
+    }
+
+    /// r0 = a field of the context record at `offset`.
+    fn load_context(&mut self, offset: u32, size: u8, signed: bool) -> Result<()> {
+        let width = Size::from_bytes(size as usize).expect("fields are 1, 2, 4 or 8 bytes");
+        let offset = i16::try_from(offset).map_err(|_| {
+            Diagnostic::error(self.probe.span, "tracepoint field offset out of range")
+        })?;
+        if offset as u32 % size as u32 == 0 {
+            self.e.emit(Insn::ldx(width, R0, R6, offset));
+        } else {
+            // The verifier only allows aligned context loads; an unaligned
+            // field is copied out with a helper.
+            let slot = self.frame.alloc(8);
+            self.e.emit(Insn::st_imm(Size::DW, R10, slot, 0));
+            self.e.emit(Insn::mov64_reg(R1, R10));
+            self.e.emit(Insn::alu64_imm(op::ADD, R1, slot as i32));
+            self.e.emit(Insn::mov64_imm(R2, size as i32));
+            self.e.emit(Insn::mov64_reg(R3, R6));
+            self.e.emit(Insn::alu64_imm(op::ADD, R3, offset as i32));
+            self.e.call(helper::PROBE_READ_KERNEL);
+            self.e.emit(Insn::ldx(width, R0, R10, slot));
+        }
+        if signed && size < 8 {
+            self.sign_extend(size);
+        }
+        Ok(())
+    }
+
+    fn sign_extend(&mut self, bytes: u8) {
+        let shift = 64 - 8 * bytes as i32;
+        self.e.emit(Insn::alu64_imm(op::LSH, R0, shift));
+        self.e.emit(Insn::alu64_imm(op::ARSH, R0, shift));
+    }
+
+    fn cast(&mut self, inner: &TExpr, target: &Type) -> Result<()> {
+        match target {
+            Type::Bool => {
+                if let Type::Str { .. } = inner.ty {
+                    // A string is true when it is not empty.
+                    let base = self.aggregate(inner)?;
+                    self.e.emit(Insn::ldx(Size::B, R0, R10, base));
+                } else {
+                    self.scalar(inner)?;
+                }
+                self.e.emit(Insn::jmp_imm(op::JEQ, R0, 0, 1));
+                self.e.emit(Insn::mov64_imm(R0, 1));
+            }
+            Type::Int { bytes, signed } => {
+                self.scalar(inner)?;
+                match (bytes, signed) {
+                    (8, _) => {}
+                    (4, false) => self.zero_extend_32(),
+                    (b, false) => self.e.emit(Insn::alu64_imm(
+                        op::AND,
+                        R0,
+                        ((1u64 << (8 * *b as u32)) - 1) as i32,
+                    )),
+                    (b, true) => self.sign_extend(*b),
+                }
+            }
+            _ => self.scalar(inner)?,
+        }
+        Ok(())
+    }
+
+    fn binary(&mut self, e: &TExpr, bin: BinOp, lhs: &TExpr, rhs: &TExpr) -> Result<()> {
+        if bin.is_comparison() || matches!(bin, BinOp::LogicalAnd | BinOp::LogicalOr) {
+            return self.materialise_bool(e);
+        }
+        let signed = e.ty.is_signed();
+        let alu = match bin {
+            BinOp::Add => op::ADD,
+            BinOp::Sub => op::SUB,
+            BinOp::Mul => op::MUL,
+            BinOp::Div => op::DIV,
+            BinOp::Mod => op::MOD,
+            BinOp::BitAnd => op::AND,
+            BinOp::BitOr => op::OR,
+            BinOp::BitXor => op::XOR,
+            BinOp::Shl => op::LSH,
+            BinOp::Shr if signed => op::ARSH,
+            BinOp::Shr => op::RSH,
+            _ => unreachable!("comparisons handled above"),
+        };
+        let signed_division = signed && matches!(bin, BinOp::Div | BinOp::Mod);
+        self.scalar(lhs)?;
+        if let (TExprKind::Int(v), false) = (&rhs.kind, signed_division) {
+            if let Ok(imm) = i32::try_from(*v as i64) {
+                self.e.emit(Insn::alu64_imm(alu, R0, imm));
+                return Ok(());
+            }
+        }
+        let kept = self.push_r0();
+        self.scalar(rhs)?;
+        self.e.emit(Insn::mov64_reg(R1, R0));
+        self.pop(kept, R0);
+        if signed_division {
+            self.e.emit(Insn::alu64_reg_signed(alu, R0, R1));
+        } else {
+            self.e.emit(Insn::alu64_reg(alu, R0, R1));
+        }
+        Ok(())
+    }
+
+    /// r0 = 1 when the condition `e` holds, else 0.
+    pub fn materialise_bool(&mut self, e: &TExpr) -> Result<()> {
+        let false_label = self.e.new_label();
+        let end = self.e.new_label();
+        self.branch(e, false, false_label)?;
+        self.e.emit(Insn::mov64_imm(R0, 1));
+        self.e.jump(end);
+        self.e.bind(false_label);
+        self.e.emit(Insn::mov64_imm(R0, 0));
+        self.e.bind(end);
+        Ok(())
+    }
+}
+
+fn not_scalar(e: &TExpr) -> Diagnostic {
+    Diagnostic::error(
+        e.span,
+        format!("internal error: '{}' used as a scalar", e.ty),
+    )
+}

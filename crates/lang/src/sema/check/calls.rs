@@ -1,0 +1,369 @@
+//! Checking function calls: the statement-like ones (`printf`, `print`,
+//! `exit`, `delete`, `clear`, `zero`), the aggregations assigned to maps, and
+//! the ones that produce values (`str`, builtins written as calls).
+
+use sonde_output::printf::{parse_format, ArgKind};
+
+use super::expr::{str_literal, texpr, Checked};
+use super::stmt::empty_expr;
+use super::{Checker, Pass};
+use crate::ast::{self, ExprKind, UnOp};
+use crate::diag::Diagnostic;
+use crate::sema::typed::{AggFunc, TExpr, TExprKind, TStmtKind};
+use crate::sema::types::{MapValue, Type};
+use crate::span::Span;
+
+const AGGREGATIONS: &[&str] = &["count", "sum", "min", "max", "avg", "stats", "hist", "lhist"];
+const STATEMENTS: &[&str] = &["printf", "print", "exit", "delete", "clear", "zero"];
+
+pub(super) fn is_aggregation(name: &str) -> bool {
+    AGGREGATIONS.contains(&name)
+}
+
+fn nargs_error(name: &str, expected: usize, given: usize, span: Span) -> Diagnostic {
+    let what = match expected {
+        0 => "requires no arguments".to_string(),
+        1 => "requires one argument".to_string(),
+        n => format!("requires {n} arguments"),
+    };
+    Diagnostic::error(span, format!("{name}() {what} ({given} provided)"))
+}
+
+fn range_error(name: &str, min: usize, max: usize, given: usize, span: Span) -> Diagnostic {
+    let what = if given < min {
+        match min {
+            1 => "requires at least one argument".to_string(),
+            n => format!("requires at least {n} arguments"),
+        }
+    } else {
+        match max {
+            0 => "requires no arguments".to_string(),
+            1 => "takes up to one argument".to_string(),
+            n => format!("takes up to {n} arguments"),
+        }
+    };
+    Diagnostic::error(span, format!("{name}() {what} ({given} provided)"))
+}
+
+impl Checker<'_> {
+    /// A call used as a statement; `None` when `name` is not a statement call.
+    pub(super) fn call_stmt(&mut self, name: &str, args: &[ast::Expr], span: Span) -> Checked<Option<TStmtKind>> {
+        let kind = match name {
+            "printf" => self.printf(args, span)?,
+            "print" => self.print(args, span)?,
+            "exit" => {
+                if args.len() > 1 {
+                    return Err(range_error(name, 0, 1, args.len(), span));
+                }
+                let code = match args.first() {
+                    Some(a) => Some(self.integer_arg(name, a)?),
+                    None => None,
+                };
+                TStmtKind::Exit(code)
+            }
+            "delete" => self.delete(args, span)?,
+            "clear" | "zero" => {
+                if args.len() != 1 {
+                    return Err(nargs_error(name, 1, args.len(), span));
+                }
+                let map = self.whole_map_arg(name, &args[0])?;
+                if name == "clear" {
+                    TStmtKind::Clear(map)
+                } else {
+                    TStmtKind::Zero(map)
+                }
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(kind))
+    }
+
+    fn printf(&mut self, args: &[ast::Expr], span: Span) -> Checked<TStmtKind> {
+        let Some(first) = args.first() else {
+            return Err(range_error("printf", 1, usize::MAX, 0, span));
+        };
+        let ExprKind::Str(format) = &first.kind else {
+            return Err(Diagnostic::error(first.span, "printf() expects a string literal as its first argument"));
+        };
+        let kinds = parse_format(format)
+            .map_err(|e| Diagnostic::error(first.span, format!("printf: {}", e.message)))?;
+        let values = &args[1..];
+        if values.len() != kinds.len() {
+            let which = if values.len() < kinds.len() { "not enough" } else { "too many" };
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "printf: {which} arguments for format string ({} supplied, {} expected)",
+                    values.len(),
+                    kinds.len()
+                ),
+            ));
+        }
+        let mut checked = Vec::with_capacity(values.len());
+        for (value, kind) in values.iter().zip(&kinds) {
+            let v = self.value(value)?;
+            let ok = match kind {
+                ArgKind::Integer => v.ty.is_integer_like(),
+                ArgKind::String => matches!(v.ty, Type::Str { .. } | Type::ProbeName),
+                ArgKind::Buffer => false,
+            };
+            if !ok {
+                let wanted = match kind {
+                    ArgKind::Integer => "an integer",
+                    ArgKind::String => "a string",
+                    ArgKind::Buffer => "a buffer",
+                };
+                return Err(Diagnostic::error(
+                    value.span,
+                    format!("printf: %-specifier expects {wanted}, but this argument has type '{}'", v.ty),
+                ));
+            }
+            checked.push(v);
+        }
+        Ok(TStmtKind::Printf {
+            format: format.clone(),
+            args: checked,
+        })
+    }
+
+    fn print(&mut self, args: &[ast::Expr], span: Span) -> Checked<TStmtKind> {
+        if args.is_empty() || args.len() > 3 {
+            return Err(range_error("print", 1, 3, args.len(), span));
+        }
+        if let ExprKind::Map { name, keys } = &args[0].kind {
+            if keys.is_empty() {
+                let map = self.existing_map(name, args[0].span)?;
+                let top = match args.get(1) {
+                    Some(a) => self.literal_u64("print", a)?,
+                    None => 0,
+                };
+                let div = match args.get(2) {
+                    Some(a) => self.literal_u64("print", a)?.max(1),
+                    None => 1,
+                };
+                return Ok(TStmtKind::PrintMap { map, top, div });
+            }
+        }
+        if args.len() > 1 {
+            return Err(Diagnostic::error(
+                span,
+                format!("Non-map print() only takes 1 argument, {} found", args.len()),
+            ));
+        }
+        let value = self.value(&args[0])?;
+        Ok(TStmtKind::Print(value))
+    }
+
+    fn delete(&mut self, args: &[ast::Expr], span: Span) -> Checked<TStmtKind> {
+        let (name, key_exprs, map_span): (&str, Vec<ast::Expr>, Span) = match args {
+            [ast::Expr {
+                kind: ExprKind::Map { name, keys },
+                span: s,
+            }] => (name, keys.clone(), *s),
+            [ast::Expr {
+                kind: ExprKind::Map { name, keys },
+                span: s,
+            }, key] if keys.is_empty() => (name, vec![key.clone()], *s),
+            _ => {
+                return Err(Diagnostic::error(span, "delete() expects a map element: delete(@m[key]) or delete(@m, key)"))
+            }
+        };
+        let key = self.map_key(&key_exprs, map_span)?;
+        let map = match self.map_for_read(name, key.as_ref(), key_exprs.len() > 1, map_span)? {
+            Some((index, _)) => index,
+            None => 0,
+        };
+        if self.pass == Pass::Learn {
+            return Ok(empty_expr(span));
+        }
+        Ok(TStmtKind::Delete { map, key })
+    }
+
+    fn whole_map_arg(&mut self, func: &str, arg: &ast::Expr) -> Checked<usize> {
+        match &arg.kind {
+            ExprKind::Map { name, keys } if keys.is_empty() => self.existing_map(name, arg.span),
+            _ => Err(Diagnostic::error(arg.span, format!("{func}() expects a map argument"))),
+        }
+    }
+
+    /// A call used for its value.
+    pub(super) fn call_expr(&mut self, name: &str, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        match name {
+            "str" => self.str_call(args, span),
+            "pid" | "tid" | "uid" | "gid" | "nsecs" | "elapsed" | "cpu" | "comm" | "cgroup"
+            | "jiffies" | "rand" | "cpid" => {
+                if !args.is_empty() {
+                    return Err(nargs_error(name, 0, args.len(), span));
+                }
+                let ident = ast::Expr {
+                    kind: ExprKind::Ident(name.to_string()),
+                    span,
+                };
+                self.expr(&ident)
+            }
+            _ if is_aggregation(name) => Err(Diagnostic::error(
+                span,
+                format!("{name}() must be assigned directly to a map"),
+            )
+            .with_help(format!("write @name = {name}(...)"))),
+            _ if STATEMENTS.contains(&name) => Err(Diagnostic::error(
+                span,
+                format!("{name}() has no value and cannot be used in an expression"),
+            )),
+            _ => Err(Diagnostic::error(span, format!("Unknown function: '{name}'"))),
+        }
+    }
+
+    fn str_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        if args.is_empty() || args.len() > 2 {
+            return Err(range_error("str", 1, 2, args.len(), span));
+        }
+        let limit = match args.get(1) {
+            Some(len) => {
+                let checked = self.value(len)?;
+                if !checked.ty.is_integer_like() {
+                    return Err(Diagnostic::error(len.span, "str() length must be an integer"));
+                }
+                Some(checked)
+            }
+            None => None,
+        };
+        let literal_limit = match &limit {
+            Some(TExpr {
+                kind: TExprKind::Int(n),
+                ..
+            }) => Some(*n),
+            _ => None,
+        };
+        // Strings known at compile time stay literals, cut to the limit.
+        let known_text = match &args[0].kind {
+            ExprKind::Positional(n) => Some(self.positional_text(*n).unwrap_or("").as_bytes().to_vec()),
+            ExprKind::Str(bytes) => Some(bytes.clone()),
+            _ => None,
+        };
+        if let Some(mut text) = known_text {
+            if let Some(n) = literal_limit {
+                text.truncate(n.saturating_sub(1) as usize);
+            }
+            return Ok(str_literal(text, span));
+        }
+        let source = self.value(&args[0])?;
+        match source.ty {
+            Type::Str { .. } => Ok(source),
+            Type::Int { .. } | Type::Ptr { .. } => {
+                let size = match literal_limit {
+                    Some(n) => (n.clamp(1, self.opts.strlen as u64)) as u32,
+                    None => self.opts.strlen,
+                };
+                let limit = if literal_limit.is_some() { None } else { limit };
+                Ok(texpr(
+                    TExprKind::ReadStr {
+                        ptr: Box::new(source),
+                        len: limit.map(Box::new),
+                    },
+                    Type::Str { size },
+                    span,
+                ))
+            }
+            other => Err(Diagnostic::error(
+                args[0].span,
+                format!("str() expects an integer or a pointer type as first argument ({other} provided)"),
+            )),
+        }
+    }
+
+    /// `count()`, `sum(x)`, ... on the right of `@m = ...`; `None` when
+    /// `name` is not an aggregation.
+    pub(super) fn aggregation(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Checked<Option<(AggFunc, Option<TExpr>, MapValue)>> {
+        let (func, value, nargs) = match name {
+            "count" => (AggFunc::Count, MapValue::Count, 0),
+            "sum" => (AggFunc::Sum, MapValue::Sum, 1),
+            "min" => (AggFunc::Min, MapValue::Min, 1),
+            "max" => (AggFunc::Max, MapValue::Max, 1),
+            "avg" => (AggFunc::Avg, MapValue::Avg, 1),
+            "stats" => (AggFunc::Stats, MapValue::Stats, 1),
+            "hist" => {
+                if args.is_empty() || args.len() > 2 {
+                    return Err(range_error(name, 1, 2, args.len(), span));
+                }
+                if let Some(bits) = args.get(1) {
+                    let k = self.literal_i64(name, bits)?;
+                    if k != 0 {
+                        return Err(Diagnostic::error(bits.span, "hist() with sub-buckets (a second argument other than 0) is not supported yet"));
+                    }
+                }
+                let arg = self.integer_arg(name, &args[0])?;
+                return Ok(Some((AggFunc::Hist, Some(arg), MapValue::Hist)));
+            }
+            "lhist" => {
+                if args.len() != 4 {
+                    return Err(nargs_error(name, 4, args.len(), span));
+                }
+                let arg = self.integer_arg(name, &args[0])?;
+                let min = self.literal_i64(name, &args[1])?;
+                let max = self.literal_i64(name, &args[2])?;
+                let step = self.literal_i64(name, &args[3])?;
+                if step < 1 {
+                    return Err(Diagnostic::error(args[3].span, format!("lhist() step must be >= 1 ({step} provided)")));
+                }
+                if min < 0 {
+                    return Err(Diagnostic::error(args[1].span, format!("lhist() min must be non-negative (provided min {min})")));
+                }
+                if min >= max {
+                    return Err(Diagnostic::error(span, format!("lhist() min must be less than max (provided min {min} and max {max})")));
+                }
+                if (max - min) / step > 1000 {
+                    return Err(Diagnostic::error(span, format!("lhist() too many buckets, must be <= 1000 (would need {})", (max - min) / step)));
+                }
+                let func = AggFunc::LHist { min, max, step };
+                return Ok(Some((func, Some(arg), MapValue::LHist { min, max, step })));
+            }
+            _ => return Ok(None),
+        };
+        if args.len() != nargs {
+            return Err(nargs_error(name, nargs, args.len(), span));
+        }
+        let arg = match args.first() {
+            Some(a) => Some(self.integer_arg(name, a)?),
+            None => None,
+        };
+        Ok(Some((func, arg, value)))
+    }
+
+    fn integer_arg(&mut self, func: &str, arg: &ast::Expr) -> Checked<TExpr> {
+        let checked = self.value(arg)?;
+        if !checked.ty.is_integer_like() {
+            return Err(Diagnostic::error(
+                arg.span,
+                format!("{func}() only supports integer arguments ({} provided)", checked.ty),
+            ));
+        }
+        Ok(checked)
+    }
+
+    fn literal_i64(&mut self, func: &str, arg: &ast::Expr) -> Checked<i64> {
+        let negative = matches!(&arg.kind, ExprKind::Unary { op: UnOp::Neg, .. });
+        let inner = match &arg.kind {
+            ExprKind::Unary { op: UnOp::Neg, expr } => expr,
+            _ => arg,
+        };
+        match self.expr(inner)?.kind {
+            TExprKind::Int(v) => {
+                let v = v as i64;
+                Ok(if negative { v.wrapping_neg() } else { v })
+            }
+            _ => Err(Diagnostic::error(arg.span, format!("{func}(): expected a constant integer here"))),
+        }
+    }
+
+    fn literal_u64(&mut self, func: &str, arg: &ast::Expr) -> Checked<u64> {
+        let v = self.literal_i64(func, arg)?;
+        u64::try_from(v).map_err(|_| Diagnostic::error(arg.span, format!("{func}(): expected a non-negative integer")))
+    }
+}
+

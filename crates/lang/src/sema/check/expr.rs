@@ -1,0 +1,578 @@
+//! Checking expressions: builtins, variables, map reads, operators, casts,
+//! tuples and tracepoint fields.
+
+use super::unify::unify;
+use super::{Checker, Pass};
+use crate::ast::{self, BinOp, ExprKind, UnOp};
+use crate::diag::Diagnostic;
+use crate::sema::tracepoint_format::FieldKind;
+use crate::sema::typed::{Builtin, FieldRead, FieldReadKind, ProbeKind, TExpr, TExprKind, TUnOp};
+use crate::sema::types::{MapValue, Type};
+use crate::span::Span;
+
+pub(super) type Checked<T> = Result<T, Diagnostic>;
+
+pub(super) fn texpr(kind: TExprKind, ty: Type, span: Span) -> TExpr {
+    TExpr { kind, ty, span }
+}
+
+impl Checker<'_> {
+    pub(super) fn expr(&mut self, e: &ast::Expr) -> Checked<TExpr> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Int(v) => Ok(int_literal(*v, span)),
+            ExprKind::Str(bytes) => Ok(str_literal(bytes.clone(), span)),
+            ExprKind::Bool(b) => Ok(texpr(TExprKind::Bool(*b), Type::Bool, span)),
+            ExprKind::Ident(name) => self.ident(name, span),
+            ExprKind::Positional(n) => self.positional_int(*n, span),
+            ExprKind::PositionalCount => Ok(int_literal(self.opts.positional.len() as u64, span)),
+            ExprKind::Var(name) => self.read_var(name, span),
+            ExprKind::Map { name, keys } => self.read_map(name, keys, span),
+            ExprKind::Call { name, args } => self.call_expr(name, args, span),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, span),
+            ExprKind::Unary { op, expr } => self.unary(*op, expr, span),
+            ExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => self.ternary(cond, then, otherwise, span),
+            ExprKind::Field { expr, field, .. } => self.field(expr, field, span),
+            ExprKind::Index { expr, index } => self.index(expr, index, span),
+            ExprKind::Tuple(items) => {
+                let items = items.iter().map(|i| self.value(i)).collect::<Checked<Vec<_>>>()?;
+                let ty = Type::Tuple(items.iter().map(|i| i.ty.clone()).collect());
+                Ok(texpr(TExprKind::Tuple(items), ty, span))
+            }
+            ExprKind::Cast { ty, expr } => self.cast(ty, expr, span),
+            ExprKind::IncDec { .. } => Err(Diagnostic::error(
+                span,
+                "++ and -- can only be used as statements",
+            )
+            .with_help("write the increment on a line of its own")),
+        }
+    }
+
+    /// An expression that must produce a value that can be stored.
+    pub(super) fn value(&mut self, e: &ast::Expr) -> Checked<TExpr> {
+        let checked = self.expr(e)?;
+        match checked.ty {
+            Type::Void => Err(Diagnostic::error(e.span, "this expression has no value")),
+            Type::TracepointArgs => Err(Diagnostic::error(
+                e.span,
+                "args cannot be used as a whole value yet; use one of its fields (args.name)",
+            )),
+            _ => Ok(checked),
+        }
+    }
+
+    /// An expression used as a condition: anything that is zero or not.
+    pub(super) fn condition(&mut self, e: &ast::Expr) -> Checked<TExpr> {
+        let checked = self.expr(e)?;
+        if checked.ty.is_integer_like() {
+            Ok(checked)
+        } else {
+            Err(Diagnostic::error(e.span, format!("Invalid condition: {}", checked.ty))
+                .with_help("conditions must be integers, booleans or pointers"))
+        }
+    }
+
+    fn ident(&mut self, name: &str, span: Span) -> Checked<TExpr> {
+        let builtin = |b: Builtin, ty: Type| Ok(texpr(TExprKind::Builtin(b), ty, span));
+        match name {
+            "pid" => builtin(Builtin::Pid, Type::U32),
+            "tid" => builtin(Builtin::Tid, Type::U32),
+            "uid" => builtin(Builtin::Uid, Type::U32),
+            "gid" => builtin(Builtin::Gid, Type::U32),
+            "nsecs" => builtin(Builtin::Nsecs, Type::U64),
+            "elapsed" => builtin(Builtin::Elapsed, Type::U64),
+            "cpu" => builtin(Builtin::Cpu, Type::U32),
+            "comm" => builtin(Builtin::Comm, Type::Str { size: 16 }),
+            "probe" => builtin(Builtin::Probe, Type::ProbeName),
+            "rand" => builtin(Builtin::Rand, Type::U32),
+            "cgroup" => builtin(Builtin::Cgroup, Type::U64),
+            "jiffies" => builtin(Builtin::Jiffies, Type::U64),
+            "cpid" if self.opts.has_child => builtin(Builtin::Cpid, Type::U32),
+            "cpid" => Err(Diagnostic::error(span, "cpid cannot be used without a child command")
+                .with_help("run the command to trace with -c CMD")),
+            "args" => match self.inst.kind {
+                ProbeKind::Tracepoint => Ok(texpr(TExprKind::Int(0), Type::TracepointArgs, span)),
+                _ => Err(Diagnostic::error(
+                    span,
+                    "The args builtin can only be used with tracepoint probes here",
+                )),
+            },
+            _ if arg_number(name).is_some() => {
+                let n = arg_number(name).expect("checked by the guard");
+                if self.inst.kind != ProbeKind::RawTracepoint {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!("The {name} builtin can only be used with rawtracepoint probes here"),
+                    )
+                    .with_help("tracepoints name their arguments: use args.NAME"));
+                }
+                Ok(texpr(TExprKind::Arg(n), Type::U64, span))
+            }
+            "retval" | "func" | "kstack" | "ustack" | "curtask" | "username" | "numaid"
+            | "ctx" | "cpid_" | "ncpus" | "usermode" | "ppid" => Err(Diagnostic::error(
+                span,
+                format!("the {name} builtin is not supported yet"),
+            )),
+            _ => Err(Diagnostic::error(span, format!("Unknown identifier: '{name}'"))),
+        }
+    }
+
+    /// `$N` as a number: its text parsed as an integer; 0 when not given.
+    fn positional_int(&mut self, n: u32, span: Span) -> Checked<TExpr> {
+        let Some(text) = self.positional_text(n) else {
+            return Ok(int_literal(0, span));
+        };
+        match parse_int_text(text) {
+            Some(v) => Ok(int_literal(v, span)),
+            None => Err(Diagnostic::error(
+                span,
+                format!("${n} used numerically but given a string value: {text}"),
+            )
+            .with_help(format!("use str(${n}) to treat it as a string"))),
+        }
+    }
+
+    pub(super) fn positional_text(&self, n: u32) -> Option<&str> {
+        let index = (n as usize).checked_sub(1)?;
+        self.opts.positional.get(index).map(String::as_str)
+    }
+
+    fn read_var(&mut self, name: &str, span: Span) -> Checked<TExpr> {
+        match self.var_type(name) {
+            Some(ty) => {
+                let index = self.var_index(name, &ty);
+                Ok(texpr(TExprKind::Var(index), ty, span))
+            }
+            None if self.pass == Pass::Learn => Ok(int_literal(0, span)),
+            None => Err(Diagnostic::error(
+                span,
+                format!("Undefined or undeclared variable: ${name}"),
+            )),
+        }
+    }
+
+    fn read_map(&mut self, name: &str, keys: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        let key = self.map_key(keys, span)?;
+        let Some((index, value)) = self.map_for_read(name, key.as_ref(), keys.len() > 1, span)? else {
+            return Ok(int_literal(0, span));
+        };
+        let ty = match value {
+            MapValue::Plain(ty) => ty,
+            other => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!(
+                        "reading a {} map inside a probe is not supported yet",
+                        other.describe()
+                    ),
+                )
+                .with_help("print the map instead, or keep the value in a map assigned with ="))
+            }
+        };
+        Ok(texpr(
+            TExprKind::MapRead {
+                map: index,
+                key: key.map(Box::new),
+            },
+            ty,
+            span,
+        ))
+    }
+
+    /// The key of `@m[k]` or `@m[a, b]` as one expression (a tuple for several keys).
+    pub(super) fn map_key(&mut self, keys: &[ast::Expr], span: Span) -> Checked<Option<TExpr>> {
+        let mut checked = Vec::with_capacity(keys.len());
+        for key in keys {
+            let k = self.value(key)?;
+            checked.push(k);
+        }
+        Ok(match checked.len() {
+            0 => None,
+            1 => checked.pop(),
+            _ => {
+                let ty = Type::Tuple(checked.iter().map(|k| k.ty.clone()).collect());
+                Some(texpr(TExprKind::Tuple(checked), ty, span))
+            }
+        })
+    }
+
+    fn binary(&mut self, op: BinOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> Checked<TExpr> {
+        let l = self.value(lhs)?;
+        let r = self.value(rhs)?;
+        let node = |ty: Type, l: TExpr, r: TExpr| {
+            texpr(
+                TExprKind::Binary {
+                    op,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r),
+                },
+                ty,
+                span,
+            )
+        };
+        if op == BinOp::LogicalAnd || op == BinOp::LogicalOr {
+            for side in [&l, &r] {
+                if !side.ty.is_integer_like() {
+                    return Err(mismatch(op, &l.ty, &r.ty, span));
+                }
+            }
+            return Ok(node(Type::Bool, l, r));
+        }
+        if let (Type::Str { .. }, Type::Str { .. }) = (&l.ty, &r.ty) {
+            return match op {
+                BinOp::Eq | BinOp::Ne => Ok(node(Type::Bool, l, r)),
+                _ => Err(Diagnostic::error(
+                    span,
+                    format!("The {} operator can not be used on strings", op.symbol()),
+                )),
+            };
+        }
+        if !l.ty.is_integer_like() || !r.ty.is_integer_like() {
+            return Err(mismatch(op, &l.ty, &r.ty, span));
+        }
+        if op.is_comparison() {
+            return Ok(node(Type::Bool, l, r));
+        }
+        let pointer = match (&l.ty, &r.ty) {
+            (Type::Ptr { user }, _) | (_, Type::Ptr { user })
+                if matches!(op, BinOp::Add | BinOp::Sub) =>
+            {
+                Some(*user)
+            }
+            _ => None,
+        };
+        let ty = match pointer {
+            Some(user) => Type::Ptr { user },
+            None => Type::Int {
+                bytes: 8,
+                signed: arithmetic_is_signed(&l, &r),
+            },
+        };
+        Ok(node(ty, l, r))
+    }
+
+    fn unary(&mut self, op: UnOp, expr: &ast::Expr, span: Span) -> Checked<TExpr> {
+        let (top, ty) = match op {
+            UnOp::Neg => (TUnOp::Neg, Type::I64),
+            UnOp::Not => (TUnOp::Not, Type::Bool),
+            UnOp::BitNot => (TUnOp::BitNot, Type::U64),
+            UnOp::Deref | UnOp::AddrOf => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!(
+                        "the {} operator is not supported yet",
+                        if op == UnOp::Deref { "*" } else { "&" }
+                    ),
+                ))
+            }
+        };
+        let inner = self.value(expr)?;
+        if !inner.ty.is_integer_like() {
+            return Err(Diagnostic::error(
+                span,
+                format!("The {} operator can not be used on expressions of type '{}'", unop_symbol(op), inner.ty),
+            ));
+        }
+        Ok(texpr(
+            TExprKind::Unary {
+                op: top,
+                expr: Box::new(inner),
+            },
+            ty,
+            span,
+        ))
+    }
+
+    fn ternary(&mut self, cond: &ast::Expr, then: &ast::Expr, otherwise: &ast::Expr, span: Span) -> Checked<TExpr> {
+        let cond = self.condition(cond)?;
+        let then = self.value(then)?;
+        let otherwise = self.value(otherwise)?;
+        let ty = if then.ty.is_integer_like() && otherwise.ty.is_integer_like() {
+            Type::Int {
+                bytes: 8,
+                signed: arithmetic_is_signed(&then, &otherwise),
+            }
+        } else {
+            unify(&then.ty, &otherwise.ty).ok_or_else(|| {
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "Ternary operator must return the same type: have '{}' and '{}'",
+                        then.ty, otherwise.ty
+                    ),
+                )
+            })?
+        };
+        Ok(texpr(
+            TExprKind::Ternary {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                otherwise: Box::new(otherwise),
+            },
+            ty,
+            span,
+        ))
+    }
+
+    fn field(&mut self, base: &ast::Expr, field: &str, span: Span) -> Checked<TExpr> {
+        let base = self.expr(base)?;
+        match &base.ty {
+            Type::TracepointArgs => self.tracepoint_field(field, span),
+            Type::Tuple(items) => {
+                let index: usize = field.parse().map_err(|_| {
+                    Diagnostic::error(span, format!("Can not access field '{field}' on a tuple"))
+                        .with_help("tuple fields are numbered: .0, .1, ...")
+                })?;
+                let Some(ty) = items.get(index).cloned() else {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!("Invalid tuple index: {index}. Found {} elements in tuple.", items.len()),
+                    ));
+                };
+                Ok(texpr(
+                    TExprKind::TupleField {
+                        tuple: Box::new(base),
+                        index,
+                    },
+                    ty,
+                    span,
+                ))
+            }
+            other => Err(Diagnostic::error(
+                span,
+                format!("Can not access field '{field}' on expression of type '{other}'"),
+            )),
+        }
+    }
+
+    fn tracepoint_field(&mut self, name: &str, span: Span) -> Checked<TExpr> {
+        let fields = self.inst.fields.as_deref().unwrap_or_default();
+        let Some(field) = fields.iter().find(|f| f.name == name) else {
+            let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            let point = self.tracepoint_name();
+            return Err(Diagnostic::error(span, format!("Can't find a field {name} in {point}"))
+                .with_help(format!("its fields are: {}", known.join(", "))));
+        };
+        let (kind, ty) = match field.kind {
+            FieldKind::Int => (
+                FieldReadKind::Int {
+                    size: field.size as u8,
+                    signed: field.signed,
+                },
+                Type::Int {
+                    bytes: field.size as u8,
+                    signed: field.signed,
+                },
+            ),
+            FieldKind::Pointer { .. } => (
+                FieldReadKind::Pointer,
+                Type::Ptr {
+                    user: self.inst.user_pointers,
+                },
+            ),
+            FieldKind::CharArray => (
+                FieldReadKind::CharArray { len: field.size },
+                Type::Str { size: field.size },
+            ),
+            FieldKind::DataLocString => (
+                FieldReadKind::DataLocString,
+                Type::Str {
+                    size: self.opts.strlen,
+                },
+            ),
+            FieldKind::IntArray { .. } => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("args.{name} is an array ({}); index it", field.c_type),
+                ))
+            }
+            FieldKind::Other => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("args.{name} has type '{}', which cannot be read yet", field.c_type),
+                ))
+            }
+        };
+        Ok(texpr(
+            TExprKind::Field(FieldRead {
+                offset: field.offset,
+                kind,
+            }),
+            ty,
+            span,
+        ))
+    }
+
+    fn tracepoint_name(&self) -> String {
+        match self.inst.attach.first() {
+            Some((crate::sema::probes::Attach::Tracepoint { category, name }, _)) => {
+                format!("tracepoint {category}:{name}")
+            }
+            _ => "args".into(),
+        }
+    }
+
+    fn index(&mut self, base: &ast::Expr, index: &ast::Expr, span: Span) -> Checked<TExpr> {
+        let field = match &base.kind {
+            ExprKind::Field { expr, field, .. } if matches!(&expr.kind, ExprKind::Ident(n) if n == "args") => {
+                field
+            }
+            _ => {
+                return Err(Diagnostic::error(
+                    span,
+                    "The array index operator [] can only be used on tracepoint array fields here",
+                ))
+            }
+        };
+        if self.inst.kind != ProbeKind::Tracepoint {
+            return Err(Diagnostic::error(span, "args can only be used with tracepoint probes here"));
+        }
+        let fields = self.inst.fields.as_deref().unwrap_or_default();
+        let Some(found) = fields.iter().find(|f| &f.name == field) else {
+            return self.tracepoint_field(field, base.span);
+        };
+        let FieldKind::IntArray { elem_size, len } = found.kind else {
+            return Err(Diagnostic::error(span, format!("args.{field} is not an array")));
+        };
+        let i = match self.expr(index)?.kind {
+            TExprKind::Int(i) => i,
+            _ => {
+                return Err(Diagnostic::error(index.span, "array index must be a constant integer"))
+            }
+        };
+        if i >= len as u64 {
+            return Err(Diagnostic::error(
+                index.span,
+                format!("the index {i} is out of bounds for array of size {len}"),
+            ));
+        }
+        let ty = Type::Int {
+            bytes: elem_size as u8,
+            signed: found.signed,
+        };
+        Ok(texpr(
+            TExprKind::Field(FieldRead {
+                offset: found.offset + i as u32 * elem_size,
+                kind: FieldReadKind::Int {
+                    size: elem_size as u8,
+                    signed: found.signed,
+                },
+            }),
+            ty,
+            span,
+        ))
+    }
+
+    fn cast(&mut self, ty: &ast::TypeName, expr: &ast::Expr, span: Span) -> Checked<TExpr> {
+        let target = match (cast_type(&ty.name), ty.pointer_depth) {
+            (Some(t), 0) => t,
+            _ => {
+                return Err(Diagnostic::error(
+                    ty.span,
+                    format!("cannot cast to '{}{}'", ty.name, "*".repeat(ty.pointer_depth as usize)),
+                )
+                .with_help("casts to integer types (int8 ... uint64) and bool are supported"))
+            }
+        };
+        let inner = self.value(expr)?;
+        let ok = inner.ty.is_integer_like() || (target == Type::Bool && matches!(inner.ty, Type::Str { .. }));
+        if !ok {
+            return Err(Diagnostic::error(
+                span,
+                format!("Cannot cast from \"{}\" to \"{}\"", inner.ty, target),
+            ));
+        }
+        Ok(texpr(TExprKind::Cast(Box::new(inner)), target, span))
+    }
+}
+
+pub(super) fn int_literal(v: u64, span: Span) -> TExpr {
+    let ty = if v > i64::MAX as u64 { Type::U64 } else { Type::I64 };
+    texpr(TExprKind::Int(v), ty, span)
+}
+
+pub(super) fn str_literal(mut bytes: Vec<u8>, span: Span) -> TExpr {
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        bytes.truncate(nul);
+    }
+    let size = bytes.len() as u32 + 1;
+    texpr(TExprKind::Str(bytes), Type::Str { size }, span)
+}
+
+/// Signed arithmetic only when both sides are signed; a literal takes the
+/// signedness of the other side, as in C's usual conversions.
+fn arithmetic_is_signed(l: &TExpr, r: &TExpr) -> bool {
+    let literal = |e: &TExpr| matches!(e.kind, TExprKind::Int(v) if v <= i64::MAX as u64);
+    match (literal(l), literal(r)) {
+        (true, false) => r.ty.is_signed() || r.ty == Type::Bool,
+        (false, true) => l.ty.is_signed() || l.ty == Type::Bool,
+        _ => {
+            let signed = |t: &Type| t.is_signed() || *t == Type::Bool;
+            signed(&l.ty) && signed(&r.ty)
+        }
+    }
+}
+
+fn mismatch(op: BinOp, l: &Type, r: &Type, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        span,
+        format!("Type mismatch for '{}': comparing '{l}' with '{r}'", op.symbol()),
+    )
+}
+
+fn unop_symbol(op: UnOp) -> &'static str {
+    match op {
+        UnOp::Neg => "-",
+        UnOp::Not => "!",
+        UnOp::BitNot => "~",
+        UnOp::Deref => "*",
+        UnOp::AddrOf => "&",
+    }
+}
+
+fn arg_number(name: &str) -> Option<u8> {
+    let digits = name.strip_prefix("arg")?;
+    if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The integer types a cast may name.
+fn cast_type(name: &str) -> Option<Type> {
+    let int = |bytes: u8, signed: bool| Some(Type::Int { bytes, signed });
+    match name {
+        "bool" => Some(Type::Bool),
+        "int8" | "s8" | "char" | "signed char" => int(1, true),
+        "uint8" | "u8" | "unsigned char" => int(1, false),
+        "int16" | "s16" | "short" => int(2, true),
+        "uint16" | "u16" | "unsigned short" => int(2, false),
+        "int32" | "s32" | "int" => int(4, true),
+        "uint32" | "u32" | "unsigned int" | "unsigned" => int(4, false),
+        "int64" | "s64" | "long" | "long long" => int(8, true),
+        "uint64" | "u64" | "unsigned long" | "unsigned long long" => int(8, false),
+        _ => None,
+    }
+}
+
+/// An integer as bpftrace reads positional parameters: decimal, `0x` hex,
+/// `0` octal, optionally negative.
+pub(super) fn parse_int_text(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let value = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        u64::from_str_radix(hex, 16).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        u64::from_str_radix(&digits[1..], 8).ok()?
+    } else {
+        digits.parse::<u64>().ok()?
+    };
+    Some(if neg { value.wrapping_neg() } else { value })
+}

@@ -1,0 +1,284 @@
+//! The type checker: turns the syntax tree into a [`TypedProgram`].
+//!
+//! It runs twice over the program. The first run only learns the type of
+//! every map and variable from all the places they are assigned (a map may
+//! be read in `END` before the probe that fills it appears in the text); the
+//! second run checks every use against those types and builds the typed tree.
+
+mod calls;
+mod expr;
+mod stmt;
+mod unify;
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::env::ProbeEnv;
+use super::probes::{self, Attach, ExpandedAttach};
+use super::tracepoint_format::{parse_format, TracepointField};
+use super::typed::{MapInfo, ProbeKind, TypedProgram};
+use super::types::{MapValue, Type};
+use crate::ast;
+use crate::diag::Diagnostic;
+use crate::span::Span;
+
+/// What the command line adds to a script.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `$1`, `$2`, ... as given after the script.
+    pub positional: Vec<String>,
+    /// Buffer size of strings read with `str()`, NUL included.
+    pub strlen: u32,
+    /// Whether `-c` gives the script a child, so that `cpid` means something.
+    pub has_child: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            positional: Vec::new(),
+            strlen: 64,
+            has_child: false,
+        }
+    }
+}
+
+/// Check `program` and resolve its probes against the kernel in `env`.
+pub fn analyse(
+    program: &ast::Program,
+    env: &dyn ProbeEnv,
+    opts: &Options,
+) -> Result<TypedProgram, Diagnostic> {
+    let mut probe_names = Vec::new();
+    let instances = instantiate(program, env, opts, &mut probe_names)?;
+
+    let mut maps = MapTable::default();
+    let mut var_types: Vec<HashMap<String, Type>> = vec![HashMap::new(); instances.len()];
+    // First run: learn types; its errors are found again by the second run.
+    for (i, inst) in instances.iter().enumerate() {
+        let mut checker = Checker::new(inst, opts, &mut maps, Pass::Learn, &var_types[i]);
+        let _ = checker.probe();
+        var_types[i] = checker.learned_vars();
+    }
+    maps.freeze();
+    let mut probes = Vec::with_capacity(instances.len());
+    for (i, inst) in instances.iter().enumerate() {
+        let mut checker = Checker::new(inst, opts, &mut maps, Pass::Check, &var_types[i]);
+        probes.push(checker.probe()?);
+    }
+    Ok(TypedProgram {
+        probes,
+        maps: maps.into_infos(),
+        probe_names,
+    })
+}
+
+/// One probe body to check, with the attach points that share its code.
+struct Instance<'a> {
+    probe: &'a ast::Probe,
+    kind: ProbeKind,
+    attach: Vec<(Attach, u32)>,
+    /// The record layout when the body reads `args` of one tracepoint.
+    fields: Option<Vec<TracepointField>>,
+    /// Whether the program is in the syscalls category, whose pointers are user addresses.
+    user_pointers: bool,
+}
+
+fn instantiate<'a>(
+    program: &'a ast::Program,
+    env: &dyn ProbeEnv,
+    opts: &Options,
+    probe_names: &mut Vec<String>,
+) -> Result<Vec<Instance<'a>>, Diagnostic> {
+    let mut instances = Vec::new();
+    for probe in &program.probes {
+        let mut groups: Vec<(ProbeKind, Vec<(Attach, u32)>)> = Vec::new();
+        for point in &probe.attach_points {
+            let point = substitute_positionals(point, &opts.positional);
+            for ExpandedAttach { attach, name } in probes::expand(&point, env)? {
+                let kind = kind_of(&attach);
+                let index = name_index(probe_names, name);
+                match groups.iter_mut().find(|(k, _)| *k == kind) {
+                    Some((_, list)) => list.push((attach, index)),
+                    None => groups.push((kind, vec![(attach, index)])),
+                }
+            }
+        }
+        let uses_args = mentions_args(probe);
+        for (kind, attach) in groups {
+            if kind == ProbeKind::Tracepoint && uses_args {
+                for (point, index) in attach {
+                    let Attach::Tracepoint { category, name } = &point else {
+                        unreachable!("tracepoint group holds tracepoints")
+                    };
+                    let format = env.tracepoint_format(category, name).ok_or_else(|| {
+                        Diagnostic::error(
+                            probe.span,
+                            format!("cannot read the format of tracepoint {category}:{name}"),
+                        )
+                    })?;
+                    let user_pointers = category == "syscalls";
+                    instances.push(Instance {
+                        probe,
+                        kind,
+                        attach: vec![(point.clone(), index)],
+                        fields: Some(parse_format(&format)),
+                        user_pointers,
+                    });
+                }
+            } else {
+                instances.push(Instance {
+                    probe,
+                    kind,
+                    attach,
+                    fields: None,
+                    user_pointers: false,
+                });
+            }
+        }
+    }
+    Ok(instances)
+}
+
+fn kind_of(attach: &Attach) -> ProbeKind {
+    match attach {
+        Attach::Begin => ProbeKind::Begin,
+        Attach::End => ProbeKind::End,
+        Attach::Tracepoint { .. } => ProbeKind::Tracepoint,
+        Attach::RawTracepoint { .. } => ProbeKind::RawTracepoint,
+        Attach::Interval { .. } | Attach::Profile { .. } => ProbeKind::PerfEvent,
+    }
+}
+
+fn name_index(names: &mut Vec<String>, name: String) -> u32 {
+    match names.iter().position(|n| *n == name) {
+        Some(i) => i as u32,
+        None => {
+            names.push(name);
+            (names.len() - 1) as u32
+        }
+    }
+}
+
+/// `$1` inside an attach point is replaced by its text, as bpftrace does.
+fn substitute_positionals(point: &ast::AttachPoint, positional: &[String]) -> ast::AttachPoint {
+    if !point.raw.contains('$') {
+        return point.clone();
+    }
+    let mut out = String::new();
+    let mut chars = point.raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                digits.push(d);
+                chars.next();
+            }
+            let n: usize = digits.parse().unwrap_or(0);
+            if let Some(value) = n.checked_sub(1).and_then(|i| positional.get(i)) {
+                out.push_str(value);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    ast::AttachPoint {
+        raw: out,
+        span: point.span,
+    }
+}
+
+/// Whether the probe's text reads `args` anywhere (which makes the body's
+/// code depend on each tracepoint's record layout).
+fn mentions_args(probe: &ast::Probe) -> bool {
+    fn in_expr(e: &ast::Expr) -> bool {
+        use ast::ExprKind as K;
+        match &e.kind {
+            K::Ident(name) => name == "args",
+            K::Int(_) | K::Str(_) | K::Bool(_) | K::Positional(_) | K::PositionalCount | K::Var(_) => {
+                false
+            }
+            K::Map { keys, .. } => keys.iter().any(in_expr),
+            K::Call { args, .. } => args.iter().any(in_expr),
+            K::Tuple(items) => items.iter().any(in_expr),
+            K::Binary { lhs, rhs, .. } => in_expr(lhs) || in_expr(rhs),
+            K::Unary { expr, .. } | K::Cast { expr, .. } | K::Field { expr, .. } => in_expr(expr),
+            K::Ternary { cond, then, otherwise } => in_expr(cond) || in_expr(then) || in_expr(otherwise),
+            K::Index { expr, index } => in_expr(expr) || in_expr(index),
+            K::IncDec { target, .. } => in_expr(target),
+        }
+    }
+    fn in_block(b: &ast::Block) -> bool {
+        b.stmts.iter().any(|s| match &s.kind {
+            ast::StmtKind::Expr(e) => in_expr(e),
+            ast::StmtKind::Assign { target, value, .. } => in_expr(target) || in_expr(value),
+            ast::StmtKind::If { cond, then, otherwise } => {
+                in_expr(cond) || in_block(then) || otherwise.as_ref().is_some_and(in_block)
+            }
+            ast::StmtKind::Unroll { count, body } => in_expr(count) || in_block(body),
+            ast::StmtKind::While { cond, body } => in_expr(cond) || in_block(body),
+            ast::StmtKind::Block(b) => in_block(b),
+            ast::StmtKind::Break | ast::StmtKind::Continue | ast::StmtKind::Return => false,
+        })
+    }
+    probe.predicate.as_ref().is_some_and(in_expr) || in_block(&probe.body)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Learn,
+    Check,
+}
+
+struct MapState {
+    key: Option<Type>,
+    multi_key: bool,
+    value: Option<MapValue>,
+    /// Where the map is first used, for messages.
+    first_span: Span,
+}
+
+/// The maps of the whole program, by name.
+#[derive(Default)]
+struct MapTable {
+    maps: BTreeMap<String, MapState>,
+    frozen: bool,
+    indices: HashMap<String, usize>,
+}
+
+impl MapTable {
+    /// After the first run the set of maps is fixed and each gets its index
+    /// (in name order, which is also the order they print in).
+    fn freeze(&mut self) {
+        self.frozen = true;
+        self.indices = self
+            .maps
+            .keys()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), i))
+            .collect();
+    }
+
+    fn into_infos(self) -> Vec<MapInfo> {
+        self.maps
+            .into_iter()
+            .map(|(name, state)| MapInfo {
+                name,
+                key: state.key,
+                value: state.value.unwrap_or(MapValue::Plain(Type::I64)),
+                multi_key: state.multi_key,
+            })
+            .collect()
+    }
+}
+
+/// Checks one probe instance.
+struct Checker<'a> {
+    inst: &'a Instance<'a>,
+    opts: &'a Options,
+    maps: &'a mut MapTable,
+    pass: Pass,
+    /// Variable types learnt in the first run.
+    known_vars: &'a HashMap<String, Type>,
+    vars: Vec<(String, Type)>,
+    loop_depth: u32,
+}

@@ -1,0 +1,446 @@
+//! Checking statements, and the bookkeeping of variables and maps they
+//! assign.
+
+use std::collections::HashMap;
+
+use super::expr::{texpr, Checked};
+use super::unify::{unify, unify_value};
+use super::{Checker, Instance, MapState, MapTable, Options, Pass};
+use crate::ast::{self, BinOp, ExprKind, StmtKind};
+use crate::diag::Diagnostic;
+use crate::sema::typed::{TExpr, TExprKind, TStmt, TStmtKind, TypedProbe};
+use crate::sema::types::{MapValue, Type};
+use crate::span::Span;
+
+impl<'a> Checker<'a> {
+    pub(super) fn new(
+        inst: &'a Instance<'a>,
+        opts: &'a Options,
+        maps: &'a mut MapTable,
+        pass: Pass,
+        known_vars: &'a HashMap<String, Type>,
+    ) -> Self {
+        Checker {
+            inst,
+            opts,
+            maps,
+            pass,
+            known_vars,
+            vars: Vec::new(),
+            loop_depth: 0,
+        }
+    }
+
+    pub(super) fn learned_vars(&self) -> HashMap<String, Type> {
+        self.vars.iter().cloned().collect()
+    }
+
+    pub(super) fn probe(&mut self) -> Checked<TypedProbe> {
+        let probe = self.inst.probe;
+        let predicate = match &probe.predicate {
+            Some(p) => Some(self.condition(p)?),
+            None => None,
+        };
+        let body = self.block(&probe.body)?;
+        Ok(TypedProbe {
+            kind: self.inst.kind,
+            attach: self.inst.attach.clone(),
+            predicate,
+            body,
+            vars: self.vars.iter().map(|(_, t)| t.clone()).collect(),
+            span: probe.span,
+        })
+    }
+
+    fn block(&mut self, block: &ast::Block) -> Checked<Vec<TStmt>> {
+        let mut out = Vec::with_capacity(block.stmts.len());
+        for stmt in &block.stmts {
+            self.stmt(stmt, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn stmt(&mut self, stmt: &ast::Stmt, out: &mut Vec<TStmt>) -> Checked<()> {
+        let span = stmt.span;
+        let kind = match &stmt.kind {
+            StmtKind::Expr(e) => self.expr_stmt(e)?,
+            StmtKind::Assign { target, op, value } => self.assign(target, *op, value, span)?,
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let cond = self.condition(cond)?;
+                let then = self.block(then)?;
+                let otherwise = match otherwise {
+                    Some(b) => self.block(b)?,
+                    None => Vec::new(),
+                };
+                TStmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                }
+            }
+            StmtKind::While { cond, body } => {
+                let cond = self.condition(cond)?;
+                self.loop_depth += 1;
+                let body = self.block(body);
+                self.loop_depth -= 1;
+                TStmtKind::While { cond, body: body? }
+            }
+            StmtKind::Unroll { count, body } => {
+                let count = self.unroll_count(count)?;
+                TStmtKind::Unroll {
+                    count,
+                    body: self.block(body)?,
+                }
+            }
+            StmtKind::Break | StmtKind::Continue if self.loop_depth == 0 => {
+                let word = if matches!(stmt.kind, StmtKind::Break) { "break" } else { "continue" };
+                return Err(Diagnostic::error(span, format!("{word} used outside of a loop")));
+            }
+            StmtKind::Break => TStmtKind::Break,
+            StmtKind::Continue => TStmtKind::Continue,
+            StmtKind::Return => TStmtKind::Return,
+            StmtKind::Block(b) => {
+                out.extend(self.block(b)?);
+                return Ok(());
+            }
+        };
+        out.push(TStmt { kind, span });
+        Ok(())
+    }
+
+    fn expr_stmt(&mut self, e: &ast::Expr) -> Checked<TStmtKind> {
+        match &e.kind {
+            ExprKind::Call { name, args } => {
+                if let Some(kind) = self.call_stmt(name, args, e.span)? {
+                    return Ok(kind);
+                }
+                if super::calls::is_aggregation(name) {
+                    return Err(Diagnostic::error(
+                        e.span,
+                        format!("{name}() must be assigned directly to a map"),
+                    )
+                    .with_help(format!("write @name = {name}(...)")));
+                }
+            }
+            ExprKind::IncDec {
+                target, increment, ..
+            } => {
+                let one = ast::Expr {
+                    kind: ExprKind::Int(1),
+                    span: e.span,
+                };
+                let op = if *increment { BinOp::Add } else { BinOp::Sub };
+                return self.assign(target, Some(op), &one, e.span);
+            }
+            _ => {}
+        }
+        Ok(TStmtKind::Expr(self.expr(e)?))
+    }
+
+    fn assign(
+        &mut self,
+        target: &ast::Expr,
+        op: Option<BinOp>,
+        value: &ast::Expr,
+        span: Span,
+    ) -> Checked<TStmtKind> {
+        if op.is_none() {
+            if let ExprKind::Call { name, args } = &value.kind {
+                if let Some(agg) = self.aggregation(name, args, value.span)? {
+                    return self.assign_aggregation(target, agg, span);
+                }
+            }
+        }
+        let value = match op {
+            Some(op) => {
+                let combined = ast::Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(target.clone()),
+                        rhs: Box::new(value.clone()),
+                    },
+                    span,
+                };
+                self.value(&combined)?
+            }
+            None => self.value(value)?,
+        };
+        match &target.kind {
+            ExprKind::Var(name) => {
+                let var = self.assign_var(name, &value, span)?;
+                Ok(TStmtKind::AssignVar { var, value })
+            }
+            ExprKind::Map { name, keys } => {
+                let key = self.map_key(keys, target.span)?;
+                let map = self.map_for_write(
+                    name,
+                    key.as_ref(),
+                    keys.len() > 1,
+                    MapValue::Plain(stored_type(&value.ty)),
+                    target.span,
+                )?;
+                Ok(TStmtKind::AssignMap { map, key, value })
+            }
+            _ => Err(Diagnostic::error(
+                target.span,
+                "only maps (@name) and variables ($name) can be assigned to",
+            )),
+        }
+    }
+
+    fn assign_aggregation(
+        &mut self,
+        target: &ast::Expr,
+        (func, arg, value): (crate::sema::typed::AggFunc, Option<TExpr>, MapValue),
+        span: Span,
+    ) -> Checked<TStmtKind> {
+        let ExprKind::Map { name, keys } = &target.kind else {
+            return Err(Diagnostic::error(
+                span,
+                "aggregation functions can only be assigned to maps",
+            ));
+        };
+        let key = self.map_key(keys, target.span)?;
+        let map = self.map_for_write(name, key.as_ref(), keys.len() > 1, value, target.span)?;
+        Ok(TStmtKind::Aggregate {
+            map,
+            key,
+            func,
+            arg,
+        })
+    }
+
+    fn unroll_count(&mut self, count: &ast::Expr) -> Checked<u32> {
+        let checked = self.expr(count)?;
+        let TExprKind::Int(n) = checked.kind else {
+            return Err(Diagnostic::error(count.span, "invalid unroll value")
+                .with_help("unroll takes a constant integer, e.g. unroll(10)"));
+        };
+        match n {
+            0 => Err(Diagnostic::error(count.span, "unroll minimum value is 1")),
+            1..=100 => Ok(n as u32),
+            _ => Err(Diagnostic::error(count.span, "unroll maximum value is 100")),
+        }
+    }
+
+    // ---- variables ----
+
+    pub(super) fn var_type(&self, name: &str) -> Option<Type> {
+        match self.pass {
+            Pass::Learn => self.vars.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone()),
+            Pass::Check => self.known_vars.get(name).cloned(),
+        }
+    }
+
+    pub(super) fn var_index(&mut self, name: &str, ty: &Type) -> usize {
+        match self.vars.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                self.vars.push((name.to_string(), ty.clone()));
+                self.vars.len() - 1
+            }
+        }
+    }
+
+    fn assign_var(&mut self, name: &str, value: &TExpr, span: Span) -> Checked<usize> {
+        let new = stored_type(&value.ty);
+        match self.pass {
+            Pass::Learn => {
+                if let Some(i) = self.vars.iter().position(|(n, _)| n == name) {
+                    if let Some(merged) = unify(&self.vars[i].1, &new) {
+                        self.vars[i].1 = merged;
+                    }
+                    Ok(i)
+                } else {
+                    Ok(self.var_index(name, &new))
+                }
+            }
+            Pass::Check => {
+                let known = self.known_vars.get(name).cloned().unwrap_or_else(|| new.clone());
+                if unify(&known, &new).is_none() {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!(
+                            "Type mismatch for ${name}: trying to assign value of type '{new}' when variable already has a type '{known}'"
+                        ),
+                    ));
+                }
+                Ok(self.var_index(name, &known))
+            }
+        }
+    }
+
+    // ---- maps ----
+
+    pub(super) fn map_for_write(
+        &mut self,
+        name: &str,
+        key: Option<&TExpr>,
+        multi_key: bool,
+        value: MapValue,
+        span: Span,
+    ) -> Checked<usize> {
+        let full = map_name(name);
+        let key_ty = key.map(|k| stored_type(&k.ty));
+        if self.pass == Pass::Learn {
+            match self.maps.maps.get_mut(&full) {
+                Some(state) => {
+                    if let (Some(old), Some(new)) = (&state.key, &key_ty) {
+                        if let Some(merged) = unify(old, new) {
+                            state.key = Some(merged);
+                        }
+                    }
+                    match &state.value {
+                        Some(old) => {
+                            if let Some(merged) = unify_value(old, &value) {
+                                state.value = Some(merged);
+                            }
+                        }
+                        None => state.value = Some(value),
+                    }
+                }
+                None => {
+                    self.maps.maps.insert(
+                        full,
+                        MapState {
+                            key: key_ty,
+                            multi_key,
+                            value: Some(value),
+                            first_span: span,
+                        },
+                    );
+                }
+            }
+            return Ok(0);
+        }
+        let index = self.check_map_key(&full, key, span)?;
+        let state = &self.maps.maps[&full];
+        let known = state.value.clone().expect("written maps have a value type");
+        if unify_value(&known, &value).is_none() {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "Type mismatch for {full}: trying to assign value of type '{}' when map already has a type '{}'",
+                    value.describe(),
+                    known.describe()
+                ),
+            ));
+        }
+        Ok(index)
+    }
+
+    /// A read of `@name[key]`: the map's index and value type, or `None`
+    /// during the first run for a map not yet seen.
+    pub(super) fn map_for_read(
+        &mut self,
+        name: &str,
+        key: Option<&TExpr>,
+        multi_key: bool,
+        span: Span,
+    ) -> Checked<Option<(usize, MapValue)>> {
+        let full = map_name(name);
+        if self.pass == Pass::Learn {
+            if let Some(state) = self.maps.maps.get_mut(&full) {
+                if let (Some(old), Some(new)) = (&state.key, key) {
+                    if let Some(merged) = unify(old, &stored_type(&new.ty)) {
+                        state.key = Some(merged);
+                    }
+                }
+            } else if let Some(k) = key {
+                // Keep the key type of read-only maps so that a later write
+                // widens it rather than replacing it.
+                self.maps.maps.insert(
+                    full,
+                    MapState {
+                        key: Some(stored_type(&k.ty)),
+                        multi_key,
+                        value: None,
+                        first_span: span,
+                    },
+                );
+            }
+            return Ok(None);
+        }
+        let index = self.check_map_key(&full, key, span)?;
+        let value = self.maps.maps[&full].value.clone().expect("checked by check_map_key");
+        Ok(Some((index, value)))
+    }
+
+    /// A map that must already exist, for `print`, `clear`, `zero`, `delete`.
+    pub(super) fn existing_map(&mut self, name: &str, span: Span) -> Checked<usize> {
+        let full = map_name(name);
+        if self.pass == Pass::Learn {
+            return Ok(0);
+        }
+        match self.maps.maps.get(&full) {
+            Some(state) if state.value.is_some() => Ok(self.maps.indices[&full]),
+            _ => Err(undefined_map(&full, span)),
+        }
+    }
+
+    fn check_map_key(&mut self, full: &str, key: Option<&TExpr>, span: Span) -> Checked<usize> {
+        let Some(state) = self.maps.maps.get(full).filter(|s| s.value.is_some()) else {
+            return Err(undefined_map(full, span));
+        };
+        match (&state.key, key) {
+            (None, None) => {}
+            (Some(expected), Some(given)) => {
+                if unify(expected, &stored_type(&given.ty)).is_none() {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!(
+                            "Argument mismatch for {full}: trying to access with arguments: '{}' when map expects arguments: '{expected}'",
+                            given.ty
+                        ),
+                    ));
+                }
+            }
+            (None, Some(_)) => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("{full} used as a map with an explicit key (non-scalar map), previously used without an explicit key (scalar map)"),
+                ))
+            }
+            (Some(_), None) => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("{full} used as a map without an explicit key (scalar map), previously used with an explicit key (non-scalar map)"),
+                ))
+            }
+        }
+        let _ = state.first_span;
+        Ok(self.maps.indices[full])
+    }
+}
+
+/// `@` is the map named `@`; others keep their name after the `@`.
+fn map_name(name: &str) -> String {
+    format!("@{name}")
+}
+
+fn undefined_map(full: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(span, format!("Undefined map: {full}"))
+        .with_help("assign the map somewhere in the script before reading, printing or clearing it")
+}
+
+/// Values are stored as 64-bit integers whatever their width, so stored
+/// integer types only keep their signedness.
+pub(super) fn stored_type(ty: &Type) -> Type {
+    match ty {
+        Type::Int { signed, .. } => Type::Int {
+            bytes: 8,
+            signed: *signed,
+        },
+        Type::Tuple(items) => Type::Tuple(items.iter().map(stored_type).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A statement that does nothing, for calls checked only for errors.
+pub(super) fn empty_expr(span: Span) -> TStmtKind {
+    TStmtKind::Expr(texpr(TExprKind::Int(0), Type::I64, span))
+}

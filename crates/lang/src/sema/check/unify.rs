@@ -1,0 +1,59 @@
+//! Merging the types a map or variable is given in different places: string
+//! buffers grow to the largest, integers to the widest, anything else must
+//! agree.
+
+use crate::sema::types::{MapValue, Type};
+
+/// The type that can hold both `old` and `new`, or `None` if they conflict.
+pub fn unify(old: &Type, new: &Type) -> Option<Type> {
+    match (old, new) {
+        (Type::Int { bytes: a, signed }, Type::Int { bytes: b, .. }) => Some(Type::Int {
+            bytes: (*a).max(*b),
+            signed: *signed,
+        }),
+        (Type::Str { size: a }, Type::Str { size: b }) => Some(Type::Str { size: (*a).max(*b) }),
+        (Type::Tuple(a), Type::Tuple(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| unify(x, y))
+            .collect::<Option<Vec<_>>>()
+            .map(Type::Tuple),
+        (Type::Ptr { user }, Type::Ptr { .. }) => Some(Type::Ptr { user: *user }),
+        (Type::Ptr { user }, Type::Int { .. }) | (Type::Int { .. }, Type::Ptr { user }) => {
+            Some(Type::Ptr { user: *user })
+        }
+        (a, b) if a == b => Some(a.clone()),
+        _ => None,
+    }
+}
+
+pub fn unify_value(old: &MapValue, new: &MapValue) -> Option<MapValue> {
+    match (old, new) {
+        (MapValue::Plain(a), MapValue::Plain(b)) => unify(a, b).map(MapValue::Plain),
+        (a, b) if a == b => Some(a.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_grow_and_kinds_conflict() {
+        assert_eq!(
+            unify(&Type::Str { size: 16 }, &Type::Str { size: 64 }),
+            Some(Type::Str { size: 64 })
+        );
+        assert_eq!(unify(&Type::Str { size: 16 }, &Type::I64), None);
+        assert_eq!(
+            unify(
+                &Type::Tuple(vec![Type::U32, Type::Str { size: 2 }]),
+                &Type::Tuple(vec![Type::I64, Type::Str { size: 16 }])
+            ),
+            Some(Type::Tuple(vec![Type::U64, Type::Str { size: 16 }]))
+        );
+        assert_eq!(unify_value(&MapValue::Count, &MapValue::Sum), None);
+    }
+
+}

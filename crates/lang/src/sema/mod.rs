@@ -1,0 +1,12 @@
+//! Semantic analysis: attach point expansion, types, map value kinds.
+
+mod check;
+pub mod env;
+pub mod fake_env;
+pub mod probes;
+pub mod tracepoint_format;
+pub mod typed;
+pub mod types;
+
+pub use check::{analyse, Options};
+pub use env::ProbeEnv;

@@ -1,0 +1,278 @@
+//! Attach points: splitting the text of an attach point into a provider and
+//! its parts, and expanding wildcards against the kernel's event list.
+
+use super::env::ProbeEnv;
+use crate::ast;
+use crate::diag::Diagnostic;
+
+/// Where one expanded probe attaches.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Attach {
+    Begin,
+    End,
+    Tracepoint { category: String, name: String },
+    RawTracepoint { name: String },
+    /// A timer on one CPU.
+    Interval { period_ns: u64 },
+    /// A timer on every CPU.
+    Profile { sample: Sample },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sample {
+    Frequency(u64),
+    PeriodNs(u64),
+}
+
+/// One attach point after expansion, with the name the `probe` builtin gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpandedAttach {
+    pub attach: Attach,
+    pub name: String,
+}
+
+/// Expand one attach point as written into the concrete places it names.
+pub fn expand(point: &ast::AttachPoint, env: &dyn ProbeEnv) -> Result<Vec<ExpandedAttach>, Diagnostic> {
+    let raw = point.raw.as_str();
+    let err = |msg: String| Diagnostic::error(point.span, msg);
+    let parts = split_parts(raw);
+    let provider = parts[0].as_str();
+    match provider {
+        "BEGIN" | "begin" if parts.len() == 1 => Ok(vec![one(Attach::Begin, "begin")]),
+        "END" | "end" if parts.len() == 1 => Ok(vec![one(Attach::End, "end")]),
+        "tracepoint" | "t" => expand_tracepoint(&parts, env).map_err(err),
+        "rawtracepoint" | "rt" => expand_raw_tracepoint(&parts, env).map_err(err),
+        "interval" | "i" => {
+            let period_ns = timer_period(&parts, "interval").map_err(err)?;
+            let name = format!("interval:{}", parts[1..].join(":"));
+            Ok(vec![one_named(Attach::Interval { period_ns }, name)])
+        }
+        "profile" | "p" => {
+            let sample = profile_sample(&parts).map_err(err)?;
+            let name = format!("profile:{}", parts[1..].join(":"));
+            Ok(vec![one_named(Attach::Profile { sample }, name)])
+        }
+        "kprobe" | "k" | "kretprobe" | "kr" | "kprobe_multi" => Err(err(format!(
+            "{provider} probes need kprobes, which this kernel lacks (built without CONFIG_KPROBES)"
+        ))
+        .with_help("trace the event through a tracepoint (sonde -l 'tracepoint:*') or a raw tracepoint instead")),
+        "fentry" | "f" | "fexit" | "fr" | "kfunc" | "kretfunc" => Err(err(format!(
+            "{provider} probes are not supported yet"
+        ))
+        .with_help("trace the event through a tracepoint or a raw tracepoint instead")),
+        _ if provider.eq_ignore_ascii_case("begin") || provider.eq_ignore_ascii_case("end") => {
+            Err(err(format!("{provider} takes no arguments")))
+        }
+        "uprobe" | "u" | "uretprobe" | "ur" | "usdt" | "U" | "software" | "s" | "hardware"
+        | "h" | "watchpoint" | "w" | "asyncwatchpoint" | "iter" | "it" => Err(err(format!(
+            "{provider} probes are not supported yet"
+        ))),
+        _ => Err(err(format!("Invalid probe type: {provider}"))
+            .with_help("probe types are begin, end, tracepoint, rawtracepoint, interval and profile")),
+    }
+}
+
+fn one(attach: Attach, name: &str) -> ExpandedAttach {
+    one_named(attach, name.to_string())
+}
+
+fn one_named(attach: Attach, name: String) -> ExpandedAttach {
+    ExpandedAttach { attach, name }
+}
+
+/// Split on `:` outside double quotes, dropping the quotes.
+fn split_parts(raw: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    for c in raw.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ':' if !quoted => parts.push(String::new()),
+            _ => parts.last_mut().expect("parts starts non-empty").push(c),
+        }
+    }
+    parts
+}
+
+fn expand_tracepoint(parts: &[String], env: &dyn ProbeEnv) -> Result<Vec<ExpandedAttach>, String> {
+    let [_, category, name] = parts else {
+        return Err("tracepoint probes take the form tracepoint:category:name".into());
+    };
+    if category.is_empty() || name.is_empty() {
+        return Err("tracepoint probes take the form tracepoint:category:name".into());
+    }
+    let make = |c: &str, n: &str| ExpandedAttach {
+        attach: Attach::Tracepoint {
+            category: c.to_string(),
+            name: n.to_string(),
+        },
+        name: format!("tracepoint:{c}:{n}"),
+    };
+    if !has_wildcard(category) && !has_wildcard(name) {
+        if env.tracepoint_format(category, name).is_none() {
+            return Err(format!("tracepoint not found: {category}:{name}"));
+        }
+        return Ok(vec![make(category, name)]);
+    }
+    let all = env.tracepoints()?;
+    let found: Vec<_> = all
+        .iter()
+        .filter(|(c, n)| glob_match(category, c) && glob_match(name, n))
+        .map(|(c, n)| make(c, n))
+        .collect();
+    if found.is_empty() {
+        return Err(format!("no tracepoints match {category}:{name}"));
+    }
+    Ok(found)
+}
+
+fn expand_raw_tracepoint(parts: &[String], env: &dyn ProbeEnv) -> Result<Vec<ExpandedAttach>, String> {
+    // `rawtracepoint:name` or `rawtracepoint:module:name`; modules are not
+    // distinguished by the kernel's attach API, so only the name matters.
+    let name = match parts {
+        [_, name] | [_, _, name] if !name.is_empty() => name,
+        _ => return Err("raw tracepoint probes take the form rawtracepoint:name".into()),
+    };
+    let all = env.tracepoints()?;
+    let mut names: Vec<&str> = all
+        .iter()
+        .map(|(_, n)| n.as_str())
+        .filter(|n| glob_match(name, n))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return Err(format!("raw tracepoint not found: {name}"));
+    }
+    Ok(names
+        .into_iter()
+        .map(|n| ExpandedAttach {
+            attach: Attach::RawTracepoint { name: n.to_string() },
+            name: format!("rawtracepoint:{n}"),
+        })
+        .collect())
+}
+
+fn timer_period(parts: &[String], kind: &str) -> Result<u64, String> {
+    match parts {
+        [_, unit, count] => {
+            let n = parse_count(count)?;
+            let ns = match unit.as_str() {
+                "s" => n.checked_mul(1_000_000_000),
+                "ms" => n.checked_mul(1_000_000),
+                "us" => n.checked_mul(1_000),
+                "ns" => Some(n),
+                "hz" => Some(1_000_000_000 / n),
+                _ => return Err(format!("{kind} unit must be one of s, ms, us, ns or hz, not '{unit}'")),
+            };
+            ns.ok_or_else(|| format!("{kind} period is too long"))
+        }
+        [_, spec] => parse_duration(spec),
+        _ => Err(format!("{kind} probes take the form {kind}:s:N, {kind}:ms:N, {kind}:hz:N or {kind}:1s")),
+    }
+}
+
+fn profile_sample(parts: &[String]) -> Result<Sample, String> {
+    if let [_, unit, count] = parts {
+        if unit == "hz" {
+            return Ok(Sample::Frequency(parse_count(count)?));
+        }
+    }
+    timer_period(parts, "profile").map(Sample::PeriodNs)
+}
+
+fn parse_count(text: &str) -> Result<u64, String> {
+    match text.replace('_', "").parse::<u64>() {
+        Ok(0) => Err("the rate must be greater than zero".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{text}' is not a positive integer")),
+    }
+}
+
+/// `1s`, `10ms`, `100us`, `5000ns`, or a bare number of nanoseconds.
+fn parse_duration(text: &str) -> Result<u64, String> {
+    let digits_end = text.find(|c: char| !c.is_ascii_digit() && c != '_').unwrap_or(text.len());
+    let n = parse_count(&text[..digits_end])?;
+    let scale: u64 = match &text[digits_end..] {
+        "" | "ns" => 1,
+        "us" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        unit => return Err(format!("unknown duration unit '{unit}'")),
+    };
+    n.checked_mul(scale).ok_or_else(|| "duration is too long".to_string())
+}
+
+pub fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?', '[', '{'])
+}
+
+/// Shell-style matching with `*`, `?` and `{a,b}` alternatives.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    if let Some(open) = pattern.find('{') {
+        if let Some(close_rel) = pattern[open..].find('}') {
+            let close = open + close_rel;
+            let (head, tail) = (&pattern[..open], &pattern[close + 1..]);
+            return pattern[open + 1..close]
+                .split(',')
+                .any(|alt| glob_match(&format!("{head}{alt}{tail}"), text));
+        }
+    }
+    glob_bytes(pattern.as_bytes(), text.as_bytes())
+}
+
+fn glob_bytes(pattern: &[u8], text: &[u8]) -> bool {
+    // Iterative matcher with one backtrack point for the last `*`: linear
+    // enough for event names and immune to pathological patterns.
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globbing() {
+        assert!(glob_match("sys_enter_*", "sys_enter_openat"));
+        assert!(!glob_match("sys_enter_*", "sys_exit_openat"));
+        assert!(glob_match("*open*", "sys_enter_openat"));
+        assert!(glob_match("sys_enter_{read,write}", "sys_enter_write"));
+        assert!(!glob_match("sys_enter_{read,write}", "sys_enter_writev"));
+        assert!(glob_match("s?s", "sys"));
+        assert!(glob_match("*", ""));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1s"), Ok(1_000_000_000));
+        assert_eq!(parse_duration("10ms"), Ok(10_000_000));
+        assert_eq!(parse_duration("100"), Ok(100));
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn parts_keep_quoted_colons() {
+        assert_eq!(split_parts("uprobe:\"/a:b\":f"), ["uprobe", "/a:b", "f"]);
+        assert_eq!(split_parts("interval:s:1"), ["interval", "s", "1"]);
+    }
+}

@@ -1,0 +1,168 @@
+//! The checked program: every expression carries its type, every map and
+//! variable is resolved to an index, every attach point is expanded. This is
+//! what the code generator consumes.
+
+use super::probes::Attach;
+use super::types::{MapValue, Type};
+use crate::ast::BinOp;
+use crate::span::Span;
+
+#[derive(Clone, Debug)]
+pub struct TypedProgram {
+    pub probes: Vec<TypedProbe>,
+    /// Every `@map` of the script, sorted by name (the order bpftrace prints them).
+    pub maps: Vec<MapInfo>,
+    /// The `probe` builtin's values: the expanded attach point names.
+    pub probe_names: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapInfo {
+    /// With its `@`.
+    pub name: String,
+    /// `None` for a map used without keys; otherwise the key type (a tuple
+    /// type for `@m[a, b]`).
+    pub key: Option<Type>,
+    pub value: MapValue,
+    /// True when the map is written with several keys (`@m[a, b]`), so that
+    /// its key prints as `a, b` rather than as one tuple.
+    pub multi_key: bool,
+}
+
+/// Which kind of BPF program runs the probe, which fixes what its context is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProbeKind {
+    Begin,
+    End,
+    Tracepoint,
+    RawTracepoint,
+    /// interval and profile timers.
+    PerfEvent,
+}
+
+#[derive(Clone, Debug)]
+pub struct TypedProbe {
+    pub kind: ProbeKind,
+    /// Where it attaches, with the index of each point's name in `probe_names`.
+    pub attach: Vec<(Attach, u32)>,
+    pub predicate: Option<TExpr>,
+    pub body: Vec<TStmt>,
+    /// The type of every `$variable`, by index.
+    pub vars: Vec<Type>,
+    /// The source of the probe, for messages about it.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct TExpr {
+    pub kind: TExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TExprKind {
+    Int(u64),
+    Bool(bool),
+    Str(Vec<u8>),
+    Builtin(Builtin),
+    /// `argN` of a raw tracepoint: the Nth u64 of the context.
+    Arg(u8),
+    /// A field of the tracepoint record.
+    Field(FieldRead),
+    Var(usize),
+    /// The value stored under `key` (0 or an empty value when absent).
+    MapRead { map: usize, key: Option<Box<TExpr>> },
+    Binary { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
+    Unary { op: TUnOp, expr: Box<TExpr> },
+    Ternary { cond: Box<TExpr>, then: Box<TExpr>, otherwise: Box<TExpr> },
+    Tuple(Vec<TExpr>),
+    TupleField { tuple: Box<TExpr>, index: usize },
+    /// `str(ptr[, len])`: read a string from memory into a buffer of `ty`'s size.
+    ReadStr { ptr: Box<TExpr>, len: Option<Box<TExpr>> },
+    /// Integer conversion to `ty`, or a test against zero for `bool`.
+    Cast(Box<TExpr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TUnOp {
+    Neg,
+    Not,
+    BitNot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    Pid,
+    Tid,
+    Uid,
+    Gid,
+    Nsecs,
+    Elapsed,
+    Cpu,
+    Comm,
+    Probe,
+    Cpid,
+    Rand,
+    Cgroup,
+    Jiffies,
+}
+
+/// How to read one tracepoint field from the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldRead {
+    pub offset: u32,
+    pub kind: FieldReadKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldReadKind {
+    Int { size: u8, signed: bool },
+    /// A pointer-sized address.
+    Pointer,
+    /// `char[len]` stored in the record.
+    CharArray { len: u32 },
+    /// `__data_loc char[]`.
+    DataLocString,
+}
+
+/// Which aggregation a statement like `@m[k] = count()` performs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFunc {
+    Count,
+    Sum,
+    Min,
+    Max,
+    Avg,
+    Stats,
+    Hist,
+    LHist { min: i64, max: i64, step: i64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct TStmt {
+    pub kind: TStmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TStmtKind {
+    /// An expression evaluated for nothing but its side effects.
+    Expr(TExpr),
+    AssignVar { var: usize, value: TExpr },
+    AssignMap { map: usize, key: Option<TExpr>, value: TExpr },
+    Aggregate { map: usize, key: Option<TExpr>, func: AggFunc, arg: Option<TExpr> },
+    Delete { map: usize, key: Option<TExpr> },
+    Printf { format: Vec<u8>, args: Vec<TExpr> },
+    Print(TExpr),
+    PrintMap { map: usize, top: u64, div: u64 },
+    Clear(usize),
+    Zero(usize),
+    Exit(Option<TExpr>),
+    If { cond: TExpr, then: Vec<TStmt>, otherwise: Vec<TStmt> },
+    While { cond: TExpr, body: Vec<TStmt> },
+    Unroll { count: u32, body: Vec<TStmt> },
+    Break,
+    Continue,
+    Return,
+}

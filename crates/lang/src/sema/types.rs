@@ -1,0 +1,137 @@
+//! The types of the language after checking, and the kinds of map values.
+
+use std::fmt;
+
+/// The type of a value. Integers are carried in 64-bit registers; `bytes`
+/// and `signed` say how they were produced and how they print.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    Int { bytes: u8, signed: bool },
+    Bool,
+    /// A NUL-terminated string in a buffer of `size` bytes (NUL included).
+    Str { size: u32 },
+    Tuple(Vec<Type>),
+    /// An address; `user` says which address space it points into, which
+    /// decides how `str()` reads it.
+    Ptr { user: bool },
+    /// The `probe` builtin: an index into the program's probe names.
+    ProbeName,
+    /// `args` of a tracepoint: only its fields can be used.
+    TracepointArgs,
+    /// What statements such as `printf` produce.
+    Void,
+}
+
+impl Type {
+    pub const U64: Type = Type::Int {
+        bytes: 8,
+        signed: false,
+    };
+    pub const I64: Type = Type::Int {
+        bytes: 8,
+        signed: true,
+    };
+    pub const U32: Type = Type::Int {
+        bytes: 4,
+        signed: false,
+    };
+
+    /// Integers, booleans and pointers: values that live in one register.
+    pub fn is_scalar(&self) -> bool {
+        matches!(
+            self,
+            Type::Int { .. } | Type::Bool | Type::Ptr { .. } | Type::ProbeName
+        )
+    }
+
+    pub fn is_integer_like(&self) -> bool {
+        matches!(self, Type::Int { .. } | Type::Bool | Type::Ptr { .. })
+    }
+
+    pub fn is_signed(&self) -> bool {
+        matches!(self, Type::Int { signed: true, .. })
+    }
+
+    /// Bytes this value takes in a map key, map value, tuple or event record.
+    /// Scalars always take 8 so that every field stays 8-byte aligned.
+    pub fn storage_size(&self) -> u32 {
+        match self {
+            Type::Str { size } => size.next_multiple_of(8),
+            Type::Tuple(fields) => fields.iter().map(Type::storage_size).sum(),
+            Type::Void | Type::TracepointArgs => 0,
+            _ => 8,
+        }
+    }
+
+    /// Byte offsets of a tuple's fields in storage.
+    pub fn tuple_offsets(fields: &[Type]) -> Vec<u32> {
+        let mut offset = 0;
+        fields
+            .iter()
+            .map(|f| {
+                let at = offset;
+                offset += f.storage_size();
+                at
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Type::Int { bytes, signed } => {
+                write!(f, "{}int{}", if *signed { "" } else { "u" }, bytes * 8)
+            }
+            Type::Bool => f.write_str("bool"),
+            Type::Str { size } => write!(f, "string[{size}]"),
+            Type::Tuple(fields) => {
+                f.write_str("(")?;
+                for (i, t) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                f.write_str(")")
+            }
+            Type::Ptr { .. } => f.write_str("pointer"),
+            Type::ProbeName => f.write_str("probe"),
+            Type::TracepointArgs => f.write_str("args"),
+            Type::Void => f.write_str("none"),
+        }
+    }
+}
+
+/// How a map stores its values. Aggregations are per-CPU in the kernel and
+/// summed in user space.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MapValue {
+    /// Written by assignment.
+    Plain(Type),
+    Count,
+    Sum,
+    Min,
+    Max,
+    Avg,
+    Stats,
+    Hist,
+    LHist { min: i64, max: i64, step: i64 },
+}
+
+impl MapValue {
+    /// The name bpftrace uses in type errors.
+    pub fn describe(&self) -> String {
+        match self {
+            MapValue::Plain(t) => t.to_string(),
+            MapValue::Count => "count_t".into(),
+            MapValue::Sum => "sum_t".into(),
+            MapValue::Min => "min_t".into(),
+            MapValue::Max => "max_t".into(),
+            MapValue::Avg => "avg_t".into(),
+            MapValue::Stats => "stats_t".into(),
+            MapValue::Hist => "hist_t".into(),
+            MapValue::LHist { .. } => "lhist_t".into(),
+        }
+    }
+}
