@@ -7,6 +7,7 @@
 //! the kernel layer ships their bytes, and diagnostics print them.
 
 mod disasm;
+pub mod helper;
 pub mod op;
 
 pub use disasm::{disassemble, disassemble_one};
@@ -195,7 +196,13 @@ impl Insn {
 
     /// `lock *(size *)(dst + off) += src` (size W or DW).
     pub fn atomic_add(size: Size, dst: Reg, off: i16, src: Reg) -> Insn {
-        Insn::new(op::STX | op::ATOMIC | size.bits(), dst, src, off, op::ADD as i32)
+        Insn::new(
+            op::STX | op::ATOMIC | size.bits(),
+            dst,
+            src,
+            off,
+            op::ADD as i32,
+        )
     }
 
     /// `if dst <jmp> imm goto pc+off`

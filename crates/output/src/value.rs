@@ -3,11 +3,19 @@
 /// A value of the language, decoded from kernel memory.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Value {
+    /// A signed integer; prints with a sign when negative.
     Int(i64),
+    /// An unsigned integer; never prints a sign.
     UInt(u64),
-    /// A NUL-terminated kernel string with the terminator and what follows removed.
+    /// A NUL-terminated kernel string with the terminator and what follows
+    /// removed (and bpftrace's `..` trailer already appended if it was cut).
     Str(Vec<u8>),
+    /// `true` or `false`.
+    Bool(bool),
     Tuple(Vec<Value>),
+    /// The bytes of a `buf()`: printed with printable ASCII kept and other
+    /// bytes as `\xNN`.
+    Buffer(Vec<u8>),
 }
 
 /// The value of one map entry, already summed over CPUs for per-CPU maps.
@@ -20,13 +28,26 @@ pub enum AggValue {
     Min(i64),
     Max(i64),
     /// `avg()`: printed as `total / count` (integer division).
-    Avg { total: i64, count: u64 },
+    Avg {
+        total: i64,
+        count: u64,
+    },
     /// `stats()`: count, average, total.
-    Stats { total: i64, count: u64 },
-    /// `hist(n)`: `buckets[i]` counts bucket `i` where index 0 is
-    /// `(..., 0)`, 1 is `[0]`, 2 is `[1]` and index `i >= 3` is
-    /// `[2^(i-2), 2^(i-1))`. Trailing zero buckets may be absent.
-    Hist(Vec<u64>),
+    Stats {
+        total: i64,
+        count: u64,
+    },
+    /// `hist(n, bits)`: each power of two is split into `2^bits` buckets
+    /// (`bits` is 0 for a plain `hist(n)`). With `N = 2^bits`, index 0
+    /// counts negative values, indexes `1..=2N` count the single values
+    /// `0..2N`, and after that each run of `N` indexes splits the next power
+    /// of two into equal parts. For `bits = 0`: 0 is `(..., 0)`, 1 is `[0]`,
+    /// 2 is `[1]`, and `i >= 3` is `[2^(i-2), 2^(i-1))`. Trailing zero
+    /// buckets may be absent.
+    Hist {
+        bits: u32,
+        buckets: Vec<u64>,
+    },
     /// `lhist(n, min, max, step)`: index 0 is `(..., min)`, index
     /// `1 + j` is `[min + j*step, min + (j+1)*step)` and the last index
     /// `1 + (max-min)/step` is `[max, ...)`.
