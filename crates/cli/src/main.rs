@@ -1,1 +1,153 @@
-fn main() {}
+//! The `sonde` binary: bpftrace's command line over Sonde's compiler and
+//! runtime. It reads the script, compiles it, hands the object to a session
+//! and maps every failure to one message and a non-zero exit code.
+
+mod args;
+mod compile;
+mod info;
+mod list;
+
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Args, Format};
+use compile::{CompileOptions, Script};
+use sonde_runtime::{KernelEnv, OutputFormat, OutputSink, RunOptions, Session};
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(message.as_bytes());
+            if !message.ends_with('\n') {
+                let _ = stderr.write_all(b"\n");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<u8, String> {
+    if args.info {
+        return info::print().map(|_| 0);
+    }
+    let env = KernelEnv::new();
+    if let Some(pattern) = &args.list {
+        if args.program.is_none() && args.rest.is_empty() {
+            let mut stdout = std::io::stdout().lock();
+            list::list(&env, pattern, args.verbose, &mut stdout)
+                .map_err(|e| format!("ERROR: {e}"))?;
+            return Ok(0);
+        }
+    }
+    let (script, positional) = read_script(&args)?;
+    let child = args.cmd.as_deref().map(split_command).transpose()?;
+    let object = compile::compile(
+        &script,
+        &env,
+        &CompileOptions {
+            positional,
+            has_child: child.is_some(),
+            pid_filter: args.pid,
+        },
+    )?;
+    if args.debug.is_some() {
+        eprint!("{}", compile::disassembly(&object));
+    }
+    if args.list.is_some() {
+        // `-l` with a script lists the probes it would attach.
+        let mut names = object.probe_names.clone();
+        names.sort();
+        names.dedup();
+        println!("{}", names.join("\n"));
+        return Ok(0);
+    }
+    if args.dry_run && args.debug.is_some() {
+        return Ok(0);
+    }
+    let opts = RunOptions {
+        quiet: args.quiet,
+        notify_attached: RunOptions::notify_from_env(),
+        format: match args.format {
+            Format::Text => OutputFormat::Text,
+            Format::Json => OutputFormat::Json,
+        },
+        sink: match &args.output {
+            Some(path) => OutputSink::File(path.into()),
+            None => OutputSink::Stdout,
+        },
+        child,
+        verbose: args.verbose,
+        stop: None,
+        on_attached: None,
+    };
+    match Session::run(&object, &opts) {
+        Ok(code) => Ok(code.clamp(0, 255) as u8),
+        Err(e) => Err(describe_failure(&e)),
+    }
+}
+
+/// The script and its positional parameters: `-e PROGRAM ARGS...` or
+/// `FILE ARGS...` (`-` for standard input).
+fn read_script(args: &Args) -> Result<(Script, Vec<String>), String> {
+    if let Some(program) = &args.program {
+        let script = Script {
+            source: program.clone(),
+            filename: "stdin".into(),
+        };
+        return Ok((script, args.rest.clone()));
+    }
+    let Some((file, positional)) = args.rest.split_first() else {
+        return Err("USAGE: sonde [options] filename | sonde [options] -e 'program'\nERROR: No program given: pass a script file or -e 'program'".into());
+    };
+    let source = if file == "-" {
+        let mut text = String::new();
+        if std::io::stdin().is_terminal() {
+            eprintln!("reading the program from standard input (end with Ctrl-D)");
+        }
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("ERROR: failed to read the program from standard input: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(file).map_err(|e| {
+            let reason = e
+                .raw_os_error()
+                .map(sonde_sys::strerror)
+                .unwrap_or_else(|| e.to_string());
+            format!("ERROR: failed to open file '{file}': {reason}")
+        })?
+    };
+    let filename = if file == "-" {
+        "stdin".to_string()
+    } else {
+        file.clone()
+    };
+    Ok((Script { source, filename }, positional.to_vec()))
+}
+
+fn split_command(cmd: &str) -> Result<Vec<String>, String> {
+    let words: Vec<String> = cmd.split_whitespace().map(str::to_string).collect();
+    if words.is_empty() {
+        return Err("ERROR: -c needs a command to run".into());
+    }
+    Ok(words)
+}
+
+fn describe_failure(e: &anyhow::Error) -> String {
+    if sonde_runtime::is_permission_error(e) && !sonde_sys::is_root() {
+        return "ERROR: sonde must run as root (or with CAP_BPF and CAP_PERFMON) to load BPF programs".into();
+    }
+    format!("ERROR: {e:#}")
+}

@@ -1,0 +1,119 @@
+//! The command line, shaped like bpftrace's so that existing habits and
+//! scripts carry over.
+
+use clap::{ArgAction, Parser, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sonde",
+    version,
+    disable_version_flag = true,
+    disable_help_flag = true,
+    about = "Linux tracing: bpftrace scripts compiled to eBPF without LLVM",
+    help_template = "USAGE:\n    sonde [options] filename [args...]\n    sonde [options] - <stdin input>\n    sonde [options] -e 'program' [args...]\n\nOPTIONS:\n{options}\n"
+)]
+pub struct Args {
+    /// Execute this program.
+    #[arg(short = 'e', value_name = "PROGRAM")]
+    pub program: Option<String>,
+
+    /// List probes matching the search pattern (or all).
+    #[arg(short = 'l', long = "list", num_args = 0..=1, default_missing_value = "", value_name = "SEARCH")]
+    pub list: Option<String>,
+
+    /// Trace only this process (the probes fire for it alone).
+    #[arg(short = 'p', long = "pid", value_name = "PID", value_parser = parse_pid)]
+    pub pid: Option<u32>,
+
+    /// Run CMD, trace while it runs, stop when it exits.
+    #[arg(short = 'c', long = "cmd", value_name = "CMD")]
+    pub cmd: Option<String>,
+
+    /// Output format.
+    #[arg(short = 'f', value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// Write the output to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<String>,
+
+    /// Output buffering: line, full or none.
+    #[arg(short = 'B', value_name = "MODE", value_parser = ["line", "full", "none"])]
+    pub buffering: Option<String>,
+
+    /// Keep messages quiet (no "Attached N probes").
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+
+    /// Verbose messages: programs, their sizes and ids.
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+
+    /// Show the generated eBPF, disassembled, before running (STAGE: all, dis, codegen).
+    #[arg(short = 'd', long = "debug", value_name = "STAGE", num_args = 0..=1, default_missing_value = "all")]
+    pub debug: Option<String>,
+
+    /// Compile, load and attach, then exit.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+
+    /// Print what this kernel supports.
+    #[arg(long = "info")]
+    pub info: bool,
+
+    /// Allow functions with side effects on the system (system, signal, ...).
+    #[arg(long = "unsafe")]
+    pub unsafe_ops: bool,
+
+    /// Emit a warning when probe read helpers fail.
+    #[arg(short = 'k', long = "warnings", action = ArgAction::Count)]
+    pub warnings: u8,
+
+    /// Disable all warning messages.
+    #[arg(long = "no-warnings")]
+    pub no_warnings: bool,
+
+    /// Add a directory to the C include path (accepted for compatibility).
+    #[arg(short = 'I', value_name = "DIR")]
+    pub include_dirs: Vec<String>,
+
+    /// Add an #include file (accepted for compatibility).
+    #[arg(long = "include", value_name = "FILE")]
+    pub includes: Vec<String>,
+
+    /// Show this help message.
+    #[arg(short = 'h', long = "help", action = ArgAction::Help)]
+    pub help: Option<bool>,
+
+    /// Show the version.
+    #[arg(short = 'V', long = "version", action = ArgAction::Version)]
+    pub version: Option<bool>,
+
+    /// The script file (unless -e is given), then the script's $1, $2, ...
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub rest: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+fn parse_pid(text: &str) -> Result<u32, String> {
+    let pid: i64 = text.parse().map_err(|_| {
+        if text.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("Failed to parse pid: invalid trailing bytes: {text}")
+        } else {
+            format!("Failed to parse pid: invalid integer: {text}")
+        }
+    })?;
+    if !(1..=4_194_304).contains(&pid) {
+        return Err(format!("Pid out of range: {pid}"));
+    }
+    Ok(pid as u32)
+}

@@ -1,0 +1,62 @@
+//! From script text to an [`Object`]: parse, check, generate code. Errors
+//! come back rendered in bpftrace's layout, ready to print.
+
+use sonde_codegen::object::Object;
+use sonde_lang::sema::{self, ProbeEnv};
+
+pub struct Script {
+    pub source: String,
+    /// `stdin` for `-e` and `-`, else the file's path.
+    pub filename: String,
+}
+
+pub struct CompileOptions {
+    pub positional: Vec<String>,
+    pub has_child: bool,
+    pub pid_filter: Option<u32>,
+}
+
+pub fn compile(
+    script: &Script,
+    env: &dyn ProbeEnv,
+    opts: &CompileOptions,
+) -> Result<Object, String> {
+    let render =
+        |d: &sonde_lang::Diagnostic| sonde_lang::render(d, &script.source, &script.filename);
+    let ast = sonde_lang::parse(&script.source).map_err(|d| render(&d))?;
+    let sema_opts = sema::Options {
+        positional: opts.positional.clone(),
+        has_child: opts.has_child,
+        ..sema::Options::default()
+    };
+    let typed = sema::analyse(&ast, env, &sema_opts).map_err(|d| render(&d))?;
+    let codegen_opts = sonde_codegen::Options {
+        pid_filter: opts.pid_filter,
+    };
+    sonde_codegen::compile(&typed, &codegen_opts).map_err(|d| render(&d))
+}
+
+/// The generated programs in the verifier's syntax, for `-d`.
+pub fn disassembly(object: &Object) -> String {
+    let mut out = String::new();
+    for program in &object.programs {
+        let points: Vec<&str> = program
+            .attach
+            .iter()
+            .map(|a| object.probe_names[a.probe as usize].as_str())
+            .collect();
+        out.push_str(&format!(
+            "; program {} ({:?}, {} instructions) for {}\n",
+            program.name,
+            program.kind,
+            program.insns.len(),
+            points.join(", ")
+        ));
+        for line in sonde_isa::disassemble(&program.insns) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,209 @@
+//! Bytes of kernel memory to output values, as a [`ValueType`] describes
+//! them. Short or malformed input is an error, never a panic.
+
+use sonde_codegen::object::ValueType;
+use sonde_output::Value;
+
+/// Why bytes could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn field(bytes: &[u8], offset: u32, size: u32) -> Result<&[u8], DecodeError> {
+    let start = offset as usize;
+    bytes.get(start..start + size as usize).ok_or_else(|| {
+        DecodeError(format!(
+            "{size} bytes at offset {offset} of a {}-byte record",
+            bytes.len()
+        ))
+    })
+}
+
+pub(crate) fn read_u64(bytes: &[u8], offset: usize) -> Option<u64> {
+    bytes
+        .get(offset..offset + 8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+}
+
+pub(crate) fn read_i64(bytes: &[u8], offset: usize) -> Option<i64> {
+    read_u64(bytes, offset).map(|v| v as i64)
+}
+
+/// Decode the value of type `ty` at `offset` in `bytes`; `probes` names
+/// `ValueType::ProbeName` indices.
+pub fn decode(
+    ty: &ValueType,
+    bytes: &[u8],
+    offset: u32,
+    probes: &[String],
+) -> Result<Value, DecodeError> {
+    match ty {
+        ValueType::Int { size, signed } => {
+            let raw = field(bytes, offset, *size as u32)?;
+            let mut wide = [0u8; 8];
+            match size {
+                1 | 2 | 4 | 8 => wide[..raw.len()].copy_from_slice(raw),
+                _ => return Err(DecodeError(format!("an integer of {size} bytes"))),
+            }
+            let unsigned = u64::from_le_bytes(wide);
+            if *signed {
+                let shift = 64 - 8 * *size as u32;
+                Ok(Value::Int(((unsigned << shift) as i64) >> shift))
+            } else {
+                Ok(Value::UInt(unsigned))
+            }
+        }
+        ValueType::Bool => Ok(Value::Bool(
+            read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0) != 0,
+        )),
+        ValueType::Str { size } => {
+            let raw = field(bytes, offset, *size)?;
+            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+            Ok(Value::Str(raw[..end].to_vec()))
+        }
+        ValueType::Tuple(fields) => {
+            let base = field(bytes, offset, ty.size())?;
+            fields
+                .iter()
+                .map(|(field_offset, field_ty)| decode(field_ty, base, *field_offset, probes))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Tuple)
+        }
+        ValueType::ProbeName => {
+            let index = read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0);
+            let name = usize::try_from(index)
+                .ok()
+                .and_then(|i| probes.get(i))
+                .ok_or_else(|| DecodeError(format!("probe index {index} of {}", probes.len())))?;
+            Ok(Value::Str(name.as_bytes().to_vec()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_by_size_and_sign() {
+        let bytes = [0xfe, 0xff, 0xff, 0xff, 0x01, 0, 0, 0];
+        assert_eq!(
+            decode(
+                &ValueType::Int {
+                    size: 1,
+                    signed: true
+                },
+                &bytes,
+                0,
+                &[]
+            ),
+            Ok(Value::Int(-2))
+        );
+        assert_eq!(
+            decode(
+                &ValueType::Int {
+                    size: 1,
+                    signed: false
+                },
+                &bytes,
+                0,
+                &[]
+            ),
+            Ok(Value::UInt(254))
+        );
+        assert_eq!(
+            decode(
+                &ValueType::Int {
+                    size: 4,
+                    signed: true
+                },
+                &bytes,
+                0,
+                &[]
+            ),
+            Ok(Value::Int(-2))
+        );
+        assert_eq!(
+            decode(
+                &ValueType::Int {
+                    size: 8,
+                    signed: false
+                },
+                &bytes,
+                0,
+                &[]
+            ),
+            Ok(Value::UInt(0x1_ffff_fffe))
+        );
+        assert_eq!(
+            decode(
+                &ValueType::Int {
+                    size: 2,
+                    signed: false
+                },
+                &bytes,
+                4,
+                &[]
+            ),
+            Ok(Value::UInt(1))
+        );
+        assert!(decode(
+            &ValueType::Int {
+                size: 8,
+                signed: false
+            },
+            &bytes,
+            4,
+            &[]
+        )
+        .is_err());
+        assert!(decode(
+            &ValueType::Int {
+                size: 3,
+                signed: false
+            },
+            &bytes,
+            0,
+            &[]
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn strings_stop_at_nul_tuples_nest_and_probes_are_named() {
+        let mut bytes = vec![0u8; 32];
+        bytes[..3].copy_from_slice(b"abc");
+        bytes[16..24].copy_from_slice(&1u64.to_le_bytes());
+        bytes[24..32].copy_from_slice(&1u64.to_le_bytes());
+        let probes = vec!["BEGIN".to_string(), "tracepoint:a:b".to_string()];
+        let tuple = ValueType::Tuple(vec![
+            (0, ValueType::Str { size: 16 }),
+            (16, ValueType::ProbeName),
+            (24, ValueType::Bool),
+        ]);
+        assert_eq!(
+            decode(&tuple, &bytes, 0, &probes),
+            Ok(Value::Tuple(vec![
+                Value::Str(b"abc".to_vec()),
+                Value::Str(b"tracepoint:a:b".to_vec()),
+                Value::Bool(true)
+            ]))
+        );
+        assert_eq!(
+            decode(&ValueType::ProbeName, &bytes, 24, &probes[..1])
+                .unwrap_err()
+                .0,
+            "probe index 1 of 1"
+        );
+        // A string filling its buffer has no NUL: all of it.
+        assert_eq!(
+            decode(&ValueType::Str { size: 3 }, b"xyz", 0, &[]),
+            Ok(Value::Str(b"xyz".to_vec()))
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! [`KernelEnv`]: what the compiler asks about the kernel, answered from
+//! tracefs, read lazily and remembered.
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+
+use sonde_lang::sema::env::ProbeEnv;
+use sonde_sys::Tracefs;
+
+/// The running kernel's tracepoints. Nothing is read until asked; each
+/// file is read at most once.
+#[derive(Debug, Default)]
+pub struct KernelEnv {
+    /// `None` until first use; then the process-wide tracefs or a fixed one.
+    tracefs: OnceCell<Result<Tracefs, String>>,
+    fixed_root: Option<Tracefs>,
+    events: OnceCell<Result<Vec<(String, String)>, String>>,
+    formats: RefCell<HashMap<(String, String), Option<String>>>,
+}
+
+impl KernelEnv {
+    /// Over the system's tracefs (found or mounted on first use).
+    pub fn new() -> KernelEnv {
+        KernelEnv::default()
+    }
+
+    /// Over a tracefs at a known place (tests, unusual mounts).
+    pub fn with_tracefs(tracefs: Tracefs) -> KernelEnv {
+        KernelEnv {
+            fixed_root: Some(tracefs),
+            ..KernelEnv::default()
+        }
+    }
+
+    fn tracefs(&self) -> Result<&Tracefs, String> {
+        self.tracefs
+            .get_or_init(|| match &self.fixed_root {
+                Some(fixed) => Ok(fixed.clone()),
+                None => Tracefs::get().cloned().map_err(|e| e.to_string()),
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl ProbeEnv for KernelEnv {
+    fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
+        self.events
+            .get_or_init(|| self.tracefs()?.tracepoints().map_err(|e| e.to_string()))
+            .clone()
+    }
+
+    fn tracepoint_format(&self, category: &str, name: &str) -> Option<String> {
+        let key = (category.to_string(), name.to_string());
+        if let Some(cached) = self.formats.borrow().get(&key) {
+            return cached.clone();
+        }
+        let format = self
+            .tracefs()
+            .ok()?
+            .event_format(category, name)
+            .ok()
+            .flatten();
+        self.formats.borrow_mut().insert(key, format.clone());
+        format
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_tracefs(tag: &str) -> std::path::PathBuf {
+        let root = std::env::temp_dir().join(format!("sonde-env-{tag}-{}", std::process::id()));
+        let dir = root.join("events/sched/sched_switch");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            root.join("available_events"),
+            "sched:sched_switch\nsyscalls:sys_enter_read\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("format"), "name: sched_switch\nID: 7\n").unwrap();
+        root
+    }
+
+    #[test]
+    fn reads_events_and_formats_from_tracefs_and_caches_them() {
+        let root = fake_tracefs("cache");
+        let env = KernelEnv::with_tracefs(Tracefs::at(&root));
+        assert_eq!(
+            env.tracepoints().unwrap(),
+            vec![
+                ("sched".to_string(), "sched_switch".to_string()),
+                ("syscalls".to_string(), "sys_enter_read".to_string())
+            ]
+        );
+        assert_eq!(
+            env.tracepoint_format("sched", "sched_switch").as_deref(),
+            Some("name: sched_switch\nID: 7\n")
+        );
+        assert_eq!(env.tracepoint_format("syscalls", "sys_enter_read"), None);
+        // Served from the cache once read, even after the files go.
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(env.tracepoints().unwrap().len(), 2);
+        assert_eq!(
+            env.tracepoint_format("sched", "sched_switch").as_deref(),
+            Some("name: sched_switch\nID: 7\n")
+        );
+    }
+
+    #[test]
+    fn a_missing_tracefs_is_a_sentence() {
+        let env = KernelEnv::with_tracefs(Tracefs::at("/nonexistent/tracing"));
+        assert_eq!(
+            env.tracepoints().unwrap_err(),
+            "read /nonexistent/tracing/available_events: No such file or directory"
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! From an [`Object`] to kernel objects: maps created, relocations applied,
+//! programs loaded. A failure names the program's probes and shows what the
+//! verifier said.
+
+use anyhow::{bail, Context};
+use sonde_codegen::object::{MapDef, MapKind, Object, ProgKind, ProgramDef, RelocKind};
+use sonde_isa::{Insn, PSEUDO_MAP_FD};
+use sonde_sys::{Map, MapSpec, MapType, ProgSpec, ProgType, Program};
+
+/// Values the relocations need that only exist at run time.
+#[derive(Clone, Copy, Debug)]
+pub struct RunValues {
+    pub start_time_ns: u64,
+    pub child_pid: u32,
+}
+
+fn map_type(kind: MapKind) -> MapType {
+    match kind {
+        MapKind::Hash => MapType::Hash,
+        MapKind::PercpuHash => MapType::PercpuHash,
+        MapKind::Array => MapType::Array,
+        MapKind::PercpuArray => MapType::PercpuArray,
+        MapKind::RingBuf => MapType::RingBuf,
+    }
+}
+
+pub fn create_maps(defs: &[MapDef]) -> anyhow::Result<Vec<Map>> {
+    defs.iter()
+        .map(|def| {
+            Map::create(&MapSpec {
+                name: def.name.clone(),
+                map_type: map_type(def.kind),
+                key_size: def.key_size,
+                value_size: def.value_size,
+                max_entries: def.max_entries,
+                flags: 0,
+            })
+            .map_err(anyhow::Error::from)
+        })
+        .collect()
+}
+
+/// The program's instructions with every relocation applied.
+pub fn relocate(
+    program: &ProgramDef,
+    maps: &[Map],
+    values: RunValues,
+) -> anyhow::Result<Vec<Insn>> {
+    use std::os::fd::AsRawFd;
+    let mut insns = program.insns.clone();
+    for reloc in &program.relocs {
+        let at = reloc.insn;
+        if at + 1 >= insns.len() || !insns[at].is_ld_imm64() {
+            bail!(
+                "program {}: relocation at instruction {at} is not on a 64-bit immediate load",
+                program.name
+            );
+        }
+        let imm64 = match reloc.kind {
+            RelocKind::MapFd(index) => {
+                let map = maps.get(index).with_context(|| {
+                    format!(
+                        "program {}: relocation names map {index} of {}",
+                        program.name,
+                        maps.len()
+                    )
+                })?;
+                insns[at].src = PSEUDO_MAP_FD;
+                insns[at].imm = map.fd().as_raw_fd();
+                insns[at + 1].imm = 0;
+                continue;
+            }
+            RelocKind::StartTimeNs => values.start_time_ns,
+            RelocKind::ChildPid => values.child_pid as u64,
+        };
+        insns[at].imm = imm64 as u32 as i32;
+        insns[at + 1].imm = (imm64 >> 32) as u32 as i32;
+    }
+    Ok(insns)
+}
+
+fn prog_type(kind: ProgKind) -> ProgType {
+    match kind {
+        ProgKind::Tracepoint => ProgType::Tracepoint,
+        ProgKind::RawTracepoint | ProgKind::RunOnce => ProgType::RawTracepoint,
+        ProgKind::PerfEvent => ProgType::PerfEvent,
+    }
+}
+
+/// Lines of verifier log shown when a load fails: the end of the log is
+/// where the verifier says what it rejected.
+const LOG_TAIL_LINES: usize = 40;
+
+fn log_tail(log: &str, verbose: bool) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    if verbose || lines.len() <= LOG_TAIL_LINES {
+        return log.trim_end().to_string();
+    }
+    let cut = lines.len() - LOG_TAIL_LINES;
+    format!(
+        "... {cut} lines omitted (-v shows all) ...\n{}",
+        lines[cut..].join("\n")
+    )
+}
+
+/// Load one program; the error names its probes and carries the verifier log.
+pub fn load_program(
+    object: &Object,
+    program: &ProgramDef,
+    maps: &[Map],
+    values: RunValues,
+    verbose: bool,
+) -> anyhow::Result<Program> {
+    let insns = relocate(program, maps, values)?;
+    let bytes = sonde_isa::encode_all(&insns);
+    Program::load(&ProgSpec::new(
+        &program.name,
+        prog_type(program.kind),
+        &bytes,
+    ))
+    .map_err(|e| {
+        let probes: Vec<&str> = program
+            .attach
+            .iter()
+            .filter_map(|a| object.probe_names.get(a.probe as usize).map(String::as_str))
+            .collect();
+        let mut message = format!(
+            "cannot load the program for {}: {e}",
+            describe_probes(&probes)
+        );
+        if let Some(log) = e.verifier_log().filter(|l| !l.trim().is_empty()) {
+            message.push_str("\nverifier log:\n");
+            message.push_str(&log_tail(log, verbose));
+        }
+        anyhow::Error::new(e).context(message)
+    })
+}
+
+fn describe_probes(probes: &[&str]) -> String {
+    match probes {
+        [] => "no probe".to_string(),
+        [one] => one.to_string(),
+        [first, second] => format!("{first} and {second}"),
+        [first, rest @ ..] => format!("{first} and {} more probes", rest.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sonde_codegen::object::Reloc;
+
+    #[test]
+    fn immediates_are_split_across_both_slots() {
+        let mut insns = Insn::ld_imm64(1, 0).to_vec();
+        insns.push(Insn::exit());
+        let program = ProgramDef {
+            name: "p".into(),
+            kind: ProgKind::RunOnce,
+            insns,
+            relocs: vec![Reloc {
+                insn: 0,
+                kind: RelocKind::StartTimeNs,
+            }],
+            attach: vec![],
+        };
+        let values = RunValues {
+            start_time_ns: 0x1234_5678_9abc_def0,
+            child_pid: 0,
+        };
+        let out = relocate(&program, &[], values).unwrap();
+        assert_eq!(out[0].imm as u32, 0x9abc_def0);
+        assert_eq!(out[1].imm as u32, 0x1234_5678);
+    }
+
+    #[test]
+    fn bad_relocations_are_errors() {
+        let program = ProgramDef {
+            name: "p".into(),
+            kind: ProgKind::RunOnce,
+            insns: vec![Insn::exit()],
+            relocs: vec![Reloc {
+                insn: 0,
+                kind: RelocKind::ChildPid,
+            }],
+            attach: vec![],
+        };
+        let values = RunValues {
+            start_time_ns: 0,
+            child_pid: 1,
+        };
+        assert_eq!(
+            relocate(&program, &[], values).unwrap_err().to_string(),
+            "program p: relocation at instruction 0 is not on a 64-bit immediate load"
+        );
+        let mut insns = Insn::ld_map_fd(1, 0).to_vec();
+        insns.push(Insn::exit());
+        let program = ProgramDef {
+            relocs: vec![Reloc {
+                insn: 0,
+                kind: RelocKind::MapFd(3),
+            }],
+            insns,
+            ..program
+        };
+        assert_eq!(
+            relocate(&program, &[], values).unwrap_err().to_string(),
+            "program p: relocation names map 3 of 0"
+        );
+    }
+
+    #[test]
+    fn long_logs_keep_their_end() {
+        let log: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let tail = log_tail(&log, false);
+        assert!(tail.starts_with("... 60 lines omitted (-v shows all) ...\nline 60\n"));
+        assert!(tail.ends_with("line 99"));
+        assert_eq!(log_tail("a\nb\n", false), "a\nb");
+        assert_eq!(describe_probes(&["a", "b", "c"]), "a and 2 more probes");
+    }
+}

@@ -1,0 +1,418 @@
+//! A tracing session: from an [`Object`] to output, start to finish.
+//!
+//! Order of events, as bpftrace v0.26.1 does it: spawn the `-c` command
+//! paused, create maps, load programs, run BEGIN, attach every probe, say
+//! `Attached N probes`, release the command, then print events until
+//! `exit()`, SIGINT/SIGTERM, a stop request or the command's exit. Then
+//! detach, run END, print what is left, two empty lines and every
+//! non-empty map.
+
+use std::io::{self, BufWriter, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context};
+use sonde_codegen::object::{AttachTarget, EventDef, Object, ProgKind};
+use sonde_output::printf;
+use sonde_sys::{Map, Notifier, PausedChild, Poller, Program, RingBuf, Signal, SignalFd};
+
+use crate::attach::Attachments;
+use crate::decode::{decode, read_u64};
+use crate::loader::{create_maps, load_program, RunValues};
+use crate::options::{OutputSink, RunOptions};
+use crate::printer::Printer;
+use crate::readout::read_map;
+
+/// How long the event loop sleeps without any wake-up before it checks the
+/// lost-event counter and the `-c` command again.
+const POLL_TIMEOUT_MS: i32 = 100;
+
+const TOKEN_RING: u64 = 0;
+const TOKEN_SIGNAL: u64 = 1;
+const TOKEN_STOP: u64 = 2;
+const TOKEN_CHILD: u64 = 3;
+
+/// Runs tracing sessions.
+pub struct Session;
+
+impl Session {
+    /// Run `object` with output on stdout (or the `-o` file) and messages
+    /// on stderr. Returns the exit code: `exit(code)`'s code, else 0.
+    pub fn run(object: &Object, opts: &RunOptions) -> anyhow::Result<i32> {
+        let stdout = io::stdout();
+        let mut err = io::stderr().lock();
+        match &opts.sink {
+            OutputSink::Stdout => {
+                let mut out = BufWriter::new(stdout.lock());
+                run_session(object, opts, &mut out, &mut err, None)
+            }
+            OutputSink::File(path) => {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                let mut out = BufWriter::new(file);
+                let mut notify = stdout.lock();
+                run_session(object, opts, &mut out, &mut err, Some(&mut notify))
+            }
+        }
+    }
+
+    /// Run `object` writing program output to `out` and messages to `err`
+    /// (the notify line goes to `out`).
+    pub fn run_with(
+        object: &Object,
+        opts: &RunOptions,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> anyhow::Result<i32> {
+        run_session(object, opts, out, err, None)
+    }
+}
+
+/// True when `err` (or anything it wraps) is the kernel refusing for lack
+/// of privilege: the CLI prints one line about running as root.
+pub fn is_permission_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<sonde_sys::Error>()
+            .is_some_and(sonde_sys::Error::is_permission_denied)
+    })
+}
+
+fn run_session(
+    object: &Object,
+    opts: &RunOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    notify: Option<&mut dyn Write>,
+) -> anyhow::Result<i32> {
+    // Blocked before anything is created, so a Ctrl-C during start-up
+    // waits in the signalfd instead of killing us with probes attached.
+    let signals = SignalFd::new()?;
+    let started = Instant::now();
+    let mut child = match &opts.child {
+        Some(argv) => Some(PausedChild::spawn(argv)?),
+        None => None,
+    };
+    let values = RunValues {
+        start_time_ns: sonde_sys::monotonic_ns(),
+        child_pid: child.as_ref().map_or(0, |c| c.pid() as u32),
+    };
+    let maps = create_maps(&object.maps)?;
+    let maps_done = started.elapsed();
+    let programs = object
+        .programs
+        .iter()
+        .map(|def| load_program(object, def, &maps, values, opts.verbose))
+        .collect::<anyhow::Result<Vec<Program>>>()?;
+    let load_done = started.elapsed();
+    let ring = match object.ringbuf {
+        Some(index) => {
+            Some(RingBuf::new(maps.get(index).ok_or_else(|| {
+                anyhow!("ring buffer map {index} does not exist")
+            })?)?)
+        }
+        None => None,
+    };
+
+    let mut session = Running {
+        object,
+        maps,
+        printer: Printer::new(opts.format, out, err),
+        ring,
+        attachments: Attachments::new(),
+        child: None,
+        exit_code: None,
+        finalizing: false,
+        lost_seen: 0,
+    };
+    if opts.verbose {
+        session.describe_programs(&programs)?;
+    }
+
+    session.run_once(&programs, &AttachTarget::Begin)?;
+    for (def, prog) in object.programs.iter().zip(&programs) {
+        for point in &def.attach {
+            let name = object
+                .probe_names
+                .get(point.probe as usize)
+                .map_or("?", String::as_str);
+            session
+                .attachments
+                .attach(prog, def.kind, &point.target, point.probe as u64, name)?;
+        }
+    }
+    let attach_done = started.elapsed();
+    if opts.verbose {
+        session.printer.diagnostic(&format!(
+            "start-up: maps {} us, programs {} us, attach {} us",
+            maps_done.as_micros(),
+            (load_done - maps_done).as_micros(),
+            (attach_done - load_done).as_micros()
+        ))?;
+    }
+    if !opts.quiet {
+        session
+            .printer
+            .attached(session.attachments.probe_count())?;
+    }
+    session.printer.flush()?;
+    if opts.notify_attached {
+        match notify {
+            Some(stream) => {
+                stream.write_all(b"__BPFTRACE_NOTIFY_PROBES_ATTACHED\n")?;
+                stream.flush()?;
+            }
+            None => {
+                session
+                    .printer
+                    .raw_line("__BPFTRACE_NOTIFY_PROBES_ATTACHED")?;
+                session.printer.flush()?;
+            }
+        }
+    }
+    if let Some(callback) = &opts.on_attached {
+        callback();
+    }
+    if let Some(child) = child.as_mut() {
+        child.release()?;
+    }
+    session.child = child;
+
+    if !object.exit_after_begin {
+        session.event_loop(&signals, opts.stop.as_ref().map(|s| s.notifier()))?;
+    }
+    session.finish(&programs)
+}
+
+struct Running<'a, 'w> {
+    object: &'a Object,
+    maps: Vec<Map>,
+    printer: Printer<'w>,
+    ring: Option<RingBuf>,
+    attachments: Attachments,
+    child: Option<PausedChild>,
+    exit_code: Option<i32>,
+    /// After `exit()`: records are read but ignored until END runs.
+    finalizing: bool,
+    lost_seen: u64,
+}
+
+impl Running<'_, '_> {
+    fn describe_programs(&mut self, programs: &[Program]) -> anyhow::Result<()> {
+        for prog in programs {
+            let info = prog.info()?;
+            self.printer.diagnostic(&format!(
+                "program {}: id {}, {} instructions after translation, {} processed by the verifier",
+                info.name,
+                info.id,
+                info.xlated_len / 8,
+                info.verified_insns
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Run every run-once program attached at `which` (BEGIN or END), in order.
+    fn run_once(&mut self, programs: &[Program], which: &AttachTarget) -> anyhow::Result<()> {
+        for (def, prog) in self.object.programs.iter().zip(programs) {
+            if def.kind != ProgKind::RunOnce {
+                continue;
+            }
+            for _ in def.attach.iter().filter(|p| &p.target == which) {
+                prog.test_run(None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn event_loop(&mut self, signals: &SignalFd, stop: Option<&Notifier>) -> anyhow::Result<()> {
+        let poller = Poller::new()?;
+        if let Some(ring) = &self.ring {
+            poller.add(ring.fd(), TOKEN_RING)?;
+        }
+        poller.add(signals.fd(), TOKEN_SIGNAL)?;
+        if let Some(stop) = stop {
+            poller.add(stop.fd(), TOKEN_STOP)?;
+        }
+        if let Some(fd) = self.child.as_ref().and_then(PausedChild::exit_fd) {
+            poller.add(fd, TOKEN_CHILD)?;
+        }
+        let mut ready = Vec::new();
+        loop {
+            ready.clear();
+            poller.wait(POLL_TIMEOUT_MS, &mut ready)?;
+            self.check_lost()?;
+            self.consume()?;
+            if self.finalizing {
+                // exit() was called and everything is detached: read (and
+                // ignore) what was in flight, then stop.
+                while self.consume()? > 0 {}
+                return Ok(());
+            }
+            if ready.contains(&TOKEN_SIGNAL) {
+                while let Some(signal) = signals.read()? {
+                    if matches!(signal, Signal::Interrupt | Signal::Terminate) {
+                        return Ok(());
+                    }
+                }
+            }
+            if ready.contains(&TOKEN_STOP) && stop.is_some_and(Notifier::take) {
+                return Ok(());
+            }
+            if let Some(child) = self.child.as_mut() {
+                if child.try_wait()?.is_some() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Read every available record; returns how many there were.
+    fn consume(&mut self) -> anyhow::Result<usize> {
+        let Some(mut ring) = self.ring.take() else {
+            return Ok(0);
+        };
+        let mut failure = None;
+        let result = ring.consume(|record| {
+            if failure.is_none() {
+                if let Err(e) = self.handle_record(record) {
+                    failure = Some(e);
+                }
+            }
+        });
+        self.ring = Some(ring);
+        let consumed = result?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if consumed > 0 {
+            self.printer.flush()?;
+        }
+        Ok(consumed)
+    }
+
+    fn handle_record(&mut self, record: &[u8]) -> anyhow::Result<()> {
+        if self.finalizing {
+            return Ok(());
+        }
+        let Some(id) = read_u64(record, 0) else {
+            return self.warn(&format!("a {}-byte event record", record.len()));
+        };
+        let payload = &record[8..];
+        let object = self.object;
+        let Some(event) = usize::try_from(id).ok().and_then(|i| object.events.get(i)) else {
+            return self.warn(&format!("an event record with unknown id {id}"));
+        };
+        let probes = &object.probe_names;
+        match event {
+            EventDef::Printf { format, args } => {
+                let values = args
+                    .iter()
+                    .map(|(offset, ty)| decode(ty, payload, *offset, probes))
+                    .collect::<Result<Vec<_>, _>>();
+                match values {
+                    Ok(values) => self.printer.printf(&printf::format(format, &values))?,
+                    Err(e) => self.warn(&format!("printf record: {e}"))?,
+                }
+            }
+            EventDef::PrintValue { value } => match decode(value, payload, 0, probes) {
+                Ok(v) => self.printer.value(&v)?,
+                Err(e) => self.warn(&format!("print record: {e}"))?,
+            },
+            &EventDef::PrintMap { map, top, div } => {
+                let top = (top > 0).then(|| usize::try_from(top).unwrap_or(usize::MAX));
+                let div = (div > 1).then_some(div);
+                if let Some((def, kernel_map)) = self.user_map(map) {
+                    let dump = read_map(def, kernel_map, probes)?;
+                    self.printer.map(&dump, top, div)?;
+                }
+            }
+            &EventDef::ClearMap { map } => {
+                if let Some((_, kernel_map)) = self.user_map(map) {
+                    kernel_map.clear()?;
+                }
+            }
+            &EventDef::ZeroMap { map } => {
+                if let Some((_, kernel_map)) = self.user_map(map) {
+                    kernel_map.zero_values()?;
+                }
+            }
+            EventDef::Exit => {
+                self.exit_code = Some(read_u64(payload, 0).unwrap_or(0) as i32);
+                self.request_finalize();
+            }
+        }
+        Ok(())
+    }
+
+    fn user_map(&self, index: usize) -> Option<(&sonde_codegen::object::UserMapDef, &Map)> {
+        let def = self.object.user_maps.get(index)?;
+        Some((def, self.maps.get(def.map)?))
+    }
+
+    fn warn(&mut self, what: &str) -> anyhow::Result<()> {
+        self.printer
+            .diagnostic(&format!("WARNING: ignoring {what}"))?;
+        Ok(())
+    }
+
+    /// `exit()`: detach now, stop the command, ignore further records.
+    fn request_finalize(&mut self) {
+        self.finalizing = true;
+        self.attachments.detach_all();
+        if let Some(child) = &self.child {
+            let _ = child.kill(libc::SIGTERM);
+        }
+    }
+
+    /// Records dropped because the ring buffer was full, as the programs
+    /// counted them; never silent.
+    fn lost_total(&self) -> anyhow::Result<u64> {
+        let Some(map) = self.object.lost_events.and_then(|i| self.maps.get(i)) else {
+            return Ok(0);
+        };
+        let value = map.get(&0u32.to_le_bytes())?.unwrap_or_default();
+        Ok(map
+            .percpu_values(&value)
+            .iter()
+            .filter_map(|slot| read_u64(slot, 0))
+            .fold(0u64, u64::wrapping_add))
+    }
+
+    fn check_lost(&mut self) -> anyhow::Result<()> {
+        let total = self.lost_total()?;
+        if total > self.lost_seen {
+            self.printer.lost_events(total - self.lost_seen)?;
+            self.lost_seen = total;
+        }
+        Ok(())
+    }
+
+    /// Detach, run END, print what is left and the maps.
+    fn finish(mut self, programs: &[Program]) -> anyhow::Result<i32> {
+        self.attachments.detach_all();
+        if let Some(child) = self.child.as_mut() {
+            child.terminate(Duration::from_millis(100))?;
+        }
+        self.finalizing = false;
+        self.run_once(programs, &AttachTarget::End)?;
+        while self.consume()? > 0 {}
+        self.check_lost()?;
+        if self.lost_seen > 0 {
+            self.printer.diagnostic(&format!(
+                "WARNING: Total lost event count: {}",
+                self.lost_seen
+            ))?;
+        }
+        self.printer.end()?;
+        let object = self.object;
+        for def in &object.user_maps {
+            let Some(map) = self.maps.get(def.map) else {
+                continue;
+            };
+            let dump = read_map(def, map, &object.probe_names)?;
+            self.printer.map(&dump, None, None)?;
+        }
+        self.printer.flush()?;
+        Ok(self.exit_code.unwrap_or(0))
+    }
+}

@@ -1,0 +1,42 @@
+//! Leak checks for tests of any crate: which of our programs and maps are
+//! still loaded in the kernel.
+
+use std::time::{Duration, Instant};
+
+use sonde_sys::{loaded_maps, loaded_programs, MapInfo, ProgInfo};
+
+/// Loaded programs whose name starts with `prefix`.
+pub fn our_loaded_programs(prefix: &str) -> Vec<ProgInfo> {
+    loaded_programs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.name.starts_with(prefix))
+        .collect()
+}
+
+/// Maps whose name starts with `prefix`.
+pub fn our_loaded_maps(prefix: &str) -> Vec<MapInfo> {
+    loaded_maps()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.name.starts_with(prefix))
+        .collect()
+}
+
+/// Panic unless, within two seconds (the kernel frees maps after an RCU
+/// grace period), no program or map named with `prefix` remains.
+pub fn assert_nothing_loaded(prefix: &str) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let progs = our_loaded_programs(prefix);
+        let maps = our_loaded_maps(prefix);
+        if progs.is_empty() && maps.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still loaded: programs {progs:?}, maps {maps:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

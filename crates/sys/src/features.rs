@@ -1,0 +1,153 @@
+//! What this kernel supports, for `--info`. Each probe loads or creates
+//! something small and throws it away; nothing on a tracing session's start
+//! path calls these.
+
+use std::os::fd::AsRawFd;
+
+use crate::attr::{self, cmd};
+use crate::syscall;
+use crate::{Map, MapSpec, MapType, ProgSpec, ProgType, Program};
+
+/// `r0 = 0; exit`.
+const RETURN_ZERO: [u8; 16] = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
+
+/// Can a trivial program of this type be loaded?
+pub fn prog_type_supported(prog_type: ProgType) -> bool {
+    Program::load(&ProgSpec::new("probe_prog", prog_type, &RETURN_ZERO)).is_ok()
+}
+
+/// Can a small map of this type be created?
+pub fn map_type_supported(map_type: MapType) -> bool {
+    let (key_size, value_size, max_entries) = match map_type {
+        MapType::RingBuf => (0, 0, crate::syscall::page_size() as u32),
+        _ => (4, 8, 1),
+    };
+    Map::create(&MapSpec {
+        name: "probe_map".into(),
+        map_type,
+        key_size,
+        value_size,
+        max_entries,
+        flags: 0,
+    })
+    .is_ok()
+}
+
+/// Can a program of `prog_type` call helper number `helper`? The verifier
+/// says so in its log when a helper is unknown or not allowed for the type;
+/// any other rejection (arguments are not set up) means it is usable.
+pub fn helper_supported(prog_type: ProgType, helper: i32) -> bool {
+    let call = [0x85u8, 0, 0, 0];
+    let mut insns = Vec::with_capacity(24);
+    insns.extend_from_slice(&call);
+    insns.extend_from_slice(&helper.to_le_bytes());
+    insns.extend_from_slice(&RETURN_ZERO);
+    match Program::load(&ProgSpec::new("probe_helper", prog_type, &insns)) {
+        Ok(_) => true,
+        Err(e) => {
+            let log = e.verifier_log().unwrap_or("");
+            const REFUSALS: [&str; 3] = ["invalid func", "unknown func", "cannot use helper"];
+            !log.is_empty() && !REFUSALS.iter().any(|refusal| log.contains(refusal))
+        }
+    }
+}
+
+/// `BPF_LINK_CREATE` on perf events (Linux 5.15): with a bad target the
+/// kernel answers EBADF if it knows the attach type, EINVAL if not.
+pub fn perf_link_supported() -> bool {
+    let Ok(prog) = Program::load(&ProgSpec::new(
+        "probe_perflink",
+        ProgType::Tracepoint,
+        &RETURN_ZERO,
+    )) else {
+        return false;
+    };
+    let mut attr = attr::LinkCreate {
+        prog_fd: prog.fd().as_raw_fd() as u32,
+        target_fd: u32::MAX,
+        attach_type: crate::AttachType::PerfEvent.kernel_id(),
+        ..Default::default()
+    };
+    // SAFETY: BPF_LINK_CREATE for perf events carries no addresses.
+    matches!(
+        unsafe { syscall::bpf_fd(cmd::LINK_CREATE, &mut attr) },
+        Err(libc::EBADF)
+    )
+}
+
+/// `bpf_get_attach_cookie` from tracepoint programs (Linux 5.15).
+pub fn bpf_cookie_supported() -> bool {
+    helper_supported(ProgType::Tracepoint, 174)
+}
+
+/// A cookie on `BPF_RAW_TRACEPOINT_OPEN` (Linux 6.10): a kernel that knows
+/// the field looks up the (nonexistent) tracepoint and says ENOENT; an
+/// older one rejects the unknown field with EINVAL.
+pub fn raw_tracepoint_cookie_supported() -> bool {
+    let Ok(prog) = Program::load(&ProgSpec::new(
+        "probe_rawtpck",
+        ProgType::RawTracepoint,
+        &RETURN_ZERO,
+    )) else {
+        return false;
+    };
+    let name = b"sonde_no_such_tracepoint\0";
+    let mut attr = attr::RawTracepointOpen {
+        name: name.as_ptr() as u64,
+        prog_fd: prog.fd().as_raw_fd() as u32,
+        cookie: 1,
+        ..Default::default()
+    };
+    // SAFETY: `name` is a NUL-terminated static string.
+    matches!(
+        unsafe { syscall::bpf_fd(cmd::RAW_TRACEPOINT_OPEN, &mut attr) },
+        Err(libc::ENOENT)
+    )
+}
+
+/// Everything `--info` reports, probed in one go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Features {
+    pub prog_types: Vec<(ProgType, bool)>,
+    pub map_types: Vec<(MapType, bool)>,
+    pub ringbuf_output: bool,
+    pub get_attach_cookie: bool,
+    pub perf_link: bool,
+    pub raw_tracepoint_cookie: bool,
+}
+
+impl Features {
+    pub fn probe() -> Features {
+        let prog_types = [
+            ProgType::SocketFilter,
+            ProgType::Kprobe,
+            ProgType::Tracepoint,
+            ProgType::Xdp,
+            ProgType::PerfEvent,
+            ProgType::RawTracepoint,
+        ];
+        let map_types = [
+            MapType::Hash,
+            MapType::Array,
+            MapType::PercpuHash,
+            MapType::PercpuArray,
+            MapType::LruHash,
+            MapType::LruPercpuHash,
+            MapType::RingBuf,
+        ];
+        Features {
+            prog_types: prog_types
+                .iter()
+                .map(|&t| (t, prog_type_supported(t)))
+                .collect(),
+            map_types: map_types
+                .iter()
+                .map(|&t| (t, map_type_supported(t)))
+                .collect(),
+            ringbuf_output: helper_supported(ProgType::Tracepoint, 130),
+            get_attach_cookie: bpf_cookie_supported(),
+            perf_link: perf_link_supported(),
+            raw_tracepoint_cookie: raw_tracepoint_cookie_supported(),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Links: a program attached somewhere, detached when the link closes.
+
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use crate::attr::{self, cmd};
+use crate::prog::AttachType;
+use crate::syscall;
+use crate::{Error, PerfEvent, Program, Result};
+
+/// A BPF link; dropping it detaches the program.
+#[derive(Debug)]
+pub struct Link {
+    fd: OwnedFd,
+}
+
+impl Link {
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// The kernel's id for this link.
+    pub fn id(&self) -> Result<u32> {
+        crate::objects::link_info(self.fd.as_fd()).map(|info| info.id)
+    }
+
+    /// `BPF_LINK_CREATE` of `prog` on a perf event (attach type
+    /// `BPF_PERF_EVENT`), passing `cookie` to `bpf_get_attach_cookie`.
+    /// The link holds its own reference to the event, but the event's
+    /// descriptor must stay open for the attachment to keep firing.
+    pub fn perf_event(prog: &Program, event: &PerfEvent, cookie: u64) -> Result<Link> {
+        let mut attr = attr::LinkCreate {
+            prog_fd: prog.fd().as_raw_fd() as u32,
+            target_fd: event.fd().as_raw_fd() as u32,
+            attach_type: AttachType::PerfEvent.kernel_id(),
+            word0: cookie,
+            ..Default::default()
+        };
+        // SAFETY: BPF_LINK_CREATE for perf events carries no addresses.
+        let fd = unsafe { syscall::bpf_fd(cmd::LINK_CREATE, &mut attr) }.map_err(|errno| {
+            Error::os(cmd::op(cmd::LINK_CREATE), errno)
+                .with_explanation(format!("attaching `{}` to a perf event", prog.name()))
+        })?;
+        Ok(Link { fd })
+    }
+
+    /// `BPF_RAW_TRACEPOINT_OPEN` of a raw tracepoint program on `name`,
+    /// with `cookie` (kernels before 6.10 cannot pass a cookie: there a
+    /// non-zero cookie is an error and a zero one is sent the old way).
+    ///
+    /// `BPF_LINK_CREATE` with `BPF_TRACE_RAW_TP` is not usable here: the
+    /// kernel only accepts it for `tp_btf` tracing programs, whose target
+    /// comes from BTF rather than a name.
+    pub fn raw_tracepoint(prog: &Program, name: &str, cookie: u64) -> Result<Link> {
+        let op = cmd::op(cmd::RAW_TRACEPOINT_OPEN);
+        let c_name = syscall::cstring(name).ok_or_else(|| {
+            Error::invalid(op, format!("tracepoint name `{name}` contains a NUL"))
+        })?;
+        let result = if cookie == 0 {
+            open_raw_tp_v1(prog, &c_name)
+        } else {
+            let mut attr = attr::RawTracepointOpen {
+                name: c_name.as_ptr() as u64,
+                prog_fd: prog.fd().as_raw_fd() as u32,
+                cookie,
+                ..Default::default()
+            };
+            // SAFETY: `name` points to a NUL-terminated string that outlives
+            // the call.
+            unsafe { syscall::bpf_fd(cmd::RAW_TRACEPOINT_OPEN, &mut attr) }
+        };
+        result.map(|fd| Link { fd }).map_err(|errno| {
+            let err = Error::os(op, errno);
+            if errno == libc::EINVAL && cookie != 0 {
+                err.with_explanation(format!("raw tracepoint `{name}`: this kernel cannot pass a BPF cookie to raw tracepoints (needs Linux 6.10)"))
+            } else {
+                err.with_explanation(format!("raw tracepoint `{name}`"))
+            }
+        })
+    }
+
+    /// `BPF_LINK_CREATE` for a loaded tracing program (fentry, fexit,
+    /// tp_btf): its target was fixed at load time.
+    pub fn tracing(prog: &Program, attach_type: AttachType, cookie: u64) -> Result<Link> {
+        let mut attr = attr::LinkCreate {
+            prog_fd: prog.fd().as_raw_fd() as u32,
+            attach_type: attach_type.kernel_id(),
+            word1: cookie,
+            ..Default::default()
+        };
+        // SAFETY: BPF_LINK_CREATE for tracing programs carries no addresses.
+        let fd = unsafe { syscall::bpf_fd(cmd::LINK_CREATE, &mut attr) }.map_err(|errno| {
+            Error::os(cmd::op(cmd::LINK_CREATE), errno)
+                .with_explanation(format!("attaching `{}`", prog.name()))
+        })?;
+        Ok(Link { fd })
+    }
+
+    /// Pin this link at `path` in a bpffs, so it outlives this process.
+    pub fn pin(&self, path: &str) -> Result<()> {
+        crate::objects::pin(self.fd.as_fd(), path)
+    }
+}
+
+fn open_raw_tp_v1(prog: &Program, name: &CString) -> std::result::Result<OwnedFd, i32> {
+    let mut attr = attr::RawTracepointOpenV1 {
+        name: name.as_ptr() as u64,
+        prog_fd: prog.fd().as_raw_fd() as u32,
+        ..Default::default()
+    };
+    // SAFETY: `name` points to a NUL-terminated string that outlives the call.
+    unsafe { syscall::bpf_fd(cmd::RAW_TRACEPOINT_OPEN, &mut attr) }
+}
+
+/// A program attached to a perf event: by link when the kernel has perf
+/// links (5.15+), otherwise by `PERF_EVENT_IOC_SET_BPF` without a cookie.
+/// Dropping it detaches the program, then closes the event.
+#[derive(Debug)]
+pub struct PerfAttachment {
+    // Field order is drop order: the link goes before the event.
+    link: Option<Link>,
+    event: PerfEvent,
+}
+
+impl PerfAttachment {
+    /// Attach `prog` to `event` with `cookie`, falling back to the ioctl
+    /// when the kernel does not know `BPF_LINK_CREATE` for perf events.
+    pub fn attach(prog: &Program, event: PerfEvent, cookie: u64) -> Result<PerfAttachment> {
+        match Link::perf_event(prog, &event, cookie) {
+            Ok(link) => Ok(PerfAttachment {
+                link: Some(link),
+                event,
+            }),
+            Err(e) if e.errno() == Some(libc::EINVAL) => {
+                event.set_bpf(prog)?;
+                event.enable()?;
+                Ok(PerfAttachment { link: None, event })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// False when the fallback was taken and the program sees cookie 0.
+    pub fn has_cookie(&self) -> bool {
+        self.link.is_some()
+    }
+
+    /// Detach the program now, keeping the event open. Closing a
+    /// tracepoint event is slow (the kernel waits for an RCU grace period),
+    /// closing its link is not: this lets a caller stop the program at once
+    /// and pay for the close later or on another thread. Without a link the
+    /// event is disabled instead; the program stays until the event closes.
+    pub fn detach_program(&mut self) {
+        if self.link.take().is_none() {
+            let _ = self.event.disable();
+        }
+    }
+
+    pub fn event(&self) -> &PerfEvent {
+        &self.event
+    }
+
+    /// Split into parts so the event can be closed elsewhere.
+    pub fn into_parts(self) -> (Option<Link>, PerfEvent) {
+        (self.link, self.event)
+    }
+}

@@ -1,0 +1,175 @@
+//! perf events: tracepoints, software timers and breakpoints, the things a
+//! program is attached to through a link or `PERF_EVENT_IOC_SET_BPF`.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use crate::syscall::{self, PerfEventAttr};
+use crate::{Error, Program, Result};
+
+const PERF_TYPE_SOFTWARE: u32 = 1;
+const PERF_TYPE_TRACEPOINT: u32 = 2;
+const PERF_TYPE_BREAKPOINT: u32 = 5;
+
+/// `attr.flags` bit for `freq`: `sample_freq` instead of `sample_period`.
+const FLAG_FREQ: u64 = 1 << 10;
+/// `attr.flags` bit for `disabled`.
+const FLAG_DISABLED: u64 = 1 << 0;
+
+const IOC_ENABLE: libc::c_ulong = 0x2400;
+const IOC_DISABLE: libc::c_ulong = 0x2401;
+const IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
+
+/// Software events (`PERF_COUNT_SW_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SoftwareEvent {
+    CpuClock = 0,
+    TaskClock = 1,
+    PageFaults = 2,
+    ContextSwitches = 3,
+    CpuMigrations = 4,
+    PageFaultsMin = 5,
+    PageFaultsMaj = 6,
+    AlignmentFaults = 7,
+    EmulationFaults = 8,
+    Dummy = 9,
+}
+
+/// When a sampling event fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// Every `n` events (nanoseconds for the clocks).
+    Period(u64),
+    /// About `hz` times a second.
+    Frequency(u64),
+}
+
+/// Hardware breakpoint access kinds (`HW_BREAKPOINT_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BreakpointKind {
+    Read = 1,
+    Write = 2,
+    ReadWrite = 3,
+    Execute = 4,
+}
+
+/// Who and where: `pid` -1 for every process, `cpu` -1 for every CPU (not
+/// both -1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub pid: i32,
+    pub cpu: i32,
+}
+
+impl Target {
+    pub fn cpu(cpu: u32) -> Target {
+        Target {
+            pid: -1,
+            cpu: cpu as i32,
+        }
+    }
+}
+
+/// An open perf event; dropping it closes the descriptor, which detaches
+/// any program attached to it through `PERF_EVENT_IOC_SET_BPF`.
+#[derive(Debug)]
+pub struct PerfEvent {
+    fd: OwnedFd,
+}
+
+impl PerfEvent {
+    fn open(attr: &PerfEventAttr, target: Target, what: &str) -> Result<PerfEvent> {
+        syscall::perf_event_open(attr, target.pid, target.cpu)
+            .map(|fd| PerfEvent { fd })
+            .map_err(|errno| Error::os("perf_event_open", errno).with_explanation(what.to_string()))
+    }
+
+    /// The tracepoint whose tracefs `id` is given. Enabled at once; it only
+    /// runs programs once one is attached.
+    pub fn tracepoint(id: u64, target: Target) -> Result<PerfEvent> {
+        let attr = PerfEventAttr {
+            type_: PERF_TYPE_TRACEPOINT,
+            config: id,
+            sample_period_or_freq: 1,
+            wakeup_events: 1,
+            ..Default::default()
+        };
+        PerfEvent::open(&attr, target, &format!("tracepoint id {id}"))
+    }
+
+    /// A software event sampling as `sampling` says.
+    pub fn software(event: SoftwareEvent, sampling: Sampling, target: Target) -> Result<PerfEvent> {
+        let (value, flags) = match sampling {
+            Sampling::Period(n) => (n, 0),
+            Sampling::Frequency(hz) => (hz, FLAG_FREQ),
+        };
+        if value == 0 {
+            return Err(Error::invalid(
+                "perf_event_open",
+                "a sampling period or frequency of 0",
+            ));
+        }
+        let attr = PerfEventAttr {
+            type_: PERF_TYPE_SOFTWARE,
+            config: event as u64,
+            sample_period_or_freq: value,
+            flags,
+            ..Default::default()
+        };
+        PerfEvent::open(
+            &attr,
+            target,
+            &format!("software event {event:?} on cpu {}", target.cpu),
+        )
+    }
+
+    /// A hardware breakpoint on `len` bytes (1, 2, 4 or 8) at `addr`.
+    pub fn breakpoint(
+        addr: u64,
+        len: u64,
+        kind: BreakpointKind,
+        target: Target,
+    ) -> Result<PerfEvent> {
+        if !matches!(len, 1 | 2 | 4 | 8) {
+            return Err(Error::invalid(
+                "perf_event_open",
+                format!("a breakpoint length of {len}"),
+            ));
+        }
+        let attr = PerfEventAttr {
+            type_: PERF_TYPE_BREAKPOINT,
+            sample_period_or_freq: 1,
+            wakeup_events: 1,
+            bp_type: kind as u32,
+            config1: addr,
+            config2: len,
+            flags: FLAG_DISABLED,
+            ..Default::default()
+        };
+        PerfEvent::open(&attr, target, &format!("breakpoint at {addr:#x}"))
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    pub fn enable(&self) -> Result<()> {
+        syscall::perf_ioctl(self.fd.as_fd(), IOC_ENABLE, 0)
+            .map_err(|errno| Error::os("ioctl(PERF_EVENT_IOC_ENABLE)", errno))
+    }
+
+    pub fn disable(&self) -> Result<()> {
+        syscall::perf_ioctl(self.fd.as_fd(), IOC_DISABLE, 0)
+            .map_err(|errno| Error::os("ioctl(PERF_EVENT_IOC_DISABLE)", errno))
+    }
+
+    /// Attach `prog` the pre-link way (no cookie); detached when this event
+    /// is closed.
+    pub fn set_bpf(&self, prog: &Program) -> Result<()> {
+        syscall::perf_ioctl(
+            self.fd.as_fd(),
+            IOC_SET_BPF,
+            prog.fd().as_raw_fd() as libc::c_ulong,
+        )
+        .map_err(|errno| Error::os("ioctl(PERF_EVENT_IOC_SET_BPF)", errno))
+    }
+}
