@@ -149,5 +149,17 @@ fn describe_failure(e: &anyhow::Error) -> String {
     if sonde_runtime::is_permission_error(e) && !sonde_sys::is_root() {
         return "ERROR: sonde must run as root (or with CAP_BPF and CAP_PERFMON) to load BPF programs".into();
     }
-    format!("ERROR: {e:#}")
+    // Each layer adds context to its cause; a cause the context already
+    // quotes is not repeated.
+    let mut message = String::from("ERROR: ");
+    for layer in e.chain() {
+        let text = layer.to_string();
+        if !message.contains(&text) {
+            if message.len() > "ERROR: ".len() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    message
 }

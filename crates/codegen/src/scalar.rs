@@ -132,7 +132,7 @@ impl ProgramCompiler<'_> {
         let offset = i16::try_from(offset).map_err(|_| {
             Diagnostic::error(self.probe.span, "tracepoint field offset out of range")
         })?;
-        if offset as u32 % size as u32 == 0 {
+        if (offset as u32).is_multiple_of(size as u32) {
             self.e.emit(Insn::ldx(width, R0, R6, offset));
         } else {
             // The verifier only allows aligned context loads; an unaligned

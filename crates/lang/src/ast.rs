@@ -55,9 +55,15 @@ pub enum StmtKind {
         otherwise: Option<Block>,
     },
     /// `unroll (N) { }`
-    Unroll { count: Expr, body: Block },
+    Unroll {
+        count: Expr,
+        body: Block,
+    },
     /// `while (cond) { }`
-    While { cond: Expr, body: Block },
+    While {
+        cond: Expr,
+        body: Block,
+    },
     Break,
     Continue,
     /// `return;`
@@ -91,15 +97,24 @@ pub enum ExprKind {
     Var(String),
     /// `@name` (name may be empty for `@`) with zero, one or several keys:
     /// `@x`, `@x[k]`, `@x[a, b]`.
-    Map { name: String, keys: Vec<Expr> },
+    Map {
+        name: String,
+        keys: Vec<Expr>,
+    },
     /// `name(args)`
-    Call { name: String, args: Vec<Expr> },
+    Call {
+        name: String,
+        args: Vec<Expr>,
+    },
     Binary {
         op: BinOp,
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
-    Unary { op: UnOp, expr: Box<Expr> },
+    Unary {
+        op: UnOp,
+        expr: Box<Expr>,
+    },
     /// `cond ? then : otherwise`
     Ternary {
         cond: Box<Expr>,
@@ -113,11 +128,17 @@ pub enum ExprKind {
         arrow: bool,
     },
     /// `expr[index]` on something that is not a map.
-    Index { expr: Box<Expr>, index: Box<Expr> },
+    Index {
+        expr: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `(a, b, ...)` with at least two elements.
     Tuple(Vec<Expr>),
     /// `(type) expr`
-    Cast { ty: TypeName, expr: Box<Expr> },
+    Cast {
+        ty: TypeName,
+        expr: Box<Expr>,
+    },
     /// `x++`, `++x`, `x--`, `--x` on a map or variable.
     IncDec {
         target: Box<Expr>,

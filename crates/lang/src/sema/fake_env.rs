@@ -16,7 +16,9 @@ const COMMON: &str = "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\ts
 
 impl Default for FakeEnv {
     fn default() -> Self {
-        let syscall = |fields: &str| format!("format:\n{COMMON}\n\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n{fields}");
+        let syscall = |fields: &str| {
+            format!("format:\n{COMMON}\n\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n{fields}")
+        };
         let rw_enter = syscall(
             "\tfield:unsigned int fd;\toffset:16;\tsize:8;\tsigned:0;
 \tfield:char * buf;\toffset:24;\tsize:8;\tsigned:0;

@@ -10,12 +10,21 @@ use crate::diag::Diagnostic;
 pub enum Attach {
     Begin,
     End,
-    Tracepoint { category: String, name: String },
-    RawTracepoint { name: String },
+    Tracepoint {
+        category: String,
+        name: String,
+    },
+    RawTracepoint {
+        name: String,
+    },
     /// A timer on one CPU.
-    Interval { period_ns: u64 },
+    Interval {
+        period_ns: u64,
+    },
     /// A timer on every CPU.
-    Profile { sample: Sample },
+    Profile {
+        sample: Sample,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,7 +41,10 @@ pub struct ExpandedAttach {
 }
 
 /// Expand one attach point as written into the concrete places it names.
-pub fn expand(point: &ast::AttachPoint, env: &dyn ProbeEnv) -> Result<Vec<ExpandedAttach>, Diagnostic> {
+pub fn expand(
+    point: &ast::AttachPoint,
+    env: &dyn ProbeEnv,
+) -> Result<Vec<ExpandedAttach>, Diagnostic> {
     let raw = point.raw.as_str();
     let err = |msg: String| Diagnostic::error(point.span, msg);
     let parts = split_parts(raw);
@@ -126,7 +138,10 @@ fn expand_tracepoint(parts: &[String], env: &dyn ProbeEnv) -> Result<Vec<Expande
     Ok(found)
 }
 
-fn expand_raw_tracepoint(parts: &[String], env: &dyn ProbeEnv) -> Result<Vec<ExpandedAttach>, String> {
+fn expand_raw_tracepoint(
+    parts: &[String],
+    env: &dyn ProbeEnv,
+) -> Result<Vec<ExpandedAttach>, String> {
     // `rawtracepoint:name` or `rawtracepoint:module:name`; modules are not
     // distinguished by the kernel's attach API, so only the name matters.
     let name = match parts {
@@ -147,7 +162,9 @@ fn expand_raw_tracepoint(parts: &[String], env: &dyn ProbeEnv) -> Result<Vec<Exp
     Ok(names
         .into_iter()
         .map(|n| ExpandedAttach {
-            attach: Attach::RawTracepoint { name: n.to_string() },
+            attach: Attach::RawTracepoint {
+                name: n.to_string(),
+            },
             name: format!("rawtracepoint:{n}"),
         })
         .collect())
@@ -163,12 +180,18 @@ fn timer_period(parts: &[String], kind: &str) -> Result<u64, String> {
                 "us" => n.checked_mul(1_000),
                 "ns" => Some(n),
                 "hz" => Some(1_000_000_000 / n),
-                _ => return Err(format!("{kind} unit must be one of s, ms, us, ns or hz, not '{unit}'")),
+                _ => {
+                    return Err(format!(
+                        "{kind} unit must be one of s, ms, us, ns or hz, not '{unit}'"
+                    ))
+                }
             };
             ns.ok_or_else(|| format!("{kind} period is too long"))
         }
         [_, spec] => parse_duration(spec),
-        _ => Err(format!("{kind} probes take the form {kind}:s:N, {kind}:ms:N, {kind}:hz:N or {kind}:1s")),
+        _ => Err(format!(
+            "{kind} probes take the form {kind}:s:N, {kind}:ms:N, {kind}:hz:N or {kind}:1s"
+        )),
     }
 }
 
@@ -191,7 +214,9 @@ fn parse_count(text: &str) -> Result<u64, String> {
 
 /// `1s`, `10ms`, `100us`, `5000ns`, or a bare number of nanoseconds.
 fn parse_duration(text: &str) -> Result<u64, String> {
-    let digits_end = text.find(|c: char| !c.is_ascii_digit() && c != '_').unwrap_or(text.len());
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit() && c != '_')
+        .unwrap_or(text.len());
     let n = parse_count(&text[..digits_end])?;
     let scale: u64 = match &text[digits_end..] {
         "" | "ns" => 1,
@@ -202,7 +227,8 @@ fn parse_duration(text: &str) -> Result<u64, String> {
         "h" => 3_600_000_000_000,
         unit => return Err(format!("unknown duration unit '{unit}'")),
     };
-    n.checked_mul(scale).ok_or_else(|| "duration is too long".to_string())
+    n.checked_mul(scale)
+        .ok_or_else(|| "duration is too long".to_string())
 }
 
 pub fn has_wildcard(s: &str) -> bool {

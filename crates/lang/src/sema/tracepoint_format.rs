@@ -127,7 +127,7 @@ fn classify(c_type: &str, array_len: Option<u32>, size: u32) -> FieldKind {
             let _ = len;
             FieldKind::CharArray
         }
-        Some(len) if len > 0 && size % len == 0 && matches!(size / len, 1 | 2 | 4 | 8) => {
+        Some(len) if len > 0 && size.is_multiple_of(len) && matches!(size / len, 1 | 2 | 4 | 8) => {
             FieldKind::IntArray {
                 elem_size: size / len,
                 len,

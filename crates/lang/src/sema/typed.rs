@@ -72,14 +72,34 @@ pub enum TExprKind {
     Field(FieldRead),
     Var(usize),
     /// The value stored under `key` (0 or an empty value when absent).
-    MapRead { map: usize, key: Option<Box<TExpr>> },
-    Binary { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
-    Unary { op: TUnOp, expr: Box<TExpr> },
-    Ternary { cond: Box<TExpr>, then: Box<TExpr>, otherwise: Box<TExpr> },
+    MapRead {
+        map: usize,
+        key: Option<Box<TExpr>>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    Unary {
+        op: TUnOp,
+        expr: Box<TExpr>,
+    },
+    Ternary {
+        cond: Box<TExpr>,
+        then: Box<TExpr>,
+        otherwise: Box<TExpr>,
+    },
     Tuple(Vec<TExpr>),
-    TupleField { tuple: Box<TExpr>, index: usize },
+    TupleField {
+        tuple: Box<TExpr>,
+        index: usize,
+    },
     /// `str(ptr[, len])`: read a string from memory into a buffer of `ty`'s size.
-    ReadStr { ptr: Box<TExpr>, len: Option<Box<TExpr>> },
+    ReadStr {
+        ptr: Box<TExpr>,
+        len: Option<Box<TExpr>>,
+    },
     /// Integer conversion to `ty`, or a test against zero for `bool`.
     Cast(Box<TExpr>),
 }
@@ -117,11 +137,16 @@ pub struct FieldRead {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldReadKind {
-    Int { size: u8, signed: bool },
+    Int {
+        size: u8,
+        signed: bool,
+    },
     /// A pointer-sized address.
     Pointer,
     /// `char[len]` stored in the record.
-    CharArray { len: u32 },
+    CharArray {
+        len: u32,
+    },
     /// `__data_loc char[]`.
     DataLocString,
 }
@@ -149,19 +174,51 @@ pub struct TStmt {
 pub enum TStmtKind {
     /// An expression evaluated for nothing but its side effects.
     Expr(TExpr),
-    AssignVar { var: usize, value: TExpr },
-    AssignMap { map: usize, key: Option<TExpr>, value: TExpr },
-    Aggregate { map: usize, key: Option<TExpr>, func: AggFunc, arg: Option<TExpr> },
-    Delete { map: usize, key: Option<TExpr> },
-    Printf { format: Vec<u8>, args: Vec<TExpr> },
+    AssignVar {
+        var: usize,
+        value: TExpr,
+    },
+    AssignMap {
+        map: usize,
+        key: Option<TExpr>,
+        value: TExpr,
+    },
+    Aggregate {
+        map: usize,
+        key: Option<TExpr>,
+        func: AggFunc,
+        arg: Option<TExpr>,
+    },
+    Delete {
+        map: usize,
+        key: Option<TExpr>,
+    },
+    Printf {
+        format: Vec<u8>,
+        args: Vec<TExpr>,
+    },
     Print(TExpr),
-    PrintMap { map: usize, top: u64, div: u64 },
+    PrintMap {
+        map: usize,
+        top: u64,
+        div: u64,
+    },
     Clear(usize),
     Zero(usize),
     Exit(Option<TExpr>),
-    If { cond: TExpr, then: Vec<TStmt>, otherwise: Vec<TStmt> },
-    While { cond: TExpr, body: Vec<TStmt> },
-    Unroll { count: u32, body: Vec<TStmt> },
+    If {
+        cond: TExpr,
+        then: Vec<TStmt>,
+        otherwise: Vec<TStmt>,
+    },
+    While {
+        cond: TExpr,
+        body: Vec<TStmt>,
+    },
+    Unroll {
+        count: u32,
+        body: Vec<TStmt>,
+    },
     Break,
     Continue,
     Return,

@@ -6,14 +6,21 @@ use std::fmt;
 /// and `signed` say how they were produced and how they print.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
-    Int { bytes: u8, signed: bool },
+    Int {
+        bytes: u8,
+        signed: bool,
+    },
     Bool,
     /// A NUL-terminated string in a buffer of `size` bytes (NUL included).
-    Str { size: u32 },
+    Str {
+        size: u32,
+    },
     Tuple(Vec<Type>),
     /// An address; `user` says which address space it points into, which
     /// decides how `str()` reads it.
-    Ptr { user: bool },
+    Ptr {
+        user: bool,
+    },
     /// The `probe` builtin: an index into the program's probe names.
     ProbeName,
     /// `args` of a tracepoint: only its fields can be used.
@@ -116,7 +123,11 @@ pub enum MapValue {
     Avg,
     Stats,
     Hist,
-    LHist { min: i64, max: i64, step: i64 },
+    LHist {
+        min: i64,
+        max: i64,
+        step: i64,
+    },
 }
 
 impl MapValue {

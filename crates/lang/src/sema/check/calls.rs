@@ -13,7 +13,9 @@ use crate::sema::typed::{AggFunc, TExpr, TExprKind, TStmtKind};
 use crate::sema::types::{MapValue, Type};
 use crate::span::Span;
 
-const AGGREGATIONS: &[&str] = &["count", "sum", "min", "max", "avg", "stats", "hist", "lhist"];
+const AGGREGATIONS: &[&str] = &[
+    "count", "sum", "min", "max", "avg", "stats", "hist", "lhist",
+];
 const STATEMENTS: &[&str] = &["printf", "print", "exit", "delete", "clear", "zero"];
 
 pub(super) fn is_aggregation(name: &str) -> bool {
@@ -47,7 +49,12 @@ fn range_error(name: &str, min: usize, max: usize, given: usize, span: Span) -> 
 
 impl Checker<'_> {
     /// A call used as a statement; `None` when `name` is not a statement call.
-    pub(super) fn call_stmt(&mut self, name: &str, args: &[ast::Expr], span: Span) -> Checked<Option<TStmtKind>> {
+    pub(super) fn call_stmt(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Checked<Option<TStmtKind>> {
         let kind = match name {
             "printf" => self.printf(args, span)?,
             "print" => self.print(args, span)?,
@@ -83,13 +90,20 @@ impl Checker<'_> {
             return Err(range_error("printf", 1, usize::MAX, 0, span));
         };
         let ExprKind::Str(format) = &first.kind else {
-            return Err(Diagnostic::error(first.span, "printf() expects a string literal as its first argument"));
+            return Err(Diagnostic::error(
+                first.span,
+                "printf() expects a string literal as its first argument",
+            ));
         };
         let kinds = parse_format(format)
             .map_err(|e| Diagnostic::error(first.span, format!("printf: {}", e.message)))?;
         let values = &args[1..];
         if values.len() != kinds.len() {
-            let which = if values.len() < kinds.len() { "not enough" } else { "too many" };
+            let which = if values.len() < kinds.len() {
+                "not enough"
+            } else {
+                "too many"
+            };
             return Err(Diagnostic::error(
                 span,
                 format!(
@@ -104,7 +118,8 @@ impl Checker<'_> {
             let v = self.value(value)?;
             let ok = match kind {
                 ArgKind::Integer => v.ty.is_integer_like(),
-                ArgKind::String => matches!(v.ty, Type::Str { .. } | Type::ProbeName),
+                // bpftrace prints any value with %s.
+                ArgKind::String => true,
                 ArgKind::Buffer => false,
             };
             if !ok {
@@ -115,7 +130,10 @@ impl Checker<'_> {
                 };
                 return Err(Diagnostic::error(
                     value.span,
-                    format!("printf: %-specifier expects {wanted}, but this argument has type '{}'", v.ty),
+                    format!(
+                        "printf: %-specifier expects {wanted}, but this argument has type '{}'",
+                        v.ty
+                    ),
                 ));
             }
             checked.push(v);
@@ -147,7 +165,10 @@ impl Checker<'_> {
         if args.len() > 1 {
             return Err(Diagnostic::error(
                 span,
-                format!("Non-map print() only takes 1 argument, {} found", args.len()),
+                format!(
+                    "Non-map print() only takes 1 argument, {} found",
+                    args.len()
+                ),
             ));
         }
         let value = self.value(&args[0])?;
@@ -163,9 +184,16 @@ impl Checker<'_> {
             [ast::Expr {
                 kind: ExprKind::Map { name, keys },
                 span: s,
-            }, key] if keys.is_empty() => (name, vec![key.clone()], *s),
+            }, key]
+                if keys.is_empty() =>
+            {
+                (name, vec![key.clone()], *s)
+            }
             _ => {
-                return Err(Diagnostic::error(span, "delete() expects a map element: delete(@m[key]) or delete(@m, key)"))
+                return Err(Diagnostic::error(
+                    span,
+                    "delete() expects a map element: delete(@m[key]) or delete(@m, key)",
+                ))
             }
         };
         let key = self.map_key(&key_exprs, map_span)?;
@@ -182,12 +210,20 @@ impl Checker<'_> {
     fn whole_map_arg(&mut self, func: &str, arg: &ast::Expr) -> Checked<usize> {
         match &arg.kind {
             ExprKind::Map { name, keys } if keys.is_empty() => self.existing_map(name, arg.span),
-            _ => Err(Diagnostic::error(arg.span, format!("{func}() expects a map argument"))),
+            _ => Err(Diagnostic::error(
+                arg.span,
+                format!("{func}() expects a map argument"),
+            )),
         }
     }
 
     /// A call used for its value.
-    pub(super) fn call_expr(&mut self, name: &str, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+    pub(super) fn call_expr(
+        &mut self,
+        name: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Checked<TExpr> {
         match name {
             "str" => self.str_call(args, span),
             "pid" | "tid" | "uid" | "gid" | "nsecs" | "elapsed" | "cpu" | "comm" | "cgroup"
@@ -210,7 +246,10 @@ impl Checker<'_> {
                 span,
                 format!("{name}() has no value and cannot be used in an expression"),
             )),
-            _ => Err(Diagnostic::error(span, format!("Unknown function: '{name}'"))),
+            _ => Err(Diagnostic::error(
+                span,
+                format!("Unknown function: '{name}'"),
+            )),
         }
     }
 
@@ -222,7 +261,10 @@ impl Checker<'_> {
             Some(len) => {
                 let checked = self.value(len)?;
                 if !checked.ty.is_integer_like() {
-                    return Err(Diagnostic::error(len.span, "str() length must be an integer"));
+                    return Err(Diagnostic::error(
+                        len.span,
+                        "str() length must be an integer",
+                    ));
                 }
                 Some(checked)
             }
@@ -237,7 +279,9 @@ impl Checker<'_> {
         };
         // Strings known at compile time stay literals, cut to the limit.
         let known_text = match &args[0].kind {
-            ExprKind::Positional(n) => Some(self.positional_text(*n).unwrap_or("").as_bytes().to_vec()),
+            ExprKind::Positional(n) => {
+                Some(self.positional_text(*n).unwrap_or("").as_bytes().to_vec())
+            }
             ExprKind::Str(bytes) => Some(bytes.clone()),
             _ => None,
         };
@@ -309,16 +353,33 @@ impl Checker<'_> {
                 let max = self.literal_i64(name, &args[2])?;
                 let step = self.literal_i64(name, &args[3])?;
                 if step < 1 {
-                    return Err(Diagnostic::error(args[3].span, format!("lhist() step must be >= 1 ({step} provided)")));
+                    return Err(Diagnostic::error(
+                        args[3].span,
+                        format!("lhist() step must be >= 1 ({step} provided)"),
+                    ));
                 }
                 if min < 0 {
-                    return Err(Diagnostic::error(args[1].span, format!("lhist() min must be non-negative (provided min {min})")));
+                    return Err(Diagnostic::error(
+                        args[1].span,
+                        format!("lhist() min must be non-negative (provided min {min})"),
+                    ));
                 }
                 if min >= max {
-                    return Err(Diagnostic::error(span, format!("lhist() min must be less than max (provided min {min} and max {max})")));
+                    return Err(Diagnostic::error(
+                        span,
+                        format!(
+                            "lhist() min must be less than max (provided min {min} and max {max})"
+                        ),
+                    ));
                 }
                 if (max - min) / step > 1000 {
-                    return Err(Diagnostic::error(span, format!("lhist() too many buckets, must be <= 1000 (would need {})", (max - min) / step)));
+                    return Err(Diagnostic::error(
+                        span,
+                        format!(
+                            "lhist() too many buckets, must be <= 1000 (would need {})",
+                            (max - min) / step
+                        ),
+                    ));
                 }
                 let func = AggFunc::LHist { min, max, step };
                 return Ok(Some((func, Some(arg), MapValue::LHist { min, max, step })));
@@ -340,7 +401,10 @@ impl Checker<'_> {
         if !checked.ty.is_integer_like() {
             return Err(Diagnostic::error(
                 arg.span,
-                format!("{func}() only supports integer arguments ({} provided)", checked.ty),
+                format!(
+                    "{func}() only supports integer arguments ({} provided)",
+                    checked.ty
+                ),
             ));
         }
         Ok(checked)
@@ -349,7 +413,10 @@ impl Checker<'_> {
     fn literal_i64(&mut self, func: &str, arg: &ast::Expr) -> Checked<i64> {
         let negative = matches!(&arg.kind, ExprKind::Unary { op: UnOp::Neg, .. });
         let inner = match &arg.kind {
-            ExprKind::Unary { op: UnOp::Neg, expr } => expr,
+            ExprKind::Unary {
+                op: UnOp::Neg,
+                expr,
+            } => expr,
             _ => arg,
         };
         match self.expr(inner)?.kind {
@@ -357,13 +424,20 @@ impl Checker<'_> {
                 let v = v as i64;
                 Ok(if negative { v.wrapping_neg() } else { v })
             }
-            _ => Err(Diagnostic::error(arg.span, format!("{func}(): expected a constant integer here"))),
+            _ => Err(Diagnostic::error(
+                arg.span,
+                format!("{func}(): expected a constant integer here"),
+            )),
         }
     }
 
     fn literal_u64(&mut self, func: &str, arg: &ast::Expr) -> Checked<u64> {
         let v = self.literal_i64(func, arg)?;
-        u64::try_from(v).map_err(|_| Diagnostic::error(arg.span, format!("{func}(): expected a non-negative integer")))
+        u64::try_from(v).map_err(|_| {
+            Diagnostic::error(
+                arg.span,
+                format!("{func}(): expected a non-negative integer"),
+            )
+        })
     }
 }
-

@@ -39,7 +39,10 @@ impl Checker<'_> {
             ExprKind::Field { expr, field, .. } => self.field(expr, field, span),
             ExprKind::Index { expr, index } => self.index(expr, index, span),
             ExprKind::Tuple(items) => {
-                let items = items.iter().map(|i| self.value(i)).collect::<Checked<Vec<_>>>()?;
+                let items = items
+                    .iter()
+                    .map(|i| self.value(i))
+                    .collect::<Checked<Vec<_>>>()?;
                 let ty = Type::Tuple(items.iter().map(|i| i.ty.clone()).collect());
                 Ok(texpr(TExprKind::Tuple(items), ty, span))
             }
@@ -71,8 +74,10 @@ impl Checker<'_> {
         if checked.ty.is_integer_like() {
             Ok(checked)
         } else {
-            Err(Diagnostic::error(e.span, format!("Invalid condition: {}", checked.ty))
-                .with_help("conditions must be integers, booleans or pointers"))
+            Err(
+                Diagnostic::error(e.span, format!("Invalid condition: {}", checked.ty))
+                    .with_help("conditions must be integers, booleans or pointers"),
+            )
         }
     }
 
@@ -92,8 +97,10 @@ impl Checker<'_> {
             "cgroup" => builtin(Builtin::Cgroup, Type::U64),
             "jiffies" => builtin(Builtin::Jiffies, Type::U64),
             "cpid" if self.opts.has_child => builtin(Builtin::Cpid, Type::U32),
-            "cpid" => Err(Diagnostic::error(span, "cpid cannot be used without a child command")
-                .with_help("run the command to trace with -c CMD")),
+            "cpid" => Err(
+                Diagnostic::error(span, "cpid cannot be used without a child command")
+                    .with_help("run the command to trace with -c CMD"),
+            ),
             "args" => match self.inst.kind {
                 ProbeKind::Tracepoint => Ok(texpr(TExprKind::Int(0), Type::TracepointArgs, span)),
                 _ => Err(Diagnostic::error(
@@ -106,18 +113,23 @@ impl Checker<'_> {
                 if self.inst.kind != ProbeKind::RawTracepoint {
                     return Err(Diagnostic::error(
                         span,
-                        format!("The {name} builtin can only be used with rawtracepoint probes here"),
+                        format!(
+                            "The {name} builtin can only be used with rawtracepoint probes here"
+                        ),
                     )
                     .with_help("tracepoints name their arguments: use args.NAME"));
                 }
                 Ok(texpr(TExprKind::Arg(n), Type::U64, span))
             }
-            "retval" | "func" | "kstack" | "ustack" | "curtask" | "username" | "numaid"
-            | "ctx" | "cpid_" | "ncpus" | "usermode" | "ppid" => Err(Diagnostic::error(
+            "retval" | "func" | "kstack" | "ustack" | "curtask" | "username" | "numaid" | "ctx"
+            | "cpid_" | "ncpus" | "usermode" | "ppid" => Err(Diagnostic::error(
                 span,
                 format!("the {name} builtin is not supported yet"),
             )),
-            _ => Err(Diagnostic::error(span, format!("Unknown identifier: '{name}'"))),
+            _ => Err(Diagnostic::error(
+                span,
+                format!("Unknown identifier: '{name}'"),
+            )),
         }
     }
 
@@ -157,7 +169,8 @@ impl Checker<'_> {
 
     fn read_map(&mut self, name: &str, keys: &[ast::Expr], span: Span) -> Checked<TExpr> {
         let key = self.map_key(keys, span)?;
-        let Some((index, value)) = self.map_for_read(name, key.as_ref(), keys.len() > 1, span)? else {
+        let Some((index, value)) = self.map_for_read(name, key.as_ref(), keys.len() > 1, span)?
+        else {
             return Ok(int_literal(0, span));
         };
         let ty = match value {
@@ -200,7 +213,13 @@ impl Checker<'_> {
         })
     }
 
-    fn binary(&mut self, op: BinOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> Checked<TExpr> {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> Checked<TExpr> {
         let l = self.value(lhs)?;
         let r = self.value(rhs)?;
         let node = |ty: Type, l: TExpr, r: TExpr| {
@@ -274,7 +293,11 @@ impl Checker<'_> {
         if !inner.ty.is_integer_like() {
             return Err(Diagnostic::error(
                 span,
-                format!("The {} operator can not be used on expressions of type '{}'", unop_symbol(op), inner.ty),
+                format!(
+                    "The {} operator can not be used on expressions of type '{}'",
+                    unop_symbol(op),
+                    inner.ty
+                ),
             ));
         }
         Ok(texpr(
@@ -287,7 +310,13 @@ impl Checker<'_> {
         ))
     }
 
-    fn ternary(&mut self, cond: &ast::Expr, then: &ast::Expr, otherwise: &ast::Expr, span: Span) -> Checked<TExpr> {
+    fn ternary(
+        &mut self,
+        cond: &ast::Expr,
+        then: &ast::Expr,
+        otherwise: &ast::Expr,
+        span: Span,
+    ) -> Checked<TExpr> {
         let cond = self.condition(cond)?;
         let then = self.value(then)?;
         let otherwise = self.value(otherwise)?;
@@ -330,7 +359,10 @@ impl Checker<'_> {
                 let Some(ty) = items.get(index).cloned() else {
                     return Err(Diagnostic::error(
                         span,
-                        format!("Invalid tuple index: {index}. Found {} elements in tuple.", items.len()),
+                        format!(
+                            "Invalid tuple index: {index}. Found {} elements in tuple.",
+                            items.len()
+                        ),
                     ));
                 };
                 Ok(texpr(
@@ -354,8 +386,10 @@ impl Checker<'_> {
         let Some(field) = fields.iter().find(|f| f.name == name) else {
             let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
             let point = self.tracepoint_name();
-            return Err(Diagnostic::error(span, format!("Can't find a field {name} in {point}"))
-                .with_help(format!("its fields are: {}", known.join(", "))));
+            return Err(
+                Diagnostic::error(span, format!("Can't find a field {name} in {point}"))
+                    .with_help(format!("its fields are: {}", known.join(", "))),
+            );
         };
         let (kind, ty) = match field.kind {
             FieldKind::Int => (
@@ -393,7 +427,10 @@ impl Checker<'_> {
             FieldKind::Other => {
                 return Err(Diagnostic::error(
                     span,
-                    format!("args.{name} has type '{}', which cannot be read yet", field.c_type),
+                    format!(
+                        "args.{name} has type '{}', which cannot be read yet",
+                        field.c_type
+                    ),
                 ))
             }
         };
@@ -429,19 +466,28 @@ impl Checker<'_> {
             }
         };
         if self.inst.kind != ProbeKind::Tracepoint {
-            return Err(Diagnostic::error(span, "args can only be used with tracepoint probes here"));
+            return Err(Diagnostic::error(
+                span,
+                "args can only be used with tracepoint probes here",
+            ));
         }
         let fields = self.inst.fields.as_deref().unwrap_or_default();
         let Some(found) = fields.iter().find(|f| &f.name == field) else {
             return self.tracepoint_field(field, base.span);
         };
         let FieldKind::IntArray { elem_size, len } = found.kind else {
-            return Err(Diagnostic::error(span, format!("args.{field} is not an array")));
+            return Err(Diagnostic::error(
+                span,
+                format!("args.{field} is not an array"),
+            ));
         };
         let i = match self.expr(index)?.kind {
             TExprKind::Int(i) => i,
             _ => {
-                return Err(Diagnostic::error(index.span, "array index must be a constant integer"))
+                return Err(Diagnostic::error(
+                    index.span,
+                    "array index must be a constant integer",
+                ))
             }
         };
         if i >= len as u64 {
@@ -473,13 +519,18 @@ impl Checker<'_> {
             _ => {
                 return Err(Diagnostic::error(
                     ty.span,
-                    format!("cannot cast to '{}{}'", ty.name, "*".repeat(ty.pointer_depth as usize)),
+                    format!(
+                        "cannot cast to '{}{}'",
+                        ty.name,
+                        "*".repeat(ty.pointer_depth as usize)
+                    ),
                 )
                 .with_help("casts to integer types (int8 ... uint64) and bool are supported"))
             }
         };
         let inner = self.value(expr)?;
-        let ok = inner.ty.is_integer_like() || (target == Type::Bool && matches!(inner.ty, Type::Str { .. }));
+        let ok = inner.ty.is_integer_like()
+            || (target == Type::Bool && matches!(inner.ty, Type::Str { .. }));
         if !ok {
             return Err(Diagnostic::error(
                 span,
@@ -491,7 +542,11 @@ impl Checker<'_> {
 }
 
 pub(super) fn int_literal(v: u64, span: Span) -> TExpr {
-    let ty = if v > i64::MAX as u64 { Type::U64 } else { Type::I64 };
+    let ty = if v > i64::MAX as u64 {
+        Type::U64
+    } else {
+        Type::I64
+    };
     texpr(TExprKind::Int(v), ty, span)
 }
 
@@ -520,7 +575,10 @@ fn arithmetic_is_signed(l: &TExpr, r: &TExpr) -> bool {
 fn mismatch(op: BinOp, l: &Type, r: &Type, span: Span) -> Diagnostic {
     Diagnostic::error(
         span,
-        format!("Type mismatch for '{}': comparing '{l}' with '{r}'", op.symbol()),
+        format!(
+            "Type mismatch for '{}': comparing '{l}' with '{r}'",
+            op.symbol()
+        ),
     )
 }
 
@@ -567,7 +625,10 @@ pub(super) fn parse_int_text(text: &str) -> Option<u64> {
         Some(rest) => (true, rest),
         None => (false, t),
     };
-    let value = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let value = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         u64::from_str_radix(hex, 16).ok()?
     } else if digits.len() > 1 && digits.starts_with('0') {
         u64::from_str_radix(&digits[1..], 8).ok()?

@@ -194,15 +194,22 @@ fn mentions_args(probe: &ast::Probe) -> bool {
         use ast::ExprKind as K;
         match &e.kind {
             K::Ident(name) => name == "args",
-            K::Int(_) | K::Str(_) | K::Bool(_) | K::Positional(_) | K::PositionalCount | K::Var(_) => {
-                false
-            }
+            K::Int(_)
+            | K::Str(_)
+            | K::Bool(_)
+            | K::Positional(_)
+            | K::PositionalCount
+            | K::Var(_) => false,
             K::Map { keys, .. } => keys.iter().any(in_expr),
             K::Call { args, .. } => args.iter().any(in_expr),
             K::Tuple(items) => items.iter().any(in_expr),
             K::Binary { lhs, rhs, .. } => in_expr(lhs) || in_expr(rhs),
             K::Unary { expr, .. } | K::Cast { expr, .. } | K::Field { expr, .. } => in_expr(expr),
-            K::Ternary { cond, then, otherwise } => in_expr(cond) || in_expr(then) || in_expr(otherwise),
+            K::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => in_expr(cond) || in_expr(then) || in_expr(otherwise),
             K::Index { expr, index } => in_expr(expr) || in_expr(index),
             K::IncDec { target, .. } => in_expr(target),
         }
@@ -211,9 +218,11 @@ fn mentions_args(probe: &ast::Probe) -> bool {
         b.stmts.iter().any(|s| match &s.kind {
             ast::StmtKind::Expr(e) => in_expr(e),
             ast::StmtKind::Assign { target, value, .. } => in_expr(target) || in_expr(value),
-            ast::StmtKind::If { cond, then, otherwise } => {
-                in_expr(cond) || in_block(then) || otherwise.as_ref().is_some_and(in_block)
-            }
+            ast::StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => in_expr(cond) || in_block(then) || otherwise.as_ref().is_some_and(in_block),
             ast::StmtKind::Unroll { count, body } => in_expr(count) || in_block(body),
             ast::StmtKind::While { cond, body } => in_expr(cond) || in_block(body),
             ast::StmtKind::Block(b) => in_block(b),

@@ -97,8 +97,15 @@ impl<'a> Checker<'a> {
                 }
             }
             StmtKind::Break | StmtKind::Continue if self.loop_depth == 0 => {
-                let word = if matches!(stmt.kind, StmtKind::Break) { "break" } else { "continue" };
-                return Err(Diagnostic::error(span, format!("{word} used outside of a loop")));
+                let word = if matches!(stmt.kind, StmtKind::Break) {
+                    "break"
+                } else {
+                    "continue"
+                };
+                return Err(Diagnostic::error(
+                    span,
+                    format!("{word} used outside of a loop"),
+                ));
             }
             StmtKind::Break => TStmtKind::Break,
             StmtKind::Continue => TStmtKind::Continue,
@@ -231,7 +238,11 @@ impl<'a> Checker<'a> {
 
     pub(super) fn var_type(&self, name: &str) -> Option<Type> {
         match self.pass {
-            Pass::Learn => self.vars.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone()),
+            Pass::Learn => self
+                .vars
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.clone()),
             Pass::Check => self.known_vars.get(name).cloned(),
         }
     }
@@ -260,7 +271,11 @@ impl<'a> Checker<'a> {
                 }
             }
             Pass::Check => {
-                let known = self.known_vars.get(name).cloned().unwrap_or_else(|| new.clone());
+                let known = self
+                    .known_vars
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| new.clone());
                 if unify(&known, &new).is_none() {
                     return Err(Diagnostic::error(
                         span,
@@ -366,7 +381,10 @@ impl<'a> Checker<'a> {
             return Ok(None);
         }
         let index = self.check_map_key(&full, key, span)?;
-        let value = self.maps.maps[&full].value.clone().expect("checked by check_map_key");
+        let value = self.maps.maps[&full]
+            .value
+            .clone()
+            .expect("checked by check_map_key");
         Ok(Some((index, value)))
     }
 

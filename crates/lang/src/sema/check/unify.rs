@@ -55,5 +55,4 @@ mod tests {
         );
         assert_eq!(unify_value(&MapValue::Count, &MapValue::Sum), None);
     }
-
 }

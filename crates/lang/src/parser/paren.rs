@@ -1,0 +1,237 @@
+//! What an opening parenthesis starts: a cast `(type)expr`, a tuple
+//! `(a, b)`, or a grouping `(a)`. bpftrace 0.26's empty and one-element
+//! tuples and its records `(name = value)` are rejected.
+
+use super::{PResult, Parser};
+use crate::ast::{Expr, ExprKind, TypeName};
+use crate::diag::Diagnostic;
+use crate::lexer::{is_ident_start, Lexer, Punct, Tok, Token};
+use crate::span::Span;
+
+/// Names bpftrace never reads as a type in `(name)` or as a record field.
+fn is_builtin(name: &str) -> bool {
+    const BUILTINS: &[&str] = &[
+        "args",
+        "ctx",
+        "kstack",
+        "nsecs",
+        "pid",
+        "tid",
+        "ustack",
+        "__builtin_cgroup",
+        "__builtin_comm",
+        "__builtin_cpid",
+        "__builtin_cpu",
+        "__builtin_curtask",
+        "__builtin_dw_ustack",
+        "__builtin_elapsed",
+        "__builtin_func",
+        "__builtin_gid",
+        "__builtin_jiffies",
+        "__builtin_ncpus",
+        "__builtin_probe",
+        "__builtin_rand",
+        "__builtin_retval",
+        "__builtin_uid",
+        "__builtin_usermode",
+        "__builtin_username",
+    ];
+    let numbered = |prefix: &str| {
+        name.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    BUILTINS.contains(&name) || numbered("arg") || numbered("sarg")
+}
+
+/// A type read ahead of the parser, before it is known to be a cast.
+struct CastType {
+    ty: TypeName,
+    is_array: bool,
+}
+
+impl Parser<'_> {
+    pub(super) fn paren(&mut self) -> PResult<Expr> {
+        let open = self.bump().span;
+        self.reject_paren_forms(open)?;
+        if let Some(cast) = self.cast_type() {
+            return self.cast(open, cast);
+        }
+        let first = self.expression()?;
+        if self.eat(Punct::Comma).is_some() {
+            return self.tuple(open, first);
+        }
+        // A grouping keeps the span of what it groups, as in bpftrace.
+        self.expect(Punct::RParen)?;
+        Ok(first)
+    }
+
+    /// Fails on `()` and on records, right after the `(`.
+    #[inline(never)]
+    fn reject_paren_forms(&mut self, open: Span) -> PResult<()> {
+        if let Some(close) = self.eat(Punct::RParen) {
+            return Err(Diagnostic::error(
+                open.to(close),
+                "syntax: empty tuples are not supported",
+            ));
+        }
+        if let Tok::Ident(name) = &self.tok.kind {
+            if !is_builtin(name) && self.peek_next().kind == Tok::Punct(Punct::Assign) {
+                return Err(self.error_here("records (name = value, ...) are not supported"));
+            }
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn cast(&mut self, open: Span, cast: CastType) -> PResult<Expr> {
+        if cast.is_array {
+            return Err(Diagnostic::error(
+                cast.ty.span,
+                "syntax: casts to array types are not supported",
+            ));
+        }
+        let operand = self.unary()?;
+        Ok(Expr {
+            span: open.to(operand.span),
+            kind: ExprKind::Cast {
+                ty: cast.ty,
+                expr: Box::new(operand),
+            },
+        })
+    }
+
+    /// The rest of a tuple after its first element and comma.
+    #[inline(never)]
+    fn tuple(&mut self, open: Span, first: Expr) -> PResult<Expr> {
+        if let Some(close) = self.eat(Punct::RParen) {
+            return Err(Diagnostic::error(
+                open.to(close),
+                "syntax: one-element tuples are not supported",
+            ));
+        }
+        let mut items = vec![first];
+        loop {
+            items.push(self.expression()?);
+            if self.eat(Punct::Comma).is_none() || self.is(Punct::RParen) {
+                break;
+            }
+        }
+        let close = self.expect(Punct::RParen)?;
+        Ok(Expr {
+            kind: ExprKind::Tuple(items),
+            span: open.to(close),
+        })
+    }
+
+    /// If the text after `(` is `type)` followed by something that can
+    /// start an expression, consumes it up to and including the `)`. The
+    /// type is a name (`uint8`, `struct task_struct`) with `*`s and `[N]`s.
+    #[inline(never)]
+    fn cast_type(&mut self) -> Option<CastType> {
+        let mut ahead = Ahead {
+            lexer: self.lexer.clone(),
+            tok: self.tok.clone(),
+        };
+        let Tok::Ident(first) = &ahead.tok.kind else {
+            return None;
+        };
+        if is_builtin(first) {
+            return None;
+        }
+        let mut name = first.clone();
+        let mut span = ahead.bump().span;
+        if matches!(name.as_str(), "struct" | "union" | "enum") {
+            let Tok::Ident(tag) = &ahead.tok.kind else {
+                return None;
+            };
+            name = format!("{name} {tag}");
+            span = span.to(ahead.bump().span);
+        }
+        let mut pointer_depth = 0;
+        let mut is_array = false;
+        loop {
+            match ahead.tok.kind {
+                Tok::Punct(Punct::Star) => {
+                    pointer_depth += 1;
+                    span = span.to(ahead.bump().span);
+                }
+                Tok::Punct(Punct::LBracket) => {
+                    ahead.bump();
+                    if matches!(ahead.tok.kind, Tok::Int(_)) {
+                        ahead.bump();
+                    }
+                    if ahead.tok.kind != Tok::Punct(Punct::RBracket) {
+                        return None;
+                    }
+                    span = span.to(ahead.bump().span);
+                    is_array = true;
+                }
+                _ => break,
+            }
+        }
+        if ahead.tok.kind != Tok::Punct(Punct::RParen) {
+            return None;
+        }
+        let close = ahead.bump().span;
+        if !can_start_expression(self.src, ahead.tok.span.start) {
+            return None;
+        }
+        self.lexer = ahead.lexer;
+        self.tok = ahead.tok;
+        self.prev_end = close.end;
+        Some(CastType {
+            ty: TypeName {
+                name,
+                pointer_depth,
+                span,
+            },
+            is_array,
+        })
+    }
+}
+
+/// A copy of the parser's token stream for looking ahead.
+struct Ahead<'a> {
+    lexer: Lexer<'a>,
+    tok: Token,
+}
+
+impl Ahead<'_> {
+    fn bump(&mut self) -> Token {
+        let next = self.lexer.next_token();
+        std::mem::replace(&mut self.tok, next)
+    }
+}
+
+/// bpftrace's test for whether `(name)` is a cast: the character after the
+/// `)` could begin an operand.
+fn can_start_expression(src: &str, pos: usize) -> bool {
+    match src.as_bytes().get(pos) {
+        Some(&b) => {
+            b.is_ascii_digit()
+                || is_ident_start(b)
+                || matches!(
+                    b,
+                    b'$' | b'@' | b'"' | b'(' | b'-' | b'!' | b'~' | b'*' | b'&'
+                )
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_builtin;
+
+    #[test]
+    fn builtin_names() {
+        assert!(is_builtin("pid"));
+        assert!(is_builtin("arg0"));
+        assert!(is_builtin("arg12"));
+        assert!(is_builtin("sarg3"));
+        assert!(!is_builtin("arg"));
+        assert!(!is_builtin("argx"));
+        assert!(!is_builtin("uint8"));
+        assert!(!is_builtin("comm"));
+    }
+}
