@@ -14,7 +14,8 @@ pub fn list(
     out: &mut dyn Write,
 ) -> Result<(), String> {
     let pattern = normalise_provider(pattern);
-    let tracepoints = env.tracepoints()?;
+    let mut tracepoints = env.tracepoints()?;
+    tracepoints.sort_unstable();
     let matches = |name: &str| pattern.is_empty() || matches_pattern(&pattern, name);
     let mut lines = String::new();
     for (category, name) in &tracepoints {

@@ -17,12 +17,28 @@ use compile::{CompileOptions, Script};
 use sonde_runtime::{KernelEnv, OutputFormat, OutputSink, RunOptions, Session};
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    // bpftrace users write `-lv` for "list, verbosely"; clap would read it
+    // as `-l` with the pattern "v".
+    let argv = std::env::args_os().flat_map(|a| {
+        if a == "-lv" || a == "-vl" {
+            vec!["-v".into(), "-l".into()]
+        } else {
+            vec![a]
+        }
+    });
+    let args = match Args::try_parse_from(argv) {
         Ok(args) => args,
-        Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("ERROR: {}\n", first.trim_start_matches("error: "));
+            eprint!("{}", usage());
+            return ExitCode::from(1);
         }
     };
     match run(args) {
@@ -108,8 +124,18 @@ fn read_script(args: &Args) -> Result<(Script, Vec<String>), String> {
         };
         return Ok((script, args.rest.clone()));
     }
+    if let Some(flag) = args
+        .rest
+        .first()
+        .filter(|a| a.starts_with('-') && a.len() > 1)
+    {
+        return Err(format!("ERROR: unknown option '{flag}'\n\n{}", usage()));
+    }
     let Some((file, positional)) = args.rest.split_first() else {
-        return Err("USAGE: sonde [options] filename | sonde [options] -e 'program'\nERROR: No program given: pass a script file or -e 'program'".into());
+        return Err(format!(
+            "ERROR: No program given: pass a script file or -e 'program'\n\n{}",
+            usage()
+        ));
     };
     let source = if file == "-" {
         let mut text = String::new();
@@ -135,6 +161,11 @@ fn read_script(args: &Args) -> Result<(Script, Vec<String>), String> {
         file.clone()
     };
     Ok((Script { source, filename }, positional.to_vec()))
+}
+
+fn usage() -> String {
+    use clap::CommandFactory;
+    Args::command().render_help().to_string()
 }
 
 fn split_command(cmd: &str) -> Result<Vec<String>, String> {

@@ -139,6 +139,9 @@ impl Checker<'_> {
             return Ok(int_literal(0, span));
         };
         match parse_int_text(text) {
+            Some(v) if text.trim_start().starts_with('-') => {
+                Ok(texpr(TExprKind::Int(v), Type::I64, span))
+            }
             Some(v) => Ok(int_literal(v, span)),
             None => Err(Diagnostic::error(
                 span,
