@@ -212,7 +212,12 @@ impl ProgramCompiler<'_> {
         let signed_division = signed && matches!(bin, BinOp::Div | BinOp::Mod);
         self.scalar(lhs)?;
         if let (TExprKind::Int(v), false) = (&rhs.kind, signed_division) {
-            if let Ok(imm) = i32::try_from(*v as i64) {
+            if let Ok(mut imm) = i32::try_from(*v as i64) {
+                if matches!(alu, op::LSH | op::RSH | op::ARSH) {
+                    // The verifier refuses constant shifts of 64 or more;
+                    // the CPU masks register shifts the same way.
+                    imm &= 63;
+                }
                 self.e.emit(Insn::alu64_imm(alu, R0, imm));
                 return Ok(());
             }

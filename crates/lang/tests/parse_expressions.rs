@@ -195,7 +195,12 @@ fn casts() {
     assert_eq!(expr("(union u *)p"), "(cast union u* p)");
     assert_eq!(expr("(enum e)1"), "(cast enum e 1)");
     assert_eq!(expr("(uint64 ****)arg0"), "(cast uint64**** arg0)");
-    assert_eq!(expr("(mytype)*arg0"), "(cast mytype (*arg0))");
+    // An unknown name before `*` is a parenthesised value being multiplied;
+    // a known type name makes it a cast of a dereference.
+    assert_eq!(expr("(mytype)*arg0"), "(mytype * arg0)");
+    assert_eq!(expr("(uint64)*arg0"), "(cast uint64 (*arg0))");
+    assert_eq!(expr("(pid) != 1"), "(pid != 1)");
+    assert_eq!(expr("(cpu) - 1"), "(cpu - 1)");
     assert_eq!(
         expr("(struct mytype)arg0.field"),
         "(cast struct mytype arg0.field)"

@@ -19,5 +19,6 @@ mod session;
 pub mod testing;
 
 pub use env::KernelEnv;
+pub use loader::verify;
 pub use options::{AttachedCallback, OutputFormat, OutputSink, RunOptions, StopHandle};
 pub use session::{is_permission_error, Session};

@@ -145,6 +145,21 @@ fn describe_probes(probes: &[&str]) -> String {
     }
 }
 
+/// Create the object's maps and load every program without attaching
+/// anything: the kernel verifier's verdict on an object. Everything is
+/// released again before this returns.
+pub fn verify(object: &Object) -> anyhow::Result<()> {
+    let maps = create_maps(&object.maps)?;
+    let values = RunValues {
+        start_time_ns: 0,
+        child_pid: 0,
+    };
+    for program in &object.programs {
+        load_program(object, program, &maps, values, false)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

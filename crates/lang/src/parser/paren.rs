@@ -173,7 +173,11 @@ impl Parser<'_> {
             return None;
         }
         let close = ahead.bump().span;
-        if !can_start_expression(self.src, ahead.tok.span.start) {
+        // `(x) - 1`, `(x) * y`, `(x) != y` are arithmetic on a parenthesised
+        // name unless the name is a type for sure.
+        let surely_type =
+            pointer_depth > 0 || is_array || name.contains(' ') || is_scalar_type_name(&name);
+        if !can_start_expression(self.src, ahead.tok.span.start, surely_type) {
             return None;
         }
         self.lexer = ahead.lexer;
@@ -204,19 +208,49 @@ impl Ahead<'_> {
 }
 
 /// bpftrace's test for whether `(name)` is a cast: the character after the
-/// `)` could begin an operand.
-fn can_start_expression(src: &str, pos: usize) -> bool {
-    match src.as_bytes().get(pos) {
+/// `)` could begin an operand. Characters that could also be a binary
+/// operator count only when the name is known to be a type.
+fn can_start_expression(src: &str, pos: usize, surely_type: bool) -> bool {
+    let bytes = src.as_bytes();
+    match bytes.get(pos) {
+        Some(b'!') => bytes.get(pos + 1) != Some(&b'='),
+        Some(b'-' | b'*' | b'&') => surely_type,
         Some(&b) => {
-            b.is_ascii_digit()
-                || is_ident_start(b)
-                || matches!(
-                    b,
-                    b'$' | b'@' | b'"' | b'(' | b'-' | b'!' | b'~' | b'*' | b'&'
-                )
+            b.is_ascii_digit() || is_ident_start(b) || matches!(b, b'$' | b'@' | b'"' | b'(' | b'~')
         }
         None => false,
     }
+}
+
+/// Integer and boolean type names, which are never variables.
+fn is_scalar_type_name(name: &str) -> bool {
+    matches!(
+        name,
+        "bool"
+            | "int8"
+            | "int16"
+            | "int32"
+            | "int64"
+            | "uint8"
+            | "uint16"
+            | "uint32"
+            | "uint64"
+            | "char"
+            | "short"
+            | "int"
+            | "long"
+            | "unsigned"
+            | "signed"
+            | "string"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "s8"
+            | "s16"
+            | "s32"
+            | "s64"
+    )
 }
 
 #[cfg(test)]

@@ -55,7 +55,12 @@ impl<'a> Checker<'a> {
     fn block(&mut self, block: &ast::Block) -> Checked<Vec<TStmt>> {
         let mut out = Vec::with_capacity(block.stmts.len());
         for stmt in &block.stmts {
-            self.stmt(stmt, &mut out)?;
+            match self.stmt(stmt, &mut out) {
+                // Learning goes on past a bad statement so that the types
+                // of everything after it are known; the second run reports it.
+                Err(_) if self.pass == Pass::Learn => {}
+                result => result?,
+            }
         }
         Ok(out)
     }
@@ -70,7 +75,7 @@ impl<'a> Checker<'a> {
                 then,
                 otherwise,
             } => {
-                let cond = self.condition(cond)?;
+                let cond = self.tolerant(|c| c.condition(cond))?;
                 let then = self.block(then)?;
                 let otherwise = match otherwise {
                     Some(b) => self.block(b)?,
@@ -83,7 +88,7 @@ impl<'a> Checker<'a> {
                 }
             }
             StmtKind::While { cond, body } => {
-                let cond = self.condition(cond)?;
+                let cond = self.tolerant(|c| c.condition(cond))?;
                 self.loop_depth += 1;
                 let body = self.block(body);
                 self.loop_depth -= 1;
@@ -117,6 +122,17 @@ impl<'a> Checker<'a> {
         };
         out.push(TStmt { kind, span });
         Ok(())
+    }
+
+    /// During the first run a bad condition must not hide the blocks it
+    /// guards (their assignments still teach types); it stands in as `0`.
+    fn tolerant(&mut self, check: impl FnOnce(&mut Self) -> Checked<TExpr>) -> Checked<TExpr> {
+        match check(self) {
+            Err(_) if self.pass == Pass::Learn => {
+                Ok(texpr(TExprKind::Int(0), Type::I64, Span::default()))
+            }
+            result => result,
+        }
     }
 
     fn expr_stmt(&mut self, e: &ast::Expr) -> Checked<TStmtKind> {
@@ -365,6 +381,9 @@ impl<'a> Checker<'a> {
                         state.key = Some(merged);
                     }
                 }
+                // A value type learnt from an earlier assignment lets the
+                // rest of this statement be typed too.
+                return Ok(state.value.clone().map(|v| (0, v)));
             } else if let Some(k) = key {
                 // Keep the key type of read-only maps so that a later write
                 // widens it rather than replacing it.

@@ -1,0 +1,219 @@
+//! "Verifier-safe by construction", checked: scripts generated from the
+//! grammar are compiled, and every program of every script that type-checks
+//! must be accepted by the running kernel's verifier. Scripts the checker
+//! rejects must be rejected with an error, never a panic.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use sonde_lang::sema::{self, ProbeEnv};
+use sonde_runtime::KernelEnv;
+
+/// Integer expressions of every shape the language has.
+fn int_expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        (0u64..5000).prop_map(|n| n.to_string()),
+        Just("0xffffffffffffffff".to_string()),
+        Just("-7".to_string()),
+        prop::sample::select(vec![
+            "pid",
+            "tid",
+            "uid",
+            "gid",
+            "nsecs",
+            "elapsed",
+            "cpu",
+            "rand",
+            "cgroup",
+            "jiffies",
+            "$i",
+            "@i",
+            "@k[pid]",
+            "@k[tid % 3]",
+            "$t.0",
+        ])
+        .prop_map(str::to_string),
+    ];
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        prop_oneof![
+            (
+                inner.clone(),
+                prop::sample::select(vec!["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"]),
+                inner.clone()
+            )
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            (
+                inner.clone(),
+                prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">=", "&&", "||"]),
+                inner.clone()
+            )
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            (prop::sample::select(vec!["-", "!", "~"]), inner.clone())
+                .prop_map(|(op, a)| format!("{op}({a})")),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(c, a, b)| format!("({c} ? {a} : {b})")),
+            (
+                prop::sample::select(vec![
+                    "uint8", "int8", "uint16", "int32", "uint32", "int64", "bool"
+                ]),
+                inner.clone()
+            )
+                .prop_map(|(t, a)| format!("(({t}){a})")),
+            (str_expr_leaf(), str_expr_leaf()).prop_map(|(a, b)| format!("({a} == {b})")),
+        ]
+    })
+}
+
+fn str_expr_leaf() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "comm",
+        "\"\"",
+        "\"sonde\"",
+        "\"a longer string literal\"",
+        "$s",
+        "@s",
+        "$t.1",
+        "str(0)",
+        "str($i, 5)",
+    ])
+    .prop_map(str::to_string)
+}
+
+fn statement() -> impl Strategy<Value = String> {
+    let simple = prop_oneof![
+        int_expr().prop_map(|e| format!("@i = (int64)({e});")),
+        int_expr().prop_map(|e| format!("$i = (int64)({e});")),
+        str_expr_leaf().prop_map(|e| format!("$s = {e};")),
+        str_expr_leaf().prop_map(|e| format!("@s = {e};")),
+        (int_expr(), str_expr_leaf()).prop_map(|(a, b)| format!("$t = ((int64)({a}), {b});")),
+        int_expr().prop_map(|e| format!("@k[pid] = (int64)({e});")),
+        int_expr().prop_map(|e| format!("@c[comm, cpu] = count(); @sum = sum({e});")),
+        int_expr().prop_map(|e| format!(
+            "@mn = min({e}); @mx = max({e}); @av = avg({e}); @st = stats({e});"
+        )),
+        int_expr().prop_map(|e| format!("@h = hist({e}); @l = lhist({e}, 0, 1000, 100);")),
+        (int_expr(), str_expr_leaf())
+            .prop_map(|(a, b)| format!("printf(\"%d %s %x\\n\", {a}, {b}, {a});")),
+        int_expr().prop_map(|e| format!("print({e});")),
+        str_expr_leaf().prop_map(|e| format!("print(({e}, 1));")),
+        Just("delete(@k[pid]);".to_string()),
+        Just("print(@c); clear(@h); zero(@sum);".to_string()),
+        Just("$w = 0; while ($w < 5) { $w++; @i += $w; }".to_string()),
+        Just("unroll(3) { @i++; }".to_string()),
+        Just("@p[probe] = count();".to_string()),
+    ];
+    simple.prop_recursive(2, 8, 3, |inner| {
+        (
+            int_expr(),
+            prop::collection::vec(inner.clone(), 1..3),
+            prop::collection::vec(inner, 0..2),
+        )
+            .prop_map(|(c, then, otherwise)| {
+                format!(
+                    "if ({c}) {{ {} }} else {{ {} }}",
+                    then.join(" "),
+                    otherwise.join(" ")
+                )
+            })
+    })
+}
+
+/// A probe and a statement that fits it (reads its arguments).
+fn probe() -> impl Strategy<Value = (&'static str, &'static str)> {
+    prop::sample::select(vec![
+        ("BEGIN", ""),
+        ("END", ""),
+        (
+            "tracepoint:syscalls:sys_enter_write",
+            "$x = args.count; printf(\"%d\\n\", args.fd);",
+        ),
+        ("tracepoint:syscalls:sys_exit_read", "@ret = args.ret;"),
+        (
+            "tracepoint:sched:sched_switch",
+            "$s = args.prev_comm; @sw[args.next_comm] = count();",
+        ),
+        ("rawtracepoint:sys_enter", "@r = arg1;"),
+        ("interval:s:1", ""),
+        ("profile:hz:99", ""),
+    ])
+}
+
+/// Every map read somewhere is assigned here first, so reads type-check.
+const PRELUDE: &str =
+    "BEGIN { @i = 0; @s = \"\"; @k[0] = 0; @c[comm, 0] = count(); @sum = sum(0); @h = hist(0); }\n";
+
+fn script() -> impl Strategy<Value = String> {
+    prop::collection::vec((probe(), prop::collection::vec(statement(), 1..5)), 1..4).prop_map(
+        |probes| {
+            let mut text = PRELUDE.to_string();
+            for ((p, extra), body) in probes {
+                text.push_str(&format!(
+                    "{p} {{ $i = 1; $s = \"x\"; $t = (1, \"y\"); {extra} {} }}\n",
+                    body.join(" ")
+                ));
+            }
+            text
+        },
+    )
+}
+
+#[test]
+fn every_script_that_checks_passes_the_verifier() {
+    if !sonde_sys::is_root() {
+        panic!("this test loads programs: run it as root");
+    }
+    let env = KernelEnv::new();
+    let mut runner = TestRunner::new(Config {
+        cases: 128,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let compiled = std::cell::Cell::new(0);
+    let result = runner.run(&script(), |src| {
+        let ast = sonde_lang::parse(&src).map_err(|d| {
+            TestCaseError::fail(format!(
+                "generated script does not parse: {}\n{src}",
+                d.message
+            ))
+        })?;
+        let typed = match sema::analyse(&ast, &env as &dyn ProbeEnv, &sema::Options::default()) {
+            Ok(t) => t,
+            // Type errors are fine (e.g. `args` in a probe without them).
+            Err(d) => {
+                if std::env::var_os("SHOW_REJECTED").is_some() {
+                    eprintln!("rejected: {}\n{src}", d.message);
+                }
+                prop_assert!(d.span.end <= src.len());
+                return Ok(());
+            }
+        };
+        let object = match sonde_codegen::compile(&typed, &Default::default()) {
+            Ok(o) => o,
+            Err(d) if d.message.contains("bytes of BPF stack") => {
+                if std::env::var_os("SHOW_REJECTED").is_some() {
+                    eprintln!("rejected: {}", d.message);
+                }
+                return Ok(());
+            }
+            Err(d) => {
+                return Err(TestCaseError::fail(format!(
+                    "codegen error {}\n{src}",
+                    d.message
+                )))
+            }
+        };
+        sonde_runtime::verify(&object)
+            .map_err(|e| TestCaseError::fail(format!("{e:#}\n--- script:\n{src}")))?;
+        compiled.set(compiled.get() + 1);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // The generator must mostly produce scripts that compile, or the test
+    // proves little.
+    let compiled = compiled.get();
+    assert!(
+        compiled >= 100,
+        "only {compiled} of 128 generated scripts compiled"
+    );
+}
