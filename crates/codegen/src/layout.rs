@@ -17,10 +17,7 @@ pub fn value_type(ty: &Type) -> ValueType {
             signed: *signed,
         },
         Type::Bool => ValueType::Bool,
-        Type::Ptr { .. } => ValueType::Int {
-            size: 8,
-            signed: false,
-        },
+        Type::Ptr { .. } => ValueType::Pointer,
         Type::Str { .. } => ValueType::Str {
             size: ty.storage_size(),
         },

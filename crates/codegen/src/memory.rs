@@ -89,7 +89,7 @@ impl ProgramCompiler<'_> {
                     return Err(internal(e, "str() without a string type"));
                 };
                 let size = size.min(dst_storage);
-                let user = matches!(ptr.ty, Type::Ptr { user: true });
+                let user = matches!(ptr.ty, Type::Ptr { user: true, .. });
                 self.zero(dst, dst_storage);
                 self.scalar(ptr)?;
                 match len {

@@ -140,6 +140,8 @@ pub enum ValueType {
     Tuple(Vec<(u32, ValueType)>),
     /// A u64 index into `Object::probe_names`, printed as the name.
     ProbeName,
+    /// A u64 address, printed in hex (`0x7ffd...`).
+    Pointer,
 }
 
 impl ValueType {
@@ -153,7 +155,7 @@ impl ValueType {
                 .max()
                 .map(|end| end.next_multiple_of(8))
                 .unwrap_or(0),
-            ValueType::ProbeName | ValueType::Bool => 8,
+            ValueType::ProbeName | ValueType::Bool | ValueType::Pointer => 8,
         }
     }
 }

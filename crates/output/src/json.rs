@@ -167,7 +167,7 @@ fn write_value(out: &mut String, v: &Value, divisor: u64) {
         Value::UInt(u) => write_u64(out, u / divisor),
         Value::Str(bytes) => write_string(out, bytes),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Tuple(fields) => {
+        Value::Tuple(fields) | Value::Array(fields) => {
             out.push('[');
             for (i, field) in fields.iter().enumerate() {
                 if i > 0 {
@@ -177,6 +177,21 @@ fn write_value(out: &mut String, v: &Value, divisor: u64) {
             }
             out.push(']');
         }
+        // JSON readers get the number behind a pointer or an enum name.
+        Value::Symbolic { numeric, .. } => write_u64(out, *numeric),
+        Value::Record(fields) => {
+            out.push('{');
+            for (i, (name, field)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_string(out, name.as_bytes());
+                out.push_str(": ");
+                write_value(out, field, divisor);
+            }
+            out.push('}');
+        }
+        Value::None => out.push_str("null"),
         // bpftrace lists a buffer's bytes as (signed) chars.
         Value::Buffer(bytes) => {
             out.push('[');

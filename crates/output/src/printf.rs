@@ -389,6 +389,7 @@ impl Spec {
             Value::Int(i) => Some(i as u64),
             Value::UInt(u) => Some(u),
             Value::Bool(b) => Some(b as u64),
+            Value::Symbolic { numeric, .. } => Some(numeric),
             _ => None,
         };
         match (self.conversion, raw) {
@@ -501,7 +502,10 @@ impl Stream<'_> {
                 }
                 self.put(b")");
             }
-            Value::Buffer(_) => self.put(text::format_value(value).as_bytes()),
+            Value::Symbolic { text, .. } => self.put(text.as_bytes()),
+            Value::Buffer(_) | Value::Record(_) | Value::Array(_) | Value::None => {
+                self.put(text::format_value(value).as_bytes())
+            }
         }
     }
 

@@ -186,6 +186,33 @@ pub(crate) fn write_value(out: &mut String, v: &Value, divisor: u64) {
             out.push(')');
         }
         Value::Buffer(bytes) => write_buffer(out, bytes, BufferStyle::Printable),
+        Value::Symbolic { text, .. } => out.push_str(text),
+        Value::Record(fields) if fields.is_empty() => out.push_str("{}"),
+        Value::Record(fields) => {
+            out.push_str("{ ");
+            for (i, (name, field)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push('.');
+                out.push_str(name);
+                out.push_str(" = ");
+                write_value(out, field, divisor);
+            }
+            out.push_str(" }");
+        }
+        // Arrays have no spaces between elements, unlike tuples.
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item, divisor);
+            }
+            out.push(']');
+        }
+        Value::None => out.push_str("null"),
     }
 }
 

@@ -13,6 +13,18 @@ pub enum Value {
     /// `true` or `false`.
     Bool(bool),
     Tuple(Vec<Value>),
+    /// A number shown as text: a pointer (`0x7f..`), an enum variant's
+    /// name. Text output prints `text`; JSON prints `numeric`.
+    Symbolic {
+        text: String,
+        numeric: u64,
+    },
+    /// A struct or union: its fields by name, in declaration order.
+    Record(Vec<(String, Value)>),
+    /// A C array: `[1,2,3]`.
+    Array(Vec<Value>),
+    /// A value with no representation (a float field): `null`.
+    None,
     /// The bytes of a `buf()`: printed with printable ASCII kept and other
     /// bytes as `\xNN`.
     Buffer(Vec<u8>),

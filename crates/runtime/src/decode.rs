@@ -74,6 +74,13 @@ pub fn decode(
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Tuple)
         }
+        ValueType::Pointer => {
+            let address = read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0);
+            Ok(Value::Symbolic {
+                text: format!("{address:#x}"),
+                numeric: address,
+            })
+        }
         ValueType::ProbeName => {
             let index = read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0);
             let name = usize::try_from(index)

@@ -16,9 +16,11 @@ pub enum Type {
         size: u32,
     },
     Tuple(Vec<Type>),
-    /// An address; `user` says which address space it points into, which
-    /// decides how `str()` reads it.
+    /// An address of a `pointee` (`Void` for `void *`). `user` says which
+    /// address space it points into, which decides whether reads through it
+    /// use `probe_read_user` or `probe_read_kernel`.
     Ptr {
+        pointee: Box<Type>,
         user: bool,
     },
     /// The `probe` builtin: an index into the program's probe names.
@@ -43,6 +45,19 @@ impl Type {
         signed: false,
     };
 
+    /// A pointer to `pointee` in the kernel (`user: false`) or user address space.
+    pub fn ptr(pointee: Type, user: bool) -> Type {
+        Type::Ptr {
+            pointee: Box::new(pointee),
+            user,
+        }
+    }
+
+    /// `void *`: an address whose pointee is unknown.
+    pub fn void_ptr(user: bool) -> Type {
+        Type::ptr(Type::Void, user)
+    }
+
     /// Integers, booleans and pointers: values that live in one register.
     pub fn is_scalar(&self) -> bool {
         matches!(
@@ -57,6 +72,28 @@ impl Type {
 
     pub fn is_signed(&self) -> bool {
         matches!(self, Type::Int { signed: true, .. })
+    }
+
+    /// Bytes the value takes in kernel memory, as C lays it out: what a
+    /// pointer to it steps over, what `sizeof` says.
+    pub fn size(&self) -> u32 {
+        match self {
+            Type::Int { bytes, .. } => *bytes as u32,
+            Type::Bool => 1,
+            Type::Str { size } => *size,
+            Type::Ptr { .. } | Type::ProbeName => 8,
+            Type::Tuple(_) => self.storage_size(),
+            Type::Void | Type::TracepointArgs => 0,
+        }
+    }
+
+    /// How far `pointer + 1` moves: the pointee's size, and one byte for
+    /// `void *` as in GNU C.
+    pub fn stride(&self) -> u32 {
+        match self {
+            Type::Ptr { pointee, .. } => pointee.size().max(1),
+            _ => 1,
+        }
     }
 
     /// Bytes this value takes in a map key, map value, tuple or event record.
@@ -102,7 +139,11 @@ impl fmt::Display for Type {
                 }
                 f.write_str(")")
             }
-            Type::Ptr { .. } => f.write_str("pointer"),
+            Type::Ptr { pointee, .. } => match **pointee {
+                Type::Void => f.write_str("void *"),
+                ref t @ Type::Ptr { .. } => write!(f, "{t}*"),
+                ref t => write!(f, "{t} *"),
+            },
             Type::ProbeName => f.write_str("probe"),
             Type::TracepointArgs => f.write_str("args"),
             Type::Void => f.write_str("none"),

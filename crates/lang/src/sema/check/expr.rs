@@ -259,20 +259,23 @@ impl Checker<'_> {
         if op.is_comparison() {
             return Ok(node(Type::Bool, l, r));
         }
-        let pointer = match (&l.ty, &r.ty) {
-            (Type::Ptr { user }, _) | (_, Type::Ptr { user })
-                if matches!(op, BinOp::Add | BinOp::Sub) =>
-            {
-                Some(*user)
+        if matches!(op, BinOp::Add | BinOp::Sub) {
+            match (&l.ty, &r.ty) {
+                (Type::Ptr { .. }, Type::Ptr { .. }) => {}
+                (p @ Type::Ptr { .. }, _) => {
+                    let (ty, stride) = (p.clone(), p.stride());
+                    return Ok(node(ty, l, scaled(r, stride)));
+                }
+                (_, p @ Type::Ptr { .. }) if op == BinOp::Add => {
+                    let (ty, stride) = (p.clone(), p.stride());
+                    return Ok(node(ty, scaled(l, stride), r));
+                }
+                _ => {}
             }
-            _ => None,
-        };
-        let ty = match pointer {
-            Some(user) => Type::Ptr { user },
-            None => Type::Int {
-                bytes: 8,
-                signed: arithmetic_is_signed(&l, &r),
-            },
+        }
+        let ty = Type::Int {
+            bytes: 8,
+            signed: arithmetic_is_signed(&l, &r),
         };
         Ok(node(ty, l, r))
     }
@@ -405,12 +408,20 @@ impl Checker<'_> {
                     signed: field.signed,
                 },
             ),
-            FieldKind::Pointer { .. } => (
-                FieldReadKind::Pointer,
-                Type::Ptr {
-                    user: self.inst.user_pointers,
-                },
-            ),
+            FieldKind::Pointer { char_ptr } => {
+                let pointee = if char_ptr {
+                    Type::Int {
+                        bytes: 1,
+                        signed: true,
+                    }
+                } else {
+                    Type::Void
+                };
+                (
+                    FieldReadKind::Pointer,
+                    Type::ptr(pointee, self.inst.user_pointers),
+                )
+            }
             FieldKind::CharArray => (
                 FieldReadKind::CharArray { len: field.size },
                 Type::Str { size: field.size },
@@ -515,33 +526,6 @@ impl Checker<'_> {
             span,
         ))
     }
-
-    fn cast(&mut self, ty: &ast::TypeName, expr: &ast::Expr, span: Span) -> Checked<TExpr> {
-        let target = match (cast_type(&ty.name), ty.pointer_depth) {
-            (Some(t), 0) => t,
-            _ => {
-                return Err(Diagnostic::error(
-                    ty.span,
-                    format!(
-                        "cannot cast to '{}{}'",
-                        ty.name,
-                        "*".repeat(ty.pointer_depth as usize)
-                    ),
-                )
-                .with_help("casts to integer types (int8 ... uint64) and bool are supported"))
-            }
-        };
-        let inner = self.value(expr)?;
-        let ok = inner.ty.is_integer_like()
-            || (target == Type::Bool && matches!(inner.ty, Type::Str { .. }));
-        if !ok {
-            return Err(Diagnostic::error(
-                span,
-                format!("Cannot cast from \"{}\" to \"{}\"", inner.ty, target),
-            ));
-        }
-        Ok(texpr(TExprKind::Cast(Box::new(inner)), target, span))
-    }
 }
 
 pub(super) fn int_literal(v: u64, span: Span) -> TExpr {
@@ -559,6 +543,34 @@ pub(super) fn str_literal(mut bytes: Vec<u8>, span: Span) -> TExpr {
     }
     let size = bytes.len() as u32 + 1;
     texpr(TExprKind::Str(bytes), Type::Str { size }, span)
+}
+
+/// The offset `e` elements of `stride` bytes make, for pointer arithmetic.
+fn scaled(e: TExpr, stride: u32) -> TExpr {
+    if stride == 1 {
+        return e;
+    }
+    let span = e.span;
+    if let TExprKind::Int(v) = e.kind {
+        return texpr(
+            TExprKind::Int(v.wrapping_mul(stride as u64)),
+            e.ty.clone(),
+            span,
+        );
+    }
+    let ty = Type::Int {
+        bytes: 8,
+        signed: e.ty.is_signed(),
+    };
+    texpr(
+        TExprKind::Binary {
+            op: BinOp::Mul,
+            lhs: Box::new(e),
+            rhs: Box::new(texpr(TExprKind::Int(stride as u64), Type::I64, span)),
+        },
+        ty,
+        span,
+    )
 }
 
 /// Signed arithmetic only when both sides are signed; a literal takes the
@@ -601,23 +613,6 @@ fn arg_number(name: &str) -> Option<u8> {
         return None;
     }
     digits.parse().ok()
-}
-
-/// The integer types a cast may name.
-fn cast_type(name: &str) -> Option<Type> {
-    let int = |bytes: u8, signed: bool| Some(Type::Int { bytes, signed });
-    match name {
-        "bool" => Some(Type::Bool),
-        "int8" | "s8" | "char" | "signed char" => int(1, true),
-        "uint8" | "u8" | "unsigned char" => int(1, false),
-        "int16" | "s16" | "short" => int(2, true),
-        "uint16" | "u16" | "unsigned short" => int(2, false),
-        "int32" | "s32" | "int" => int(4, true),
-        "uint32" | "u32" | "unsigned int" | "unsigned" => int(4, false),
-        "int64" | "s64" | "long" | "long long" => int(8, true),
-        "uint64" | "u64" | "unsigned long" | "unsigned long long" => int(8, false),
-        _ => None,
-    }
 }
 
 /// An integer as bpftrace reads positional parameters: decimal, `0x` hex,

@@ -6,6 +6,7 @@
 //! second run checks every use against those types and builds the typed tree.
 
 mod calls;
+mod cast;
 mod expr;
 mod stmt;
 mod unify;

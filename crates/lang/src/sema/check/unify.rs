@@ -18,9 +18,11 @@ pub fn unify(old: &Type, new: &Type) -> Option<Type> {
             .map(|(x, y)| unify(x, y))
             .collect::<Option<Vec<_>>>()
             .map(Type::Tuple),
-        (Type::Ptr { user }, Type::Ptr { .. }) => Some(Type::Ptr { user: *user }),
-        (Type::Ptr { user }, Type::Int { .. }) | (Type::Int { .. }, Type::Ptr { user }) => {
-            Some(Type::Ptr { user: *user })
+        // Pointers of different pointee types keep the first one's: a
+        // variable first assigned `(int8 *)x` stays a byte pointer.
+        (p @ Type::Ptr { .. }, Type::Ptr { .. }) => Some(p.clone()),
+        (p @ Type::Ptr { .. }, Type::Int { .. }) | (Type::Int { .. }, p @ Type::Ptr { .. }) => {
+            Some(p.clone())
         }
         (a, b) if a == b => Some(a.clone()),
         _ => None,
