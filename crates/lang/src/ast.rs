@@ -3,9 +3,108 @@
 
 use crate::span::Span;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Program {
+    /// `#define NAME value` lines, in order.
+    pub defines: Vec<Define>,
+    /// `#include` lines, kept for messages; types come from BTF.
+    pub includes: Vec<Include>,
+    /// `config = { key = value; ... }`
+    pub config: Option<Config>,
+    /// `import "path";` at the top level.
+    pub imports: Vec<Import>,
+    /// `macro name(params) { ... }`
+    pub macros: Vec<Macro>,
+    /// `let @name = kind(max_entries);`
+    pub map_decls: Vec<MapDecl>,
     pub probes: Vec<Probe>,
+}
+
+/// `#define NAME text`. Only object-like defines are kept; the text is
+/// parsed as an expression where the name is used, as bpftrace does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Define {
+    pub name: String,
+    pub text: String,
+    /// The whole line.
+    pub span: Span,
+    /// Where `text` starts in the source.
+    pub text_start: usize,
+}
+
+/// `#include <path>` or `#include "path"`, as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Include {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub items: Vec<ConfigItem>,
+    pub span: Span,
+}
+
+/// One `key = value` of a config block; `span` covers both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigItem {
+    pub key: String,
+    pub value: ConfigValue,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigValue {
+    Int(u64),
+    Bool(bool),
+    Str(String),
+    /// A bare word such as `raw` or `warn`.
+    Ident(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Import {
+    pub path: String,
+    pub span: Span,
+}
+
+/// `macro name(params) { body }`; `span` covers `macro name`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Macro {
+    pub name: String,
+    pub params: Vec<MacroParam>,
+    pub body: Block,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MacroParam {
+    pub kind: MacroParamKind,
+    /// Without its sigil.
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MacroParamKind {
+    /// `$name`: the caller passes a variable, which the body may change.
+    Var,
+    /// `@name`: the caller passes a map.
+    Map,
+    /// `name`: the caller passes an expression, inserted at every use.
+    Expr,
+}
+
+/// `let @name = kind(max_entries);` at the top level.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapDecl {
+    /// Without the `@`.
+    pub name: String,
+    /// `hash`, `lruhash`, `percpuhash`, `percpulruhash` (checked later).
+    pub kind: String,
+    pub kind_span: Span,
+    pub max_entries: u64,
+    pub span: Span,
 }
 
 /// `attach, attach /predicate/ { body }`
@@ -25,9 +124,13 @@ pub struct AttachPoint {
     pub span: Span,
 }
 
+/// `{ statements }`, optionally ending in an expression without `;` that
+/// gives the block its value. Probe and loop bodies never keep one: there the
+/// parser turns it into a statement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Block {
     pub stmts: Vec<Stmt>,
+    pub expr: Option<Box<Expr>>,
     pub span: Span,
 }
 
@@ -64,12 +167,44 @@ pub enum StmtKind {
         cond: Expr,
         body: Block,
     },
+    /// `for ($var : @map) { }` or `for ($var : start..end) { }`
+    For {
+        var: String,
+        var_span: Span,
+        iter: ForIter,
+        body: Block,
+    },
+    /// `let $var[: type] [= value];`
+    Let {
+        var: String,
+        var_span: Span,
+        ty: Option<TypeSpec>,
+        value: Option<Expr>,
+    },
+    /// `_ = expr;`
+    Discard(Expr),
     Break,
     Continue,
-    /// `return;`
-    Return,
+    /// `return;` or `return expr;`
+    Return(Option<Expr>),
     /// A nested `{ ... }`.
     Block(Block),
+}
+
+/// What a `for` loop walks over.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ForIter {
+    /// Every entry of a map: the variable is `(key, value)`.
+    Map { name: String, span: Span },
+    /// `start..end`, end excluded; both evaluated once.
+    Range { start: Expr, end: Expr },
+}
+
+/// A type written in a declaration: `let $x: uint8` or `let $y: typeof(e)`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeSpec {
+    Name(TypeName),
+    Typeof { expr: Box<Expr>, span: Span },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -132,8 +267,18 @@ pub enum ExprKind {
         expr: Box<Expr>,
         index: Box<Expr>,
     },
-    /// `(a, b, ...)` with at least two elements.
+    /// `()`, `(a,)`, `(a, b, ...)`.
     Tuple(Vec<Expr>),
+    /// `(name = value, ...)`
+    Record(Vec<RecordField>),
+    /// `{ statements; value }`
+    Block(Box<Block>),
+    /// `if cond { ... } else { ... }` used for its value.
+    If {
+        cond: Box<Expr>,
+        then: Box<Block>,
+        otherwise: Option<Box<Block>>,
+    },
     /// `(type) expr`
     Cast {
         ty: TypeName,
@@ -145,6 +290,14 @@ pub enum ExprKind {
         increment: bool,
         prefix: bool,
     },
+}
+
+/// One `name = value` of a record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordField {
+    pub name: String,
+    pub name_span: Span,
+    pub value: Expr,
 }
 
 /// A type as written in a cast: `uint8`, `int64`, `struct task_struct *`.

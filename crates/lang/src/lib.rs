@@ -12,6 +12,7 @@ mod lexer;
 mod parser;
 pub mod sema;
 pub mod span;
+pub mod visit;
 
 pub use diag::{render, Diagnostic};
 pub use parser::parse;

@@ -3,8 +3,8 @@
 //! and `render` lays the error out without panicking.
 
 use proptest::prelude::*;
-use sonde_lang::ast::{Block, Expr, ExprKind, Program, Stmt, StmtKind};
-use sonde_lang::{parse, render, Span};
+use sonde_lang::ast::{Block, Expr, ExprKind, ForIter, Program, StmtKind, TypeSpec};
+use sonde_lang::{parse, render, visit, Span};
 
 /// Valid scripts to mutate.
 const SCRIPTS: &[&str] = &[
@@ -17,6 +17,10 @@ const SCRIPTS: &[&str] = &[
     "profile:hz:99 { @[kstack] = count(); @h = hist((nsecs - @start[tid]) / 1000); }",
     "t:a:b { $x = -~!*$p; $y = $x->f.g[2] << 3 | 0x1f & 0777 ^ 1_000 % 10ms; }",
     "uprobe:\"/a b\":f { printf(\"%s %d\\t\\x41\\101\", str(arg0), $1 + $#); }",
+    "#define N 10\nconfig = { max_strlen = 32; stack_mode = raw }\nlet @m = lruhash(100);\nmacro f($a, b, @c) { $a += b; @c[1] = $a; $a }\nBEGIN { $x = 1; f($x, 2, @m); }",
+    "BEGIN { for ($kv : @m) { print($kv.0); break; } for $i : (1 + 1)..$n { continue } }",
+    "BEGIN { let $a: uint8 = { let $b = 1; $b }; _ = if $a { 1 } else { 2 }; return $a; }",
+    "named=i:s:1 { $r = (a = 1, b = \"x\", c = (1,), d = ()); print($r.a); @x = $r[0] ?: 3; }",
 ];
 
 /// Pieces of the language (and some junk) to build token soups from.
@@ -115,6 +119,22 @@ const FRAGMENTS: &[&str] = &[
     "(struct s *)",
     "(1, 2)",
     "()",
+    "(1,)",
+    "(a = 1)",
+    "..",
+    "for",
+    "($k : @m)",
+    "macro",
+    "m($x, @y, 1)",
+    "config = {",
+    "let @a = hash(1);",
+    "let $x: int8",
+    "typeof",
+    "_ =",
+    "#define X 1\n",
+    "#include <a.h>\n",
+    "import \"x\";",
+    "name=",
 ];
 
 proptest! {
@@ -214,11 +234,27 @@ fn assert_valid(src: &str, span: Span) {
 }
 
 fn program_spans(p: &Program, out: &mut Vec<Span>) {
+    out.extend(p.defines.iter().map(|d| d.span));
+    out.extend(p.includes.iter().map(|i| i.span));
+    if let Some(config) = &p.config {
+        out.push(config.span);
+        out.extend(config.items.iter().map(|i| i.span));
+    }
+    out.extend(p.imports.iter().map(|i| i.span));
+    for decl in &p.map_decls {
+        out.push(decl.span);
+        out.push(decl.kind_span);
+    }
+    for m in &p.macros {
+        out.push(m.span);
+        out.extend(m.params.iter().map(|p| p.span));
+        block_spans(&m.body, out);
+    }
     for probe in &p.probes {
         out.push(probe.span);
         out.extend(probe.attach_points.iter().map(|a| a.span));
         if let Some(pred) = &probe.predicate {
-            expr_spans(pred, out);
+            visit::walk_expr(pred, &mut |e| expr_spans(e, out));
         }
         block_spans(&probe.body, out);
     }
@@ -227,74 +263,56 @@ fn program_spans(p: &Program, out: &mut Vec<Span>) {
 fn block_spans(b: &Block, out: &mut Vec<Span>) {
     out.push(b.span);
     for s in &b.stmts {
-        stmt_spans(s, out);
-    }
-}
-
-fn stmt_spans(s: &Stmt, out: &mut Vec<Span>) {
-    out.push(s.span);
-    match &s.kind {
-        StmtKind::Expr(e) => expr_spans(e, out),
-        StmtKind::Assign { target, value, .. } => {
-            expr_spans(target, out);
-            expr_spans(value, out);
-        }
-        StmtKind::If {
-            cond,
-            then,
-            otherwise,
-        } => {
-            expr_spans(cond, out);
-            block_spans(then, out);
-            if let Some(b) = otherwise {
-                block_spans(b, out);
+        out.push(s.span);
+        match &s.kind {
+            StmtKind::Let { var_span, ty, .. } => {
+                out.push(*var_span);
+                match ty {
+                    Some(TypeSpec::Name(t)) => out.push(t.span),
+                    Some(TypeSpec::Typeof { span, .. }) => out.push(*span),
+                    None => {}
+                }
             }
+            StmtKind::For { var_span, iter, .. } => {
+                out.push(*var_span);
+                if let ForIter::Map { span, .. } = iter {
+                    out.push(*span);
+                }
+            }
+            StmtKind::Block(inner)
+            | StmtKind::While { body: inner, .. }
+            | StmtKind::Unroll { body: inner, .. } => block_spans(inner, out),
+            StmtKind::If {
+                then, otherwise, ..
+            } => {
+                block_spans(then, out);
+                if let Some(o) = otherwise {
+                    block_spans(o, out);
+                }
+            }
+            _ => {}
         }
-        StmtKind::Unroll { count: e, body } | StmtKind::While { cond: e, body } => {
-            expr_spans(e, out);
+        if let StmtKind::For { body, .. } = &s.kind {
             block_spans(body, out);
         }
-        StmtKind::Block(b) => block_spans(b, out),
-        StmtKind::Break | StmtKind::Continue | StmtKind::Return => {}
     }
+    // Expressions, those inside nested blocks included.
+    visit::walk_block(b, &mut |e| expr_spans(e, out));
 }
 
+/// The spans an expression node carries besides its own.
 fn expr_spans(e: &Expr, out: &mut Vec<Span>) {
     out.push(e.span);
     match &e.kind {
-        ExprKind::Map { keys: items, .. }
-        | ExprKind::Call { args: items, .. }
-        | ExprKind::Tuple(items) => items.iter().for_each(|i| expr_spans(i, out)),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            expr_spans(lhs, out);
-            expr_spans(rhs, out);
-        }
-        ExprKind::Unary { expr, .. }
-        | ExprKind::Field { expr, .. }
-        | ExprKind::IncDec { target: expr, .. } => expr_spans(expr, out),
-        ExprKind::Cast { ty, expr } => {
-            out.push(ty.span);
-            expr_spans(expr, out);
-        }
-        ExprKind::Ternary {
-            cond,
-            then,
-            otherwise,
+        ExprKind::Cast { ty, .. } => out.push(ty.span),
+        ExprKind::Record(fields) => out.extend(fields.iter().map(|f| f.name_span)),
+        ExprKind::Block(b) => out.push(b.span),
+        ExprKind::If {
+            then, otherwise, ..
         } => {
-            expr_spans(cond, out);
-            expr_spans(then, out);
-            expr_spans(otherwise, out);
+            out.push(then.span);
+            out.extend(otherwise.iter().map(|b| b.span));
         }
-        ExprKind::Index { expr, index } => {
-            expr_spans(expr, out);
-            expr_spans(index, out);
-        }
-        ExprKind::Int(_)
-        | ExprKind::Str(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Ident(_)
-        | ExprKind::Positional(_)
-        | ExprKind::PositionalCount
-        | ExprKind::Var(_) => {}
+        _ => {}
     }
 }

@@ -3,17 +3,19 @@
 //! It follows bpftrace v0.26.1's own hand-written parser in what it accepts
 //! and in where it reports errors (`syntax: expected ';'` under the token
 //! where the `;` should be), but stops at the first error. Constructs of
-//! bpftrace 0.26 that the syntax tree cannot hold (`let`, `for`, records,
-//! functions, ...) are rejected with a message naming them rather than with
-//! a confusing syntax error.
+//! bpftrace 0.26 that the syntax tree cannot hold (functions, C
+//! definitions) are rejected with a message naming them rather than with a
+//! confusing syntax error.
 
 mod expr;
 mod paren;
 mod primary;
 mod program;
 mod stmt;
+mod toplevel;
+mod types;
 
-use crate::ast::{Expr, ExprKind, Program};
+use crate::ast::{Block, Expr, ExprKind, ForIter, Program, StmtKind, TypeSpec};
 use crate::diag::Diagnostic;
 use crate::lexer::{error_span_at, Lexer, Punct, Tok, Token};
 use crate::span::Span;
@@ -166,6 +168,7 @@ fn size(e: &Expr) -> usize {
         ExprKind::Map { keys: items, .. }
         | ExprKind::Call { args: items, .. }
         | ExprKind::Tuple(items) => items.iter().map(size).sum(),
+        ExprKind::Record(fields) => fields.iter().map(|f| size(&f.value)).sum(),
         ExprKind::Binary { lhs, rhs, .. } => size(lhs) + size(rhs),
         ExprKind::Unary { expr, .. }
         | ExprKind::Field { expr, .. }
@@ -177,6 +180,18 @@ fn size(e: &Expr) -> usize {
             otherwise,
         } => size(cond) + size(then) + size(otherwise),
         ExprKind::Index { expr, index } => size(expr) + size(index),
+        ExprKind::Block(block) => block_measure(block, size, usize::wrapping_add),
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            size(cond)
+                + block_measure(then, size, usize::wrapping_add)
+                + otherwise
+                    .as_ref()
+                    .map_or(0, |b| block_measure(b, size, usize::wrapping_add))
+        }
     };
     below + 1
 }
@@ -195,6 +210,7 @@ fn height(e: &Expr) -> usize {
         ExprKind::Map { keys: items, .. }
         | ExprKind::Call { args: items, .. }
         | ExprKind::Tuple(items) => items.iter().map(height).max().unwrap_or(0),
+        ExprKind::Record(fields) => fields.iter().map(|f| height(&f.value)).max().unwrap_or(0),
         ExprKind::Binary { lhs, rhs, .. } => height(lhs).max(height(rhs)),
         ExprKind::Unary { expr, .. }
         | ExprKind::Field { expr, .. }
@@ -206,6 +222,73 @@ fn height(e: &Expr) -> usize {
             otherwise,
         } => height(cond).max(height(then)).max(height(otherwise)),
         ExprKind::Index { expr, index } => height(expr).max(height(index)),
+        ExprKind::Block(block) => block_measure(block, height, usize::max),
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => height(cond)
+            .max(block_measure(then, height, usize::max))
+            .max(
+                otherwise
+                    .as_ref()
+                    .map_or(0, |b| block_measure(b, height, usize::max)),
+            ),
     };
     below + 1
+}
+
+/// `measure` of every expression in a block (statements included), folded
+/// with `combine`. Blocks nest no deeper than [`MAX_NESTING`].
+fn block_measure(
+    b: &Block,
+    measure: fn(&Expr) -> usize,
+    combine: fn(usize, usize) -> usize,
+) -> usize {
+    let mut total = b.expr.as_deref().map_or(0, measure);
+    for stmt in &b.stmts {
+        let mut add = |e: &Expr| total = combine(total, measure(e));
+        match &stmt.kind {
+            StmtKind::Expr(e) | StmtKind::Discard(e) => add(e),
+            StmtKind::Return(value) => value.iter().for_each(add),
+            StmtKind::Assign { target, value, .. } => {
+                add(target);
+                add(value);
+            }
+            StmtKind::Let { value, ty, .. } => {
+                value.iter().for_each(&mut add);
+                if let Some(TypeSpec::Typeof { expr, .. }) = ty {
+                    add(expr);
+                }
+            }
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                add(cond);
+                let inner = block_measure(then, measure, combine);
+                total = combine(total, inner);
+                if let Some(o) = otherwise {
+                    total = combine(total, block_measure(o, measure, combine));
+                }
+            }
+            StmtKind::Unroll { count: e, body } | StmtKind::While { cond: e, body } => {
+                add(e);
+                total = combine(total, block_measure(body, measure, combine));
+            }
+            StmtKind::For { iter, body, .. } => {
+                if let ForIter::Range { start, end } = iter {
+                    add(start);
+                    add(end);
+                }
+                total = combine(total, block_measure(body, measure, combine));
+            }
+            StmtKind::Block(inner) => {
+                total = combine(total, block_measure(inner, measure, combine))
+            }
+            StmtKind::Break | StmtKind::Continue => {}
+        }
+    }
+    total
 }

@@ -1,15 +1,14 @@
 //! What an opening parenthesis starts: a cast `(type)expr`, a tuple
-//! `(a, b)`, or a grouping `(a)`. bpftrace 0.26's empty and one-element
-//! tuples and its records `(name = value)` are rejected.
+//! `()`, `(a,)`, `(a, b)`, a record `(name = value, ...)`, or a grouping `(a)`.
 
 use super::{PResult, Parser};
-use crate::ast::{Expr, ExprKind, TypeName};
+use crate::ast::{Expr, ExprKind, RecordField, TypeName};
 use crate::diag::Diagnostic;
 use crate::lexer::{is_ident_start, Lexer, Punct, Tok, Token};
 use crate::span::Span;
 
 /// Names bpftrace never reads as a type in `(name)` or as a record field.
-fn is_builtin(name: &str) -> bool {
+pub(super) fn is_builtin(name: &str) -> bool {
     const BUILTINS: &[&str] = &[
         "args",
         "ctx",
@@ -52,7 +51,15 @@ struct CastType {
 impl Parser<'_> {
     pub(super) fn paren(&mut self) -> PResult<Expr> {
         let open = self.bump().span;
-        self.reject_paren_forms(open)?;
+        if let Some(close) = self.eat(Punct::RParen) {
+            return Ok(Expr {
+                kind: ExprKind::Tuple(Vec::new()),
+                span: open.to(close),
+            });
+        }
+        if self.starts_record() {
+            return self.record(open);
+        }
         if let Some(cast) = self.cast_type() {
             return self.cast(open, cast);
         }
@@ -65,21 +72,44 @@ impl Parser<'_> {
         Ok(first)
     }
 
-    /// Fails on `()` and on records, right after the `(`.
+    /// `name =` (not `==`) right after the `(`, with a name that is not a builtin.
+    fn starts_record(&self) -> bool {
+        matches!(&self.tok.kind, Tok::Ident(name) if !is_builtin(name))
+            && self.peek_next().kind == Tok::Punct(Punct::Assign)
+    }
+
+    /// `(name = value, ...)` after its `(`. Fields keep the order written.
     #[inline(never)]
-    fn reject_paren_forms(&mut self, open: Span) -> PResult<()> {
-        if let Some(close) = self.eat(Punct::RParen) {
-            return Err(Diagnostic::error(
-                open.to(close),
-                "syntax: empty tuples are not supported",
-            ));
-        }
-        if let Tok::Ident(name) = &self.tok.kind {
-            if !is_builtin(name) && self.peek_next().kind == Tok::Punct(Punct::Assign) {
-                return Err(self.error_here("records (name = value, ...) are not supported"));
+    fn record(&mut self, open: Span) -> PResult<Expr> {
+        let mut fields: Vec<RecordField> = Vec::new();
+        loop {
+            let Tok::Ident(name) = &self.tok.kind else {
+                return Err(self.error_here("expected identifier"));
+            };
+            let name = name.clone();
+            let name_span = self.bump().span;
+            self.expect(Punct::Assign)?;
+            let value = self.nested(|p| p.expression())?;
+            if fields.iter().any(|f| f.name == name) {
+                return Err(Diagnostic::error(
+                    name_span.to(value.span),
+                    format!("syntax: Named argument list already contains name: {name}"),
+                ));
+            }
+            fields.push(RecordField {
+                name,
+                name_span,
+                value,
+            });
+            if self.eat(Punct::Comma).is_none() {
+                break;
             }
         }
-        Ok(())
+        let close = self.expect(Punct::RParen)?;
+        Ok(Expr {
+            kind: ExprKind::Record(fields),
+            span: open.to(close),
+        })
     }
 
     #[inline(never)]
@@ -100,19 +130,14 @@ impl Parser<'_> {
         })
     }
 
-    /// The rest of a tuple after its first element and comma.
+    /// The rest of a tuple after its first element and comma; a trailing
+    /// comma is allowed, so `(a,)` has one element.
     #[inline(never)]
     fn tuple(&mut self, open: Span, first: Expr) -> PResult<Expr> {
-        if let Some(close) = self.eat(Punct::RParen) {
-            return Err(Diagnostic::error(
-                open.to(close),
-                "syntax: one-element tuples are not supported",
-            ));
-        }
         let mut items = vec![first];
-        loop {
+        while !self.is(Punct::RParen) {
             items.push(self.expression()?);
-            if self.eat(Punct::Comma).is_none() || self.is(Punct::RParen) {
+            if self.eat(Punct::Comma).is_none() {
                 break;
             }
         }

@@ -12,7 +12,9 @@ impl Parser<'_> {
         let kind = match &self.tok.kind {
             Tok::Punct(Punct::LParen) => return self.paren(),
             Tok::Map(_) => return self.map(),
-            Tok::Ident(word) if word != "if" => return self.name_or_call(),
+            Tok::Punct(Punct::LBrace) => return self.block_expression(),
+            Tok::Ident(word) if word == "if" => return self.if_expression(),
+            Tok::Ident(_) => return self.name_or_call(),
             Tok::Int(v) => ExprKind::Int(*v),
             Tok::Str(bytes) => ExprKind::Str(bytes.clone()),
             Tok::Var(name) => ExprKind::Var(name.clone()),
@@ -30,13 +32,18 @@ impl Parser<'_> {
     fn not_an_operand(&self) -> Diagnostic {
         match &self.tok.kind {
             Tok::Invalid(diag) => (**diag).clone(),
-            Tok::Ident(_) => {
-                Diagnostic::error(self.tok.span, "syntax: if expressions are not supported")
-                    .with_help("use the ternary operator: cond ? a : b")
-            }
-            Tok::Punct(Punct::LBrace) => self.error_here("block expressions are not supported"),
             _ => self.expected("expression"),
         }
+    }
+
+    /// `{ statements; value }` used as an operand.
+    #[inline(never)]
+    fn block_expression(&mut self) -> PResult<Expr> {
+        let block = self.value_block()?;
+        Ok(Expr {
+            span: block.span,
+            kind: ExprKind::Block(Box::new(block)),
+        })
     }
 
     /// `true`, `false`, a call `name(args)` or a bare name.

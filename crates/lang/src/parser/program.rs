@@ -1,20 +1,73 @@
-//! The top level: probes and their attach points and predicates, and the
-//! top-level constructs of bpftrace 0.26 that are not supported.
+//! The top level: the order of its sections, probes with their attach
+//! points and predicates, and the top-level constructs of bpftrace 0.26
+//! that are not supported. The other items are in `toplevel.rs`.
+//!
+//! As in bpftrace, a script is C definitions (`#define`, `#include`), then
+//! the config block and imports in any order, then probes, macros and map
+//! declarations in any order.
 
 use super::{PResult, Parser};
 use crate::ast::{AttachPoint, Probe, Program};
 use crate::diag::Diagnostic;
 use crate::lexer::{is_ident_body, is_ident_start, Punct, Tok};
-use crate::span::Span;
 
 impl Parser<'_> {
     pub(super) fn program(mut self) -> PResult<Program> {
-        let mut probes = Vec::new();
-        while self.tok.kind != Tok::Eof {
-            self.reject_unsupported_item()?;
-            probes.push(self.probe()?);
+        let mut program = Program::default();
+        while self.at_directive() || self.at_c_definition() {
+            if self.at_c_definition() {
+                self.reject_unsupported_item()?;
+            }
+            self.directive(&mut program)?;
         }
-        Ok(Program { probes })
+        loop {
+            if self.is_word("config") {
+                if program.config.is_some() {
+                    return Err(self.error_here("duplicate config block"));
+                }
+                program.config = Some(self.config()?);
+            } else if self.is_word("import") {
+                program.imports.push(self.import()?);
+            } else {
+                break;
+            }
+        }
+        while self.tok.kind != Tok::Eof {
+            if self.at_directive() {
+                let line = self.directive_span();
+                return Err(Diagnostic::error(
+                    line,
+                    "syntax: C definitions must appear before probes and functions",
+                ));
+            }
+            if self.is_word("config") {
+                return Err(self.error_here("config must appear before probes and functions"));
+            }
+            if self.is_word("import") {
+                return Err(self.error_here("root imports must appear before probes and functions"));
+            }
+            if self.is_word("macro") {
+                program.macros.push(self.macro_def()?);
+                continue;
+            }
+            if self.is_word("let") && matches!(self.peek_next().kind, Tok::Map(_)) {
+                program.map_decls.push(self.map_decl()?);
+                continue;
+            }
+            self.reject_unsupported_item()?;
+            program.probes.push(self.probe()?);
+        }
+        Ok(program)
+    }
+
+    /// A `#` line that is not the shebang.
+    fn at_directive(&self) -> bool {
+        self.tok.kind == Tok::Unknown('#') && !self.src[self.tok.span.start..].starts_with("#!")
+    }
+
+    fn at_c_definition(&self) -> bool {
+        matches!(&self.tok.kind, Tok::Ident(w) if matches!(w.as_str(), "struct" | "union" | "enum"))
+            && self.looks_like_c_definition()
     }
 
     fn probe(&mut self) -> PResult<Probe> {
@@ -77,27 +130,11 @@ impl Parser<'_> {
         let span = self.tok.span;
         let unsupported = |what: &str| Err(Diagnostic::error(span, format!("syntax: {what}")));
         match &self.tok.kind {
-            Tok::Unknown('#') if !self.src[span.start..].starts_with("#!") => {
-                let line_end = self.src[span.start..]
-                    .find('\n')
-                    .map_or(self.src.len(), |off| span.start + off);
-                let line = self.src[span.start..line_end].trim_end();
-                Err(Diagnostic::error(
-                    Span::new(span.start, span.start + line.len()),
-                    "syntax: C preprocessor directives are not supported",
-                ))
-            }
             Tok::Ident(word) => match word.as_str() {
                 "struct" | "union" | "enum" if self.looks_like_c_definition() => {
                     unsupported("C struct, union and enum definitions are not supported")
                 }
-                "config" => unsupported("config blocks are not supported"),
-                "import" => unsupported("imports are not supported"),
-                "macro" => unsupported("macros are not supported"),
                 "fn" => unsupported("functions (fn) are not supported"),
-                "let" if matches!(self.peek_next().kind, Tok::Map(_)) => {
-                    unsupported("map declarations (let @name = ...) are not supported")
-                }
                 "let" => unsupported(
                     "root-level let statements need to be map declarations, e.g. let @a = hash(2);",
                 ),

@@ -4,7 +4,10 @@
 
 #![allow(dead_code)]
 
-use sonde_lang::ast::{Block, Expr, ExprKind, Probe, Program, Stmt, StmtKind, UnOp};
+use sonde_lang::ast::{
+    Block, ConfigValue, Expr, ExprKind, ForIter, MacroParamKind, Probe, Program, Stmt, StmtKind,
+    TypeSpec, UnOp,
+};
 use sonde_lang::{parse, render};
 
 /// The program printed compactly, probes separated by newlines. Every
@@ -63,12 +66,60 @@ pub fn error(src: &str) -> String {
     }
 }
 
+/// The first line of the rendered error for `src`.
+pub fn headline(src: &str) -> String {
+    error(src).lines().next().unwrap_or_default().to_string()
+}
+
 pub fn program_text(p: &Program) -> String {
-    p.probes
-        .iter()
-        .map(probe_text)
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut items: Vec<String> = Vec::new();
+    items.extend(
+        p.defines
+            .iter()
+            .map(|d| format!("#define {} {}", d.name, d.text)),
+    );
+    items.extend(p.includes.iter().map(|i| i.text.clone()));
+    if let Some(config) = &p.config {
+        let entries: Vec<String> = config
+            .items
+            .iter()
+            .map(|i| {
+                let value = match &i.value {
+                    ConfigValue::Int(v) => v.to_string(),
+                    ConfigValue::Bool(b) => b.to_string(),
+                    ConfigValue::Str(s) => format!("{s:?}"),
+                    ConfigValue::Ident(w) => w.clone(),
+                };
+                format!("{} = {value};", i.key)
+            })
+            .collect();
+        items.push(format!("config {{ {} }}", entries.join(" ")));
+    }
+    items.extend(p.imports.iter().map(|i| format!("import {:?};", i.path)));
+    items.extend(
+        p.map_decls
+            .iter()
+            .map(|d| format!("let @{} = {}({});", d.name, d.kind, d.max_entries)),
+    );
+    items.extend(p.macros.iter().map(|m| {
+        let params: Vec<String> = m
+            .params
+            .iter()
+            .map(|p| match p.kind {
+                MacroParamKind::Var => format!("${}", p.name),
+                MacroParamKind::Map => format!("@{}", p.name),
+                MacroParamKind::Expr => p.name.clone(),
+            })
+            .collect();
+        format!(
+            "macro {}({}) {}",
+            m.name,
+            params.join(", "),
+            block_text(&m.body)
+        )
+    }));
+    items.extend(p.probes.iter().map(probe_text));
+    items.join("\n")
 }
 
 fn probe_text(p: &Probe) -> String {
@@ -83,11 +134,21 @@ fn probe_text(p: &Probe) -> String {
 }
 
 pub fn block_text(b: &Block) -> String {
-    if b.stmts.is_empty() {
+    let mut parts: Vec<String> = b.stmts.iter().map(stmt_text).collect();
+    if let Some(value) = &b.expr {
+        parts.push(format!("=> {}", expr_text(value)));
+    }
+    if parts.is_empty() {
         return "{ }".into();
     }
-    let stmts: Vec<String> = b.stmts.iter().map(stmt_text).collect();
-    format!("{{ {} }}", stmts.join(" "))
+    format!("{{ {} }}", parts.join(" "))
+}
+
+fn type_text(t: &TypeSpec) -> String {
+    match t {
+        TypeSpec::Name(n) => format!("{}{}", n.name, "*".repeat(n.pointer_depth as usize)),
+        TypeSpec::Typeof { expr, .. } => format!("typeof({})", expr_text(expr)),
+    }
 }
 
 pub fn stmt_text(s: &Stmt) -> String {
@@ -114,7 +175,30 @@ pub fn stmt_text(s: &Stmt) -> String {
         StmtKind::While { cond, body } => format!("while {} {}", expr_text(cond), block_text(body)),
         StmtKind::Break => "break;".into(),
         StmtKind::Continue => "continue;".into(),
-        StmtKind::Return => "return;".into(),
+        StmtKind::Return(None) => "return;".into(),
+        StmtKind::Return(Some(e)) => format!("return {};", expr_text(e)),
+        StmtKind::Discard(e) => format!("_ = {};", expr_text(e)),
+        StmtKind::Let { var, ty, value, .. } => {
+            let mut out = format!("let ${var}");
+            if let Some(t) = ty {
+                out.push_str(&format!(": {}", type_text(t)));
+            }
+            if let Some(v) = value {
+                out.push_str(&format!(" = {}", expr_text(v)));
+            }
+            out + ";"
+        }
+        StmtKind::For {
+            var, iter, body, ..
+        } => {
+            let iter = match iter {
+                ForIter::Map { name, .. } => format!("@{name}"),
+                ForIter::Range { start, end } => {
+                    format!("{}..{}", expr_text(start), expr_text(end))
+                }
+            };
+            format!("for ${var} : {iter} {}", block_text(body))
+        }
         StmtKind::Block(b) => block_text(b),
     }
 }
@@ -164,6 +248,25 @@ pub fn expr_text(e: &Expr) -> String {
         }
         ExprKind::Index { expr, index } => format!("{}[{}]", expr_text(expr), expr_text(index)),
         ExprKind::Tuple(items) => format!("(tuple {})", list(items)),
+        ExprKind::Record(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{} = {}", f.name, expr_text(&f.value)))
+                .collect();
+            format!("(record {})", fields.join(", "))
+        }
+        ExprKind::Block(b) => format!("(block {})", block_text(b)),
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            let mut out = format!("(if {} {}", expr_text(cond), block_text(then));
+            if let Some(b) = otherwise {
+                out.push_str(&format!(" else {}", block_text(b)));
+            }
+            out + ")"
+        }
         ExprKind::Cast { ty, expr } => format!(
             "(cast {}{} {})",
             ty.name,

@@ -47,6 +47,15 @@ impl Checker<'_> {
                 Ok(texpr(TExprKind::Tuple(items), ty, span))
             }
             ExprKind::Cast { ty, expr } => self.cast(ty, expr, span),
+            ExprKind::Record(_) => Err(Diagnostic::error(span, "records are not supported yet")),
+            ExprKind::Block(_) => Err(Diagnostic::error(
+                span,
+                "block expressions are not supported yet",
+            )),
+            ExprKind::If { .. } => Err(Diagnostic::error(
+                span,
+                "if expressions are not supported yet",
+            )),
             ExprKind::IncDec { .. } => Err(Diagnostic::error(
                 span,
                 "++ and -- can only be used as statements",

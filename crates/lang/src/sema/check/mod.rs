@@ -191,46 +191,15 @@ fn substitute_positionals(point: &ast::AttachPoint, positional: &[String]) -> as
 /// Whether the probe's text reads `args` anywhere (which makes the body's
 /// code depend on each tracepoint's record layout).
 fn mentions_args(probe: &ast::Probe) -> bool {
-    fn in_expr(e: &ast::Expr) -> bool {
-        use ast::ExprKind as K;
-        match &e.kind {
-            K::Ident(name) => name == "args",
-            K::Int(_)
-            | K::Str(_)
-            | K::Bool(_)
-            | K::Positional(_)
-            | K::PositionalCount
-            | K::Var(_) => false,
-            K::Map { keys, .. } => keys.iter().any(in_expr),
-            K::Call { args, .. } => args.iter().any(in_expr),
-            K::Tuple(items) => items.iter().any(in_expr),
-            K::Binary { lhs, rhs, .. } => in_expr(lhs) || in_expr(rhs),
-            K::Unary { expr, .. } | K::Cast { expr, .. } | K::Field { expr, .. } => in_expr(expr),
-            K::Ternary {
-                cond,
-                then,
-                otherwise,
-            } => in_expr(cond) || in_expr(then) || in_expr(otherwise),
-            K::Index { expr, index } => in_expr(expr) || in_expr(index),
-            K::IncDec { target, .. } => in_expr(target),
-        }
+    let mut found = false;
+    let mut check = |e: &ast::Expr| {
+        found |= matches!(&e.kind, ast::ExprKind::Ident(name) if name == "args");
+    };
+    if let Some(pred) = &probe.predicate {
+        crate::visit::walk_expr(pred, &mut check);
     }
-    fn in_block(b: &ast::Block) -> bool {
-        b.stmts.iter().any(|s| match &s.kind {
-            ast::StmtKind::Expr(e) => in_expr(e),
-            ast::StmtKind::Assign { target, value, .. } => in_expr(target) || in_expr(value),
-            ast::StmtKind::If {
-                cond,
-                then,
-                otherwise,
-            } => in_expr(cond) || in_block(then) || otherwise.as_ref().is_some_and(in_block),
-            ast::StmtKind::Unroll { count, body } => in_expr(count) || in_block(body),
-            ast::StmtKind::While { cond, body } => in_expr(cond) || in_block(body),
-            ast::StmtKind::Block(b) => in_block(b),
-            ast::StmtKind::Break | ast::StmtKind::Continue | ast::StmtKind::Return => false,
-        })
-    }
-    probe.predicate.as_ref().is_some_and(in_expr) || in_block(&probe.body)
+    crate::visit::walk_block(&probe.body, &mut check);
+    found
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -114,7 +114,28 @@ impl<'a> Checker<'a> {
             }
             StmtKind::Break => TStmtKind::Break,
             StmtKind::Continue => TStmtKind::Continue,
-            StmtKind::Return => TStmtKind::Return,
+            StmtKind::Return(value) => {
+                // A probe's return value means nothing to any program type
+                // Sonde attaches; the value is evaluated for its effects.
+                if let Some(value) = value {
+                    let kind = self.expr_stmt(value)?;
+                    out.push(TStmt {
+                        kind,
+                        span: value.span,
+                    });
+                }
+                TStmtKind::Return
+            }
+            StmtKind::Discard(value) => self.expr_stmt(value)?,
+            StmtKind::For { .. } => {
+                return Err(Diagnostic::error(span, "for loops are not supported yet"))
+            }
+            StmtKind::Let { .. } => {
+                return Err(Diagnostic::error(
+                    span,
+                    "variable declarations (let) are not supported yet",
+                ))
+            }
             StmtKind::Block(b) => {
                 out.extend(self.block(b)?);
                 return Ok(());

@@ -1,0 +1,114 @@
+//! Walking the syntax tree: every expression of a block or expression, in
+//! source order, nested ones included. Passes that only need to find
+//! something (a use of `args`, the variables a loop body touches) use this
+//! instead of matching every node kind themselves.
+
+use crate::ast::{Block, Expr, ExprKind, ForIter, Stmt, StmtKind, TypeSpec};
+
+/// Calls `f` on `e` and on every expression inside it.
+pub fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Int(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Ident(_)
+        | ExprKind::Positional(_)
+        | ExprKind::PositionalCount
+        | ExprKind::Var(_) => {}
+        ExprKind::Map { keys: items, .. }
+        | ExprKind::Call { args: items, .. }
+        | ExprKind::Tuple(items) => items.iter().for_each(|i| walk_expr(i, f)),
+        ExprKind::Record(fields) => fields.iter().for_each(|r| walk_expr(&r.value, f)),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            walk_expr(lhs, f);
+            walk_expr(rhs, f);
+        }
+        ExprKind::Unary { expr, .. }
+        | ExprKind::Field { expr, .. }
+        | ExprKind::Cast { expr, .. }
+        | ExprKind::IncDec { target: expr, .. } => walk_expr(expr, f),
+        ExprKind::Ternary {
+            cond,
+            then,
+            otherwise,
+        } => {
+            walk_expr(cond, f);
+            walk_expr(then, f);
+            walk_expr(otherwise, f);
+        }
+        ExprKind::Index { expr, index } => {
+            walk_expr(expr, f);
+            walk_expr(index, f);
+        }
+        ExprKind::Block(block) => walk_block(block, f),
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            walk_expr(cond, f);
+            walk_block(then, f);
+            if let Some(b) = otherwise {
+                walk_block(b, f);
+            }
+        }
+    }
+}
+
+/// Calls `f` on every expression of the block's statements and value.
+pub fn walk_block(b: &Block, f: &mut dyn FnMut(&Expr)) {
+    for stmt in &b.stmts {
+        walk_stmt(stmt, f);
+    }
+    if let Some(value) = &b.expr {
+        walk_expr(value, f);
+    }
+}
+
+pub fn walk_stmt(s: &Stmt, f: &mut dyn FnMut(&Expr)) {
+    match &s.kind {
+        StmtKind::Expr(e) | StmtKind::Discard(e) => walk_expr(e, f),
+        StmtKind::Return(value) => {
+            if let Some(e) = value {
+                walk_expr(e, f);
+            }
+        }
+        StmtKind::Assign { target, value, .. } => {
+            walk_expr(target, f);
+            walk_expr(value, f);
+        }
+        StmtKind::Let { ty, value, .. } => {
+            if let Some(TypeSpec::Typeof { expr, .. }) = ty {
+                walk_expr(expr, f);
+            }
+            if let Some(e) = value {
+                walk_expr(e, f);
+            }
+        }
+        StmtKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            walk_expr(cond, f);
+            walk_block(then, f);
+            if let Some(b) = otherwise {
+                walk_block(b, f);
+            }
+        }
+        StmtKind::Unroll { count: e, body } | StmtKind::While { cond: e, body } => {
+            walk_expr(e, f);
+            walk_block(body, f);
+        }
+        StmtKind::For { iter, body, .. } => {
+            if let ForIter::Range { start, end } = iter {
+                walk_expr(start, f);
+                walk_expr(end, f);
+            }
+            walk_block(body, f);
+        }
+        StmtKind::Block(b) => walk_block(b, f),
+        StmtKind::Break | StmtKind::Continue => {}
+    }
+}
