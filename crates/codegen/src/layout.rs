@@ -2,9 +2,9 @@
 //! values, event records), and the map definitions that follow from it.
 
 use sonde_lang::sema::typed::MapInfo;
-use sonde_lang::sema::types::{MapValue, Type};
+use sonde_lang::sema::types::{EnumDef, MapValue, Type};
 
-use crate::object::{MapDef, MapKind, MapValueKind, UserMapDef, ValueType};
+use crate::object::{MapDef, MapKind, MapValueKind, RecordField, UserMapDef, ValueType};
 
 /// bpftrace's default `max_map_keys`.
 pub const MAX_MAP_KEYS: u32 = 4096;
@@ -18,6 +18,11 @@ pub fn value_type(ty: &Type) -> ValueType {
         },
         Type::Bool => ValueType::Bool,
         Type::Ptr { .. } => ValueType::Pointer,
+        Type::Enum(e) => ValueType::Enum {
+            size: 8,
+            variants: enum_variants(e),
+        },
+        Type::Record(_) | Type::Array { .. } => native_value_type(ty),
         Type::Str { .. } => ValueType::Str {
             size: ty.storage_size(),
         },
@@ -34,6 +39,44 @@ pub fn value_type(ty: &Type) -> ValueType {
             signed: false,
         },
     }
+}
+
+/// How the runtime decodes a value laid out as C lays it out (a struct's
+/// field, an array's element): integers keep their own width.
+pub fn native_value_type(ty: &Type) -> ValueType {
+    match ty {
+        Type::Int { bytes, signed } => ValueType::Int {
+            size: *bytes,
+            signed: *signed,
+        },
+        Type::Enum(e) => ValueType::Enum {
+            size: e.bytes,
+            variants: enum_variants(e),
+        },
+        Type::Record(r) => ValueType::Record {
+            size: r.size,
+            fields: r
+                .fields
+                .iter()
+                .map(|f| RecordField {
+                    name: f.name.clone(),
+                    offset: f.offset,
+                    ty: native_value_type(&f.ty),
+                    bitfield: f.bitfield.map(|b| (b.shift, b.bits)),
+                })
+                .collect(),
+        },
+        Type::Array { elem, len } => ValueType::Array {
+            elem: Box::new(native_value_type(elem)),
+            len: *len,
+        },
+        Type::Str { size } => ValueType::Str { size: *size },
+        other => value_type(other),
+    }
+}
+
+fn enum_variants(e: &EnumDef) -> Vec<(u64, String)> {
+    e.variants.iter().map(|(n, v)| (*v, n.clone())).collect()
 }
 
 /// Bytes of the key the script writes; maps without keys use one u64 zero.

@@ -10,6 +10,7 @@
 //! program attached at every point, with the BPF cookie telling `probe` apart.
 
 mod branch;
+mod deref;
 mod emit;
 mod events;
 mod frame;

@@ -26,6 +26,9 @@ impl ProgramCompiler<'_> {
             };
             return Ok(base + Type::tuple_offsets(fields)[*index] as i16);
         }
+        if let TExprKind::Member { base, offset } = &e.kind {
+            return self.member_slot(base, *offset);
+        }
         let size = e.ty.storage_size().max(8);
         let slot = self.frame.alloc(size);
         self.place(e, slot, &e.ty)?;
@@ -38,6 +41,7 @@ impl ProgramCompiler<'_> {
         match ty {
             Type::Str { .. } => self.place_string(e, dst, ty.storage_size()),
             Type::Tuple(fields) => self.place_tuple(e, dst, fields),
+            Type::Record(_) | Type::Array { .. } => self.place_bytes(e, dst, ty.storage_size()),
             _ => {
                 self.scalar(e)?;
                 self.e.emit(Insn::stx(Size::DW, R10, dst, R0));
@@ -142,6 +146,28 @@ impl ProgramCompiler<'_> {
                 self.terminate_if_truncated(dst, src_storage, dst_storage);
                 Ok(())
             }
+            TExprKind::Deref { addr, user } => {
+                let Type::Str { size } = e.ty else {
+                    return Err(internal(e, "string read of a non-string"));
+                };
+                self.scalar(addr)?;
+                self.read_memory(dst, size.min(dst_storage), *user, true);
+                self.zero_tail(dst, size.min(dst_storage), dst_storage);
+                Ok(())
+            }
+            TExprKind::Member { .. } => {
+                // A char array inside a struct the program holds: copied as
+                // is, then cut at its first NUL so the padding is zero.
+                let Type::Str { size } = e.ty else {
+                    return Err(internal(e, "string part of a non-string"));
+                };
+                let src = self.aggregate(e)?;
+                let n = size.min(dst_storage);
+                self.zero(dst, dst_storage);
+                self.copy_exact(sonde_isa::R10, src, dst, n);
+                self.terminate_if_truncated(dst, size.next_multiple_of(8), dst_storage);
+                Ok(())
+            }
             TExprKind::Var(_) | TExprKind::TupleField { .. } => {
                 let src = self.aggregate(e)?;
                 let src_storage = e.ty.storage_size();
@@ -153,6 +179,15 @@ impl ProgramCompiler<'_> {
                 Ok(())
             }
             _ => Err(internal(e, "unsupported string expression")),
+        }
+    }
+
+    /// Zero `r10 + dst + from .. r10 + dst + to`, whole words only where
+    /// the helper has not written (its own zeroing covers the rest).
+    fn zero_tail(&mut self, dst: i16, from: u32, to: u32) {
+        let start = from.next_multiple_of(8);
+        if to > start {
+            self.zero(dst + start as i16, to - start);
         }
     }
 

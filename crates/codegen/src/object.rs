@@ -142,6 +142,28 @@ pub enum ValueType {
     ProbeName,
     /// A u64 address, printed in hex (`0x7ffd...`).
     Pointer,
+    /// A C struct or union of `size` bytes.
+    Record { size: u32, fields: Vec<RecordField> },
+    /// `len` elements laid out every `elem.size()` bytes.
+    Array { elem: Box<ValueType>, len: u32 },
+    /// An integer of `size` bytes printed as the name of its variant when
+    /// it has one.
+    Enum {
+        size: u8,
+        variants: Vec<(u64, String)>,
+    },
+}
+
+/// One field of a [`ValueType::Record`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordField {
+    pub name: String,
+    /// From the record's start.
+    pub offset: u32,
+    pub ty: ValueType,
+    /// For a bitfield, `(shift, bits)`: the integer read at `offset` is
+    /// shifted right by `shift` and cut to `bits` bits.
+    pub bitfield: Option<(u8, u8)>,
 }
 
 impl ValueType {
@@ -156,6 +178,9 @@ impl ValueType {
                 .map(|end| end.next_multiple_of(8))
                 .unwrap_or(0),
             ValueType::ProbeName | ValueType::Bool | ValueType::Pointer => 8,
+            ValueType::Record { size, .. } => *size,
+            ValueType::Array { elem, len } => elem.size() * len,
+            ValueType::Enum { size, .. } => *size as u32,
         }
     }
 }

@@ -71,7 +71,28 @@ impl ProgramCompiler<'_> {
                 let off = Type::tuple_offsets(fields)[*index];
                 self.e.emit(Insn::ldx(Size::DW, R0, R10, base + off as i16));
             }
+            TExprKind::Cast(inner) if matches!(inner.ty, Type::Array { .. }) => {
+                self.array_to_int(e, inner)?
+            }
             TExprKind::Cast(inner) => self.cast(inner, &e.ty)?,
+            TExprKind::Deref { addr, user } if e.ty.is_scalar() => {
+                self.deref_scalar(e, addr, *user)?
+            }
+            TExprKind::Member { base, offset } if e.ty.is_scalar() => {
+                let at = self.member_slot(base, *offset)?;
+                let width = match e.ty.size() {
+                    1 | 2 | 4 => e.ty.size(),
+                    _ => 8,
+                };
+                self.load_stack(at, width, e.ty.is_signed());
+            }
+            TExprKind::Element { base, index } if e.ty.is_scalar() => {
+                self.element_scalar(e, base, index)?
+            }
+            TExprKind::AddrOfVar(var) => self.var_address(*var),
+            TExprKind::Deref { .. } | TExprKind::Member { .. } | TExprKind::Element { .. } => {
+                return Err(not_scalar(e))
+            }
             TExprKind::Str(_) | TExprKind::Tuple(_) | TExprKind::ReadStr { .. } => {
                 return Err(not_scalar(e))
             }
@@ -118,6 +139,7 @@ impl ProgramCompiler<'_> {
                     self.e.call(helper::GET_ATTACH_COOKIE);
                 }
             }
+            Builtin::CurTask => self.e.call(helper::GET_CURRENT_TASK),
             Builtin::Comm => unreachable!("comm is a string, compiled by aggregate()"),
         }
     }

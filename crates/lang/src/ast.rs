@@ -17,7 +17,74 @@ pub struct Program {
     pub macros: Vec<Macro>,
     /// `let @name = kind(max_entries);`
     pub map_decls: Vec<MapDecl>,
+    /// `struct`, `union` and `enum` definitions written before the probes.
+    pub c_definitions: Vec<CDefinition>,
     pub probes: Vec<Probe>,
+}
+
+/// A C type definition in the script: `struct Foo { int a; char b[16]; };`
+/// or `enum { A, B = 5 };`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CDefinition {
+    pub kind: CDefKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CDefKind {
+    Record(CRecord),
+    Enum(CEnum),
+}
+
+/// `struct Name { fields }` or `union Name { fields }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CRecord {
+    pub union: bool,
+    /// `None` for `struct { ... }`.
+    pub name: Option<String>,
+    pub fields: Vec<CField>,
+    /// `__attribute__((packed))`: no padding between fields.
+    pub packed: bool,
+    pub span: Span,
+}
+
+/// `type name[N]...;` or `type name : bits;` in a struct or union.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CField {
+    pub ty: CType,
+    /// Empty for an anonymous struct or union member.
+    pub name: String,
+    /// `[N]` suffixes, outermost first; `[]` counts as 0.
+    pub array_dims: Vec<u32>,
+    pub bits: Option<u32>,
+    pub span: Span,
+}
+
+/// A C type in a field: a base with `*`s.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CType {
+    pub base: CBase,
+    pub pointer_depth: u32,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CBase {
+    /// `int`, `unsigned long long`, `struct task_struct`, `uint32_t`, `enum E`.
+    Named(String),
+    /// A struct or union defined in place.
+    Record(Box<CRecord>),
+    /// An enum defined in place.
+    Enum(CEnum),
+}
+
+/// `enum Name { A, B = 5 }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CEnum {
+    pub name: Option<String>,
+    /// Each variant with its explicit value, if written.
+    pub variants: Vec<(String, Option<i64>)>,
+    pub span: Span,
 }
 
 /// `#define NAME text`. Only object-like defines are kept; the text is
@@ -284,6 +351,13 @@ pub enum ExprKind {
         ty: TypeName,
         expr: Box<Expr>,
     },
+    /// `sizeof(type)` or `sizeof(expr)`.
+    Sizeof(Box<SizeofArg>),
+    /// `offsetof(struct T, a.b)` or `offsetof(expr, a.b)`.
+    Offsetof {
+        of: Box<SizeofArg>,
+        fields: Vec<String>,
+    },
     /// `x++`, `++x`, `x--`, `--x` on a map or variable.
     IncDec {
         target: Box<Expr>,
@@ -300,13 +374,23 @@ pub struct RecordField {
     pub value: Expr,
 }
 
-/// A type as written in a cast: `uint8`, `int64`, `struct task_struct *`.
+/// What `sizeof` and `offsetof` measure: a type, or the type of an expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SizeofArg {
+    Type(TypeName),
+    Expr(Expr),
+}
+
+/// A type as written in a cast: `uint8`, `int64`, `struct task_struct *`,
+/// `int8[8]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypeName {
     /// Base name, e.g. `uint32`, `struct task_struct`, `char`.
     pub name: String,
     /// Number of `*` after the name.
     pub pointer_depth: u32,
+    /// `[N]` after the name and stars: `Some(Some(N))`; `[]`: `Some(None)`.
+    pub array: Option<Option<u32>>,
     pub span: Span,
 }
 

@@ -41,6 +41,11 @@ pub fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             walk_expr(expr, f);
             walk_expr(index, f);
         }
+        ExprKind::Sizeof(arg) | ExprKind::Offsetof { of: arg, .. } => {
+            if let crate::ast::SizeofArg::Expr(e) = &**arg {
+                walk_expr(e, f);
+            }
+        }
         ExprKind::Block(block) => walk_block(block, f),
         ExprKind::If {
             cond,

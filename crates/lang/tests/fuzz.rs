@@ -305,6 +305,11 @@ fn expr_spans(e: &Expr, out: &mut Vec<Span>) {
     out.push(e.span);
     match &e.kind {
         ExprKind::Cast { ty, .. } => out.push(ty.span),
+        ExprKind::Sizeof(arg) | ExprKind::Offsetof { of: arg, .. } => {
+            if let sonde_lang::ast::SizeofArg::Type(t) = &**arg {
+                out.push(t.span);
+            }
+        }
         ExprKind::Record(fields) => out.extend(fields.iter().map(|f| f.name_span)),
         ExprKind::Block(b) => out.push(b.span),
         ExprKind::If {

@@ -240,6 +240,7 @@ fn cast_type_names() {
         TypeName {
             name: "struct task_struct".into(),
             pointer_depth: 1,
+            array: None,
             span: Span::new(14, 34),
         }
     );

@@ -81,6 +81,38 @@ pub fn decode(
                 numeric: address,
             })
         }
+        ValueType::Record { fields, .. } => {
+            let base = field(bytes, offset, ty.size())?;
+            let mut out = Vec::with_capacity(fields.len());
+            for f in fields {
+                let value = match f.bitfield {
+                    Some((shift, bits)) => bitfield(&f.ty, base, f.offset, shift, bits)?,
+                    None => decode(&f.ty, base, f.offset, probes)?,
+                };
+                out.push((f.name.clone(), value));
+            }
+            Ok(Value::Record(out))
+        }
+        ValueType::Array { elem, len } => {
+            let stride = elem.size();
+            let base = field(bytes, offset, ty.size())?;
+            (0..*len)
+                .map(|i| decode(elem, base, i * stride, probes))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
+        }
+        ValueType::Enum { size, variants } => {
+            let raw = field(bytes, offset, *size as u32)?;
+            let mut wide = [0u8; 8];
+            wide[..raw.len().min(8)].copy_from_slice(&raw[..raw.len().min(8)]);
+            let numeric = u64::from_le_bytes(wide);
+            let text = variants
+                .iter()
+                .find(|(v, _)| truncate(*v, *size) == numeric)
+                .map(|(_, name)| name.clone())
+                .unwrap_or_else(|| numeric.to_string());
+            Ok(Value::Symbolic { text, numeric })
+        }
         ValueType::ProbeName => {
             let index = read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0);
             let name = usize::try_from(index)
@@ -90,6 +122,48 @@ pub fn decode(
             Ok(Value::Str(name.as_bytes().to_vec()))
         }
     }
+}
+
+fn truncate(v: u64, size: u8) -> u64 {
+    if size >= 8 {
+        v
+    } else {
+        v & ((1u64 << (8 * size as u32)) - 1)
+    }
+}
+
+/// A bitfield: the integer of `ty`'s width at `offset`, shifted and cut.
+fn bitfield(
+    ty: &ValueType,
+    bytes: &[u8],
+    offset: u32,
+    shift: u8,
+    bits: u8,
+) -> Result<Value, DecodeError> {
+    let (size, signed) = match ty {
+        ValueType::Int { size, signed } => (*size, *signed),
+        ValueType::Enum { size, .. } => (*size, false),
+        other => return Err(DecodeError(format!("a bitfield of type {other:?}"))),
+    };
+    let raw = field(bytes, offset, size as u32)?;
+    let mut wide = [0u8; 8];
+    wide[..raw.len()].copy_from_slice(raw);
+    let word = u64::from_le_bytes(wide) >> shift;
+    let value = if bits >= 64 {
+        word
+    } else {
+        word & ((1u64 << bits) - 1)
+    };
+    if let ValueType::Enum { .. } = ty {
+        return decode(ty, &value.to_le_bytes(), 0, &[]);
+    }
+    Ok(if signed && bits < 64 && value >> (bits - 1) & 1 == 1 {
+        Value::Int((value | !((1u64 << bits) - 1)) as i64)
+    } else if signed {
+        Value::Int(value as i64)
+    } else {
+        Value::UInt(value)
+    })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! definitions) are rejected with a message naming them rather than with a
 //! confusing syntax error.
 
+mod cdef;
 mod expr;
 mod paren;
 mod primary;
@@ -180,6 +181,10 @@ fn size(e: &Expr) -> usize {
             otherwise,
         } => size(cond) + size(then) + size(otherwise),
         ExprKind::Index { expr, index } => size(expr) + size(index),
+        ExprKind::Sizeof(arg) | ExprKind::Offsetof { of: arg, .. } => match &**arg {
+            crate::ast::SizeofArg::Expr(e) => size(e),
+            crate::ast::SizeofArg::Type(_) => 0,
+        },
         ExprKind::Block(block) => block_measure(block, size, usize::wrapping_add),
         ExprKind::If {
             cond,
@@ -222,6 +227,10 @@ fn height(e: &Expr) -> usize {
             otherwise,
         } => height(cond).max(height(then)).max(height(otherwise)),
         ExprKind::Index { expr, index } => height(expr).max(height(index)),
+        ExprKind::Sizeof(arg) | ExprKind::Offsetof { of: arg, .. } => match &**arg {
+            crate::ast::SizeofArg::Expr(e) => height(e),
+            crate::ast::SizeofArg::Type(_) => 0,
+        },
         ExprKind::Block(block) => block_measure(block, height, usize::max),
         ExprKind::If {
             cond,

@@ -45,7 +45,6 @@ pub(super) fn is_builtin(name: &str) -> bool {
 /// A type read ahead of the parser, before it is known to be a cast.
 struct CastType {
     ty: TypeName,
-    is_array: bool,
 }
 
 impl Parser<'_> {
@@ -114,12 +113,6 @@ impl Parser<'_> {
 
     #[inline(never)]
     fn cast(&mut self, open: Span, cast: CastType) -> PResult<Expr> {
-        if cast.is_array {
-            return Err(Diagnostic::error(
-                cast.ty.span,
-                "syntax: casts to array types are not supported",
-            ));
-        }
         let operand = self.unary()?;
         Ok(Expr {
             span: open.to(operand.span),
@@ -173,7 +166,7 @@ impl Parser<'_> {
             span = span.to(ahead.bump().span);
         }
         let mut pointer_depth = 0;
-        let mut is_array = false;
+        let mut array = None;
         loop {
             match ahead.tok.kind {
                 Tok::Punct(Punct::Star) => {
@@ -181,15 +174,20 @@ impl Parser<'_> {
                     span = span.to(ahead.bump().span);
                 }
                 Tok::Punct(Punct::LBracket) => {
+                    if array.is_some() {
+                        return None;
+                    }
                     ahead.bump();
-                    if matches!(ahead.tok.kind, Tok::Int(_)) {
+                    let mut len = None;
+                    if let Tok::Int(n) = ahead.tok.kind {
+                        len = Some(u32::try_from(n).ok()?);
                         ahead.bump();
                     }
                     if ahead.tok.kind != Tok::Punct(Punct::RBracket) {
                         return None;
                     }
                     span = span.to(ahead.bump().span);
-                    is_array = true;
+                    array = Some(len);
                 }
                 _ => break,
             }
@@ -200,8 +198,10 @@ impl Parser<'_> {
         let close = ahead.bump().span;
         // `(x) - 1`, `(x) * y`, `(x) != y` are arithmetic on a parenthesised
         // name unless the name is a type for sure.
-        let surely_type =
-            pointer_depth > 0 || is_array || name.contains(' ') || is_scalar_type_name(&name);
+        let surely_type = pointer_depth > 0
+            || array.is_some()
+            || name.contains(' ')
+            || is_scalar_type_name(&name);
         if !can_start_expression(self.src, ahead.tok.span.start, surely_type) {
             return None;
         }
@@ -212,9 +212,9 @@ impl Parser<'_> {
             ty: TypeName {
                 name,
                 pointer_depth,
+                array,
                 span,
             },
-            is_array,
         })
     }
 }
@@ -248,7 +248,7 @@ fn can_start_expression(src: &str, pos: usize, surely_type: bool) -> bool {
 }
 
 /// Integer and boolean type names, which are never variables.
-fn is_scalar_type_name(name: &str) -> bool {
+pub(super) fn is_scalar_type_name(name: &str) -> bool {
     matches!(
         name,
         "bool"

@@ -2,7 +2,7 @@
 //! parameters. Parenthesised forms are in `paren.rs`.
 
 use super::{PResult, Parser};
-use crate::ast::{Expr, ExprKind};
+use crate::ast::{Expr, ExprKind, SizeofArg, TypeName};
 use crate::diag::Diagnostic;
 use crate::lexer::{Punct, Tok};
 use crate::span::Span;
@@ -61,6 +61,9 @@ impl Parser<'_> {
                     "syntax: types are not supported here, only in casts such as (struct x *)p",
                 ));
             }
+            "sizeof" | "offsetof" if self.is(Punct::LParen) => {
+                return self.sizeof_or_offsetof(name == "sizeof", token.span)
+            }
             "true" => ExprKind::Bool(true),
             "false" => ExprKind::Bool(false),
             _ if self.is(Punct::LParen) => return self.call(name, token.span),
@@ -70,6 +73,83 @@ impl Parser<'_> {
             kind,
             span: token.span,
         })
+    }
+
+    /// `sizeof(type|expr)` or `offsetof(type|expr, field.field)`, with the
+    /// name consumed.
+    #[inline(never)]
+    fn sizeof_or_offsetof(&mut self, sizeof: bool, name_span: Span) -> PResult<Expr> {
+        self.bump();
+        let arg = match self.type_name()? {
+            Some(ty) => SizeofArg::Type(ty),
+            None => SizeofArg::Expr(self.nested(|p| p.expression())?),
+        };
+        let kind = if sizeof {
+            ExprKind::Sizeof(Box::new(arg))
+        } else {
+            self.expect(Punct::Comma)?;
+            let mut fields = Vec::new();
+            loop {
+                match &self.tok.kind {
+                    Tok::Ident(f) => {
+                        fields.push(f.clone());
+                        self.bump();
+                    }
+                    _ => return Err(self.expected("field name")),
+                }
+                if self.eat(Punct::Dot).is_none() {
+                    break;
+                }
+            }
+            ExprKind::Offsetof {
+                of: Box::new(arg),
+                fields,
+            }
+        };
+        let close = self.expect(Punct::RParen)?;
+        Ok(Expr {
+            kind,
+            span: name_span.to(close),
+        })
+    }
+
+    /// A type at the current token when it surely is one (`struct x`,
+    /// `uint8`, `int32 *`), consumed; `None` with nothing consumed otherwise.
+    fn type_name(&mut self) -> PResult<Option<TypeName>> {
+        let Tok::Ident(first) = &self.tok.kind else {
+            return Ok(None);
+        };
+        let first = first.clone();
+        let start = self.tok.span;
+        let name = if matches!(first.as_str(), "struct" | "union" | "enum") {
+            self.bump();
+            let Tok::Ident(tag) = &self.tok.kind else {
+                return Err(self.expected("type name"));
+            };
+            let name = format!("{first} {tag}");
+            self.bump();
+            name
+        } else if super::paren::is_scalar_type_name(&first)
+            && matches!(
+                self.peek_next().kind,
+                Tok::Punct(Punct::RParen | Punct::Star | Punct::Comma)
+            )
+        {
+            self.bump();
+            first
+        } else {
+            return Ok(None);
+        };
+        let mut pointer_depth = 0;
+        while self.eat(Punct::Star).is_some() {
+            pointer_depth += 1;
+        }
+        Ok(Some(TypeName {
+            name,
+            pointer_depth,
+            array: None,
+            span: Span::new(start.start, self.prev_end),
+        }))
     }
 
     /// `name(args)`, with the name already consumed.

@@ -16,7 +16,8 @@ impl Parser<'_> {
         let mut program = Program::default();
         while self.at_directive() || self.at_c_definition() {
             if self.at_c_definition() {
-                self.reject_unsupported_item()?;
+                program.c_definitions.push(self.c_definition()?);
+                continue;
             }
             self.directive(&mut program)?;
         }

@@ -47,6 +47,7 @@ impl Parser<'_> {
         Ok(TypeSpec::Name(TypeName {
             name,
             pointer_depth,
+            array: None,
             span,
         }))
     }

@@ -1,12 +1,14 @@
 //! Semantic analysis: attach point expansion, types, map value kinds.
 
 mod check;
+pub mod ctypes;
 pub mod env;
 pub mod fake_env;
 pub mod probes;
+pub mod records;
 pub mod tracepoint_format;
 pub mod typed;
 pub mod types;
 
 pub use check::{analyse, Options};
-pub use env::ProbeEnv;
+pub use env::{KernelTypes, ProbeEnv};

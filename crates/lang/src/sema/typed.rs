@@ -100,8 +100,30 @@ pub enum TExprKind {
         ptr: Box<TExpr>,
         len: Option<Box<TExpr>>,
     },
-    /// Integer conversion to `ty`, or a test against zero for `bool`.
+    /// Integer conversion to `ty`, or a test against zero for `bool`; for
+    /// an array `ty` or an array operand, the same bytes seen as the other
+    /// type (`(int8[8])x`, `(uint32)arr`).
     Cast(Box<TExpr>),
+    /// The value of type `ty` in memory at `addr`, read with
+    /// `probe_read_user` when `user`, else `probe_read_kernel`.
+    Deref {
+        addr: Box<TExpr>,
+        user: bool,
+    },
+    /// The part of type `ty` at byte `offset` of the value `base` (a struct
+    /// field or an array element of a value held by the program).
+    Member {
+        base: Box<TExpr>,
+        offset: u32,
+    },
+    /// Element `index` of the array value `base`, checked against its length
+    /// at run time (an index out of range reads element 0).
+    Element {
+        base: Box<TExpr>,
+        index: Box<TExpr>,
+    },
+    /// `&$var`: the address of a variable on the BPF stack.
+    AddrOfVar(usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +148,8 @@ pub enum Builtin {
     Rand,
     Cgroup,
     Jiffies,
+    /// `curtask`: the current `struct task_struct *`.
+    CurTask,
 }
 
 /// How to read one tracepoint field from the record.

@@ -1,6 +1,9 @@
 //! The types of the language after checking, and the kinds of map values.
 
 use std::fmt;
+use std::sync::Arc;
+
+pub use super::records::{Bitfield, EnumDef, Field, Record};
 
 /// The type of a value. Integers are carried in 64-bit registers; `bytes`
 /// and `signed` say how they were produced and how they print.
@@ -23,6 +26,15 @@ pub enum Type {
         pointee: Box<Type>,
         user: bool,
     },
+    /// A struct or union, laid out as in C.
+    Record(Arc<Record>),
+    /// `len` elements of `elem`, laid out back to back as in C.
+    Array {
+        elem: Box<Type>,
+        len: u32,
+    },
+    /// An integer whose values have names; prints as the name.
+    Enum(Arc<EnumDef>),
     /// The `probe` builtin: an index into the program's probe names.
     ProbeName,
     /// `args` of a tracepoint: only its fields can be used.
@@ -58,16 +70,26 @@ impl Type {
         Type::ptr(Type::Void, user)
     }
 
-    /// Integers, booleans and pointers: values that live in one register.
+    pub fn array(elem: Type, len: u32) -> Type {
+        Type::Array {
+            elem: Box::new(elem),
+            len,
+        }
+    }
+
+    /// Integers, booleans, enums and pointers: values that live in one register.
     pub fn is_scalar(&self) -> bool {
         matches!(
             self,
-            Type::Int { .. } | Type::Bool | Type::Ptr { .. } | Type::ProbeName
+            Type::Int { .. } | Type::Bool | Type::Ptr { .. } | Type::Enum(_) | Type::ProbeName
         )
     }
 
     pub fn is_integer_like(&self) -> bool {
-        matches!(self, Type::Int { .. } | Type::Bool | Type::Ptr { .. })
+        matches!(
+            self,
+            Type::Int { .. } | Type::Bool | Type::Ptr { .. } | Type::Enum(_)
+        )
     }
 
     pub fn is_signed(&self) -> bool {
@@ -83,7 +105,20 @@ impl Type {
             Type::Str { size } => *size,
             Type::Ptr { .. } | Type::ProbeName => 8,
             Type::Tuple(_) => self.storage_size(),
+            Type::Record(r) => r.size,
+            Type::Array { elem, len } => elem.size() * len,
+            Type::Enum(e) => e.bytes as u32,
             Type::Void | Type::TracepointArgs => 0,
+        }
+    }
+
+    /// C's alignment of the type, for laying out script-defined structs.
+    pub fn align(&self) -> u32 {
+        match self {
+            Type::Record(r) => r.fields.iter().map(|f| f.ty.align()).max().unwrap_or(1),
+            Type::Array { elem, .. } => elem.align(),
+            Type::Str { .. } => 1,
+            other => other.size().clamp(1, 8),
         }
     }
 
@@ -102,6 +137,8 @@ impl Type {
         match self {
             Type::Str { size } => size.next_multiple_of(8),
             Type::Tuple(fields) => fields.iter().map(Type::storage_size).sum(),
+            // Records and arrays keep their C layout, padded to 8 bytes.
+            Type::Record(_) | Type::Array { .. } => self.size().next_multiple_of(8),
             Type::Void | Type::TracepointArgs => 0,
             _ => 8,
         }
@@ -144,6 +181,9 @@ impl fmt::Display for Type {
                 ref t @ Type::Ptr { .. } => write!(f, "{t}*"),
                 ref t => write!(f, "{t} *"),
             },
+            Type::Record(r) => f.write_str(&r.name),
+            Type::Array { elem, len } => write!(f, "{elem}[{len}]"),
+            Type::Enum(e) => f.write_str(&e.name),
             Type::ProbeName => f.write_str("probe"),
             Type::TracepointArgs => f.write_str("args"),
             Type::Void => f.write_str("none"),

@@ -267,12 +267,11 @@ pub fn expr_text(e: &Expr) -> String {
             }
             out + ")"
         }
-        ExprKind::Cast { ty, expr } => format!(
-            "(cast {}{} {})",
-            ty.name,
-            "*".repeat(ty.pointer_depth as usize),
-            expr_text(expr)
-        ),
+        ExprKind::Cast { ty, expr } => format!("(cast {} {})", type_name_text(ty), expr_text(expr)),
+        ExprKind::Sizeof(arg) => format!("sizeof({})", sizeof_arg_text(arg)),
+        ExprKind::Offsetof { of, fields } => {
+            format!("offsetof({}, {})", sizeof_arg_text(of), fields.join("."))
+        }
         ExprKind::IncDec {
             target,
             increment,
@@ -285,5 +284,25 @@ pub fn expr_text(e: &Expr) -> String {
                 format!("({}{op})", expr_text(target))
             }
         }
+    }
+}
+
+fn type_name_text(ty: &sonde_lang::ast::TypeName) -> String {
+    let array = match ty.array {
+        Some(Some(n)) => format!("[{n}]"),
+        Some(None) => "[]".into(),
+        None => String::new(),
+    };
+    format!(
+        "{}{}{array}",
+        ty.name,
+        "*".repeat(ty.pointer_depth as usize)
+    )
+}
+
+fn sizeof_arg_text(arg: &sonde_lang::ast::SizeofArg) -> String {
+    match arg {
+        sonde_lang::ast::SizeofArg::Type(t) => type_name_text(t),
+        sonde_lang::ast::SizeofArg::Expr(e) => expr_text(e),
     }
 }

@@ -18,6 +18,18 @@ impl Checker<'_> {
     ) -> Checked<TExpr> {
         let inner = self.value(expr)?;
         let base = self.named_type(&ty.name, ty.pointer_depth > 0, ty.span)?;
+        if let Some(len) = ty.array {
+            if ty.pointer_depth > 0 {
+                return Err(Diagnostic::error(
+                    ty.span,
+                    "cannot cast to an array of pointers",
+                ));
+            }
+            return array_cast(inner, base, len, span);
+        }
+        if let Type::Array { .. } = inner.ty {
+            return from_array_cast(inner, base, span);
+        }
         if ty.pointer_depth == 0 {
             return scalar_cast(inner, base, span);
         }
@@ -55,18 +67,66 @@ impl Checker<'_> {
         if name == "void" && behind_pointer {
             return Ok(Type::Void);
         }
-        scalar_type(name).ok_or_else(|| {
+        if let Some(t) = self.types.named(name) {
+            return Ok(t);
+        }
+        if behind_pointer && (name.starts_with("struct ") || name.starts_with("union ")) {
+            // A pointer to a struct nobody describes is still an address;
+            // it fails when dereferenced.
+            return Ok(Type::Record(std::sync::Arc::new(
+                crate::sema::records::Record::stub(name, 0),
+            )));
+        }
+        Err(
             Diagnostic::error(span, format!("Unknown type: '{name}'")).with_help(
-                "integer types (int8 ... uint64), bool, and pointers to them can be cast to",
-            )
-        })
+                "integer types (int8 ... uint64), bool, structs, enums and pointers can be cast to",
+            ),
+        )
     }
+}
+
+/// `(int8[8])x`, `(uint8[])"abc"`: the bytes of a value seen as an array.
+fn array_cast(inner: TExpr, elem: Type, len: Option<u32>, span: Span) -> Checked<TExpr> {
+    let elem_size = elem.size();
+    let source_size = match inner.ty {
+        Type::Int { .. } | Type::Bool | Type::Enum(_) | Type::Ptr { .. } => 8,
+        Type::Str { size } => size,
+        _ => 0,
+    };
+    let valid = matches!(elem, Type::Int { .. }) && source_size > 0;
+    let len = len.unwrap_or(source_size.checked_div(elem_size).unwrap_or(0));
+    if !valid || len == 0 || elem_size * len != source_size {
+        return Err(Diagnostic::error(
+            span,
+            format!("Cannot cast from \"{}\" to \"{}[{len}]\"", inner.ty, elem),
+        )
+        .with_help(format!(
+            "the array must have the size of the value ({source_size} bytes)"
+        )));
+    }
+    Ok(texpr(
+        TExprKind::Cast(Box::new(inner)),
+        Type::array(elem, len),
+        span,
+    ))
+}
+
+/// `(uint32)arr`: an integer array's bytes read as one integer.
+fn from_array_cast(inner: TExpr, target: Type, span: Span) -> Checked<TExpr> {
+    let ok = matches!(target, Type::Int { .. }) && inner.ty.size() == target.size();
+    if !ok {
+        return Err(Diagnostic::error(
+            span,
+            format!("Cannot cast from \"{}\" to \"{}\"", inner.ty, target),
+        ));
+    }
+    Ok(texpr(TExprKind::Cast(Box::new(inner)), target, span))
 }
 
 /// `(uint8)x`, `(bool)s`: integer conversions and truth tests.
 fn scalar_cast(inner: TExpr, target: Type, span: Span) -> Checked<TExpr> {
     let ok = match target {
-        Type::Int { .. } => inner.ty.is_integer_like(),
+        Type::Int { .. } | Type::Enum(_) => inner.ty.is_integer_like(),
         Type::Bool => inner.ty.is_integer_like() || matches!(inner.ty, Type::Str { .. }),
         _ => false,
     };

@@ -47,6 +47,8 @@ impl Checker<'_> {
                 Ok(texpr(TExprKind::Tuple(items), ty, span))
             }
             ExprKind::Cast { ty, expr } => self.cast(ty, expr, span),
+            ExprKind::Sizeof(arg) => self.sizeof(arg, span),
+            ExprKind::Offsetof { of, fields } => self.offsetof(of, fields, span),
             ExprKind::Record(_) => Err(Diagnostic::error(span, "records are not supported yet")),
             ExprKind::Block(_) => Err(Diagnostic::error(
                 span,
@@ -130,8 +132,19 @@ impl Checker<'_> {
                 }
                 Ok(texpr(TExprKind::Arg(n), Type::U64, span))
             }
-            "retval" | "func" | "kstack" | "ustack" | "curtask" | "username" | "numaid" | "ctx"
-            | "cpid_" | "ncpus" | "usermode" | "ppid" => Err(Diagnostic::error(
+            "curtask" => {
+                let task = match self.types.record("struct task_struct") {
+                    Some(r) => Type::ptr(Type::Record(r), false),
+                    None => Type::U64,
+                };
+                builtin(Builtin::CurTask, task)
+            }
+            _ if self.types.variant(name).is_some() => {
+                let (def, value) = self.types.variant(name).expect("checked by the guard");
+                Ok(texpr(TExprKind::Int(value), Type::Enum(def), span))
+            }
+            "retval" | "func" | "kstack" | "ustack" | "username" | "numaid" | "ctx" | "cpid_"
+            | "ncpus" | "usermode" | "ppid" => Err(Diagnostic::error(
                 span,
                 format!("the {name} builtin is not supported yet"),
             )),
@@ -294,15 +307,8 @@ impl Checker<'_> {
             UnOp::Neg => (TUnOp::Neg, Type::I64),
             UnOp::Not => (TUnOp::Not, Type::Bool),
             UnOp::BitNot => (TUnOp::BitNot, Type::U64),
-            UnOp::Deref | UnOp::AddrOf => {
-                return Err(Diagnostic::error(
-                    span,
-                    format!(
-                        "the {} operator is not supported yet",
-                        if op == UnOp::Deref { "*" } else { "&" }
-                    ),
-                ))
-            }
+            UnOp::Deref => return self.deref(expr, span),
+            UnOp::AddrOf => return self.address_of(expr, span),
         };
         let inner = self.value(expr)?;
         if !inner.ty.is_integer_like() {
@@ -389,10 +395,7 @@ impl Checker<'_> {
                     span,
                 ))
             }
-            other => Err(Diagnostic::error(
-                span,
-                format!("Can not access field '{field}' on expression of type '{other}'"),
-            )),
+            _ => self.record_field(base, field, span),
         }
     }
 
@@ -478,14 +481,15 @@ impl Checker<'_> {
 
     fn index(&mut self, base: &ast::Expr, index: &ast::Expr, span: Span) -> Checked<TExpr> {
         let field = match &base.kind {
-            ExprKind::Field { expr, field, .. } if matches!(&expr.kind, ExprKind::Ident(n) if n == "args") => {
+            ExprKind::Field { expr, field, .. }
+                if matches!(&expr.kind, ExprKind::Ident(n) if n == "args")
+                    && self.inst.kind == ProbeKind::Tracepoint =>
+            {
                 field
             }
             _ => {
-                return Err(Diagnostic::error(
-                    span,
-                    "The array index operator [] can only be used on tracepoint array fields here",
-                ))
+                let base = self.value(base)?;
+                return self.element(base, index, span);
             }
         };
         if self.inst.kind != ProbeKind::Tracepoint {

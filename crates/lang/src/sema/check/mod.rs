@@ -5,14 +5,18 @@
 //! be read in `END` before the probe that fills it appears in the text); the
 //! second run checks every use against those types and builds the typed tree.
 
+mod access;
 mod calls;
 mod cast;
 mod expr;
 mod stmt;
 mod unify;
 
+pub(crate) use cast::scalar_type;
+
 use std::collections::{BTreeMap, HashMap};
 
+use super::ctypes::TypeTable;
 use super::env::ProbeEnv;
 use super::probes::{self, Attach, ExpandedAttach};
 use super::tracepoint_format::{parse_format, TracepointField};
@@ -50,20 +54,21 @@ pub fn analyse(
     opts: &Options,
 ) -> Result<TypedProgram, Diagnostic> {
     let mut probe_names = Vec::new();
+    let types = TypeTable::new(&program.c_definitions, env)?;
     let instances = instantiate(program, env, opts, &mut probe_names)?;
 
     let mut maps = MapTable::default();
     let mut var_types: Vec<HashMap<String, Type>> = vec![HashMap::new(); instances.len()];
     // First run: learn types; its errors are found again by the second run.
     for (i, inst) in instances.iter().enumerate() {
-        let mut checker = Checker::new(inst, opts, &mut maps, Pass::Learn, &var_types[i]);
+        let mut checker = Checker::new(inst, opts, &types, &mut maps, Pass::Learn, &var_types[i]);
         let _ = checker.probe();
         var_types[i] = checker.learned_vars();
     }
     maps.freeze();
     let mut probes = Vec::with_capacity(instances.len());
     for (i, inst) in instances.iter().enumerate() {
-        let mut checker = Checker::new(inst, opts, &mut maps, Pass::Check, &var_types[i]);
+        let mut checker = Checker::new(inst, opts, &types, &mut maps, Pass::Check, &var_types[i]);
         probes.push(checker.probe()?);
     }
     Ok(TypedProgram {
@@ -254,6 +259,7 @@ impl MapTable {
 struct Checker<'a> {
     inst: &'a Instance<'a>,
     opts: &'a Options,
+    types: &'a TypeTable<'a>,
     maps: &'a mut MapTable,
     pass: Pass,
     /// Variable types learnt in the first run.

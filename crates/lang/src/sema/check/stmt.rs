@@ -16,6 +16,7 @@ impl<'a> Checker<'a> {
     pub(super) fn new(
         inst: &'a Instance<'a>,
         opts: &'a Options,
+        types: &'a crate::sema::ctypes::TypeTable<'a>,
         maps: &'a mut MapTable,
         pass: Pass,
         known_vars: &'a HashMap<String, Type>,
@@ -23,6 +24,7 @@ impl<'a> Checker<'a> {
         Checker {
             inst,
             opts,
+            types,
             maps,
             pass,
             known_vars,
