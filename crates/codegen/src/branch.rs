@@ -12,6 +12,7 @@ use crate::program::{ProgramCompiler, Result};
 impl ProgramCompiler<'_> {
     /// Jump to `target` when the truth of `e` equals `when`; fall through otherwise.
     pub fn branch(&mut self, e: &TExpr, when: bool, target: Label) -> Result<()> {
+        let e = self.block_value(e)?;
         match &e.kind {
             TExprKind::Bool(b) => {
                 if *b == when {

@@ -1,5 +1,10 @@
 //! An instruction buffer with forward labels, so the code generator can jump
 //! to places it has not emitted yet.
+//!
+//! The kernel's verifier rejects a program with unreachable instructions,
+//! and statements after `return`, `exit()`, `break` or `continue` would be
+//! just that. So after an unconditional jump or `exit` the buffer drops
+//! what is emitted until a label that some jump targets is bound.
 
 use sonde_isa::{Insn, Reg};
 
@@ -15,6 +20,8 @@ pub struct Emitter {
     labels: Vec<Option<usize>>,
     /// Jumps whose offset is filled in by `finish`: (instruction, target).
     fixups: Vec<(usize, Label)>,
+    /// No jump reaches the current position: emitted code is dropped.
+    dead: bool,
 }
 
 /// A program whose jumps no longer fit the 16-bit offset field.
@@ -23,11 +30,18 @@ pub struct TooLarge;
 
 impl Emitter {
     pub fn emit(&mut self, insn: Insn) {
+        if self.dead {
+            return;
+        }
+        let ends_flow = insn.code == Insn::exit().code || insn.code == Insn::ja(0).code;
         self.insns.push(insn);
+        self.dead = ends_flow;
     }
 
     pub fn emit_all(&mut self, insns: impl IntoIterator<Item = Insn>) {
-        self.insns.extend(insns);
+        for insn in insns {
+            self.emit(insn);
+        }
     }
 
     pub fn new_label(&mut self) -> Label {
@@ -38,22 +52,32 @@ impl Emitter {
     /// The next instruction emitted is where `label` points.
     pub fn bind(&mut self, label: Label) {
         self.labels[label.0] = Some(self.insns.len());
+        if self.fixups.iter().any(|&(_, l)| l == label) {
+            self.dead = false;
+        }
+    }
+
+    /// Records a jump at the next instruction, if it is reachable.
+    fn fixup(&mut self, label: Label) {
+        if !self.dead {
+            self.fixups.push((self.insns.len(), label));
+        }
     }
 
     pub fn jump(&mut self, label: Label) {
-        self.fixups.push((self.insns.len(), label));
+        self.fixup(label);
         self.emit(Insn::ja(0));
     }
 
     /// `if dst <jmp> imm goto label`
     pub fn jump_imm(&mut self, jmp: u8, dst: Reg, imm: i32, label: Label) {
-        self.fixups.push((self.insns.len(), label));
+        self.fixup(label);
         self.emit(Insn::jmp_imm(jmp, dst, imm, 0));
     }
 
     /// `if dst <jmp> src goto label`
     pub fn jump_reg(&mut self, jmp: u8, dst: Reg, src: Reg, label: Label) {
-        self.fixups.push((self.insns.len(), label));
+        self.fixup(label);
         self.emit(Insn::jmp_reg(jmp, dst, src, 0));
     }
 
@@ -63,6 +87,9 @@ impl Emitter {
 
     /// A 64-bit immediate the runtime patches before loading.
     pub fn ld_reloc(&mut self, dst: Reg, kind: RelocKind) {
+        if self.dead {
+            return;
+        }
         self.relocs.push(Reloc {
             insn: self.insns.len(),
             kind,
@@ -117,5 +144,33 @@ mod tests {
         let (insns, _) = e.finish().unwrap();
         assert_eq!(insns[0].off, 2);
         assert_eq!(insns[2].off, -3);
+    }
+
+    #[test]
+    fn code_no_jump_reaches_is_dropped() {
+        let mut e = Emitter::default();
+        let target = e.new_label();
+        let unused = e.new_label();
+        e.jump_imm(op::JEQ, 1, 0, target);
+        e.emit(Insn::mov64_imm(0, 1));
+        e.jump(target);
+        // Unreachable: after a jump, and a label nothing jumps to.
+        e.emit(Insn::mov64_imm(0, 2));
+        e.jump_imm(op::JEQ, 1, 0, target);
+        e.bind(unused);
+        e.emit(Insn::mov64_imm(0, 3));
+        e.bind(target);
+        e.emit(Insn::exit());
+        e.emit(Insn::mov64_imm(0, 4));
+        let (insns, _) = e.finish().unwrap();
+        assert_eq!(
+            insns,
+            vec![
+                Insn::jmp_imm(op::JEQ, 1, 0, 2),
+                Insn::mov64_imm(0, 1),
+                Insn::ja(0),
+                Insn::exit(),
+            ]
+        );
     }
 }

@@ -16,6 +16,7 @@ impl ProgramCompiler<'_> {
     /// A stack buffer holding the value of the string or tuple `e`, laid out
     /// as `e.ty`'s storage. Variables are returned in place, not copied.
     pub fn aggregate(&mut self, e: &TExpr) -> Result<i16> {
+        let e = self.block_value(e)?;
         if let TExprKind::Var(i) = e.kind {
             return Ok(self.var_slots[i]);
         }
@@ -38,6 +39,7 @@ impl ProgramCompiler<'_> {
     /// Store the value of `e` at `r10 + dst`, in the storage layout of `ty`
     /// (which may be wider than `e.ty`: strings are padded, integers widened).
     pub fn place(&mut self, e: &TExpr, dst: i16, ty: &Type) -> Result<()> {
+        let e = self.block_value(e)?;
         match ty {
             Type::Str { .. } => self.place_string(e, dst, ty.storage_size()),
             Type::Tuple(fields) => self.place_tuple(e, dst, fields),
@@ -51,6 +53,7 @@ impl ProgramCompiler<'_> {
     }
 
     fn place_string(&mut self, e: &TExpr, dst: i16, dst_storage: u32) -> Result<()> {
+        let e = self.block_value(e)?;
         match &e.kind {
             TExprKind::Str(bytes) => {
                 self.store_literal(bytes, dst, dst_storage);
@@ -201,6 +204,7 @@ impl ProgramCompiler<'_> {
     }
 
     fn place_tuple(&mut self, e: &TExpr, dst: i16, fields: &[Type]) -> Result<()> {
+        let e = self.block_value(e)?;
         let offsets = Type::tuple_offsets(fields);
         match &e.kind {
             TExprKind::Tuple(items) => {

@@ -1,7 +1,9 @@
 //! Compiling one probe into one BPF program: prologue, statements, epilogue.
 
 use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R6, R7, R8, R9};
-use sonde_lang::sema::typed::{ProbeKind, TStmt, TStmtKind, TypedProbe, TypedProgram};
+use sonde_lang::sema::typed::{
+    ProbeKind, TExpr, TExprKind, TStmt, TStmtKind, TypedProbe, TypedProgram,
+};
 use sonde_lang::sema::types::Type;
 use sonde_lang::Diagnostic;
 
@@ -153,6 +155,13 @@ impl<'a> ProgramCompiler<'a> {
                 let ty = self.probe.vars[*var].clone();
                 self.place(value, slot, &ty)
             }
+            TStmtKind::ClearVar(var) => {
+                let slot = self.var_slots[*var];
+                let size = self.probe.vars[*var].storage_size().max(8);
+                self.zero(slot, size);
+                Ok(())
+            }
+            TStmtKind::Block(stmts) => self.block(stmts),
             TStmtKind::AssignMap { map, key, value } => self.assign_map(*map, key.as_ref(), value),
             TStmtKind::Aggregate {
                 map,
@@ -233,6 +242,16 @@ impl<'a> ProgramCompiler<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// Runs the statements of a block expression (and of blocks that are
+    /// its value) and returns the expression that gives its value.
+    pub fn block_value<'e>(&mut self, mut e: &'e TExpr) -> Result<&'e TExpr> {
+        while let TExprKind::Block { stmts, value } = &e.kind {
+            self.block(stmts)?;
+            e = value;
+        }
+        Ok(e)
     }
 
     /// Keep r0 while something else is computed.

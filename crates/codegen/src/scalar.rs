@@ -13,6 +13,10 @@ use crate::program::{ProgramCompiler, Result};
 impl ProgramCompiler<'_> {
     pub fn scalar(&mut self, e: &TExpr) -> Result<()> {
         match &e.kind {
+            TExprKind::Block { .. } => {
+                let value = self.block_value(e)?;
+                return self.scalar(value);
+            }
             TExprKind::Int(v) => self.e.mov_imm(R0, *v),
             TExprKind::Bool(b) => self.e.emit(Insn::mov64_imm(R0, *b as i32)),
             TExprKind::Builtin(b) => self.builtin(*b),

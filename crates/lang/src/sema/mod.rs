@@ -6,6 +6,7 @@ pub mod env;
 pub mod fake_env;
 pub mod probes;
 pub mod records;
+pub mod scope;
 pub mod tracepoint_format;
 pub mod typed;
 pub mod types;

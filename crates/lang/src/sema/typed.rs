@@ -124,6 +124,11 @@ pub enum TExprKind {
     },
     /// `&$var`: the address of a variable on the BPF stack.
     AddrOfVar(usize),
+    /// `{ statements; value }`: the statements run, then `value` is the result.
+    Block {
+        stmts: Vec<TStmt>,
+        value: Box<TExpr>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +207,8 @@ pub enum TStmtKind {
         var: usize,
         value: TExpr,
     },
+    /// `let $x;`: the variable starts over as zero.
+    ClearVar(usize),
     AssignMap {
         map: usize,
         key: Option<TExpr>,
@@ -246,4 +253,6 @@ pub enum TStmtKind {
     Break,
     Continue,
     Return,
+    /// Statements run in order (a block or `if` expression used as a statement).
+    Block(Vec<TStmt>),
 }

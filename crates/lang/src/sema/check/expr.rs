@@ -50,14 +50,12 @@ impl Checker<'_> {
             ExprKind::Sizeof(arg) => self.sizeof(arg, span),
             ExprKind::Offsetof { of, fields } => self.offsetof(of, fields, span),
             ExprKind::Record(_) => Err(Diagnostic::error(span, "records are not supported yet")),
-            ExprKind::Block(_) => Err(Diagnostic::error(
-                span,
-                "block expressions are not supported yet",
-            )),
-            ExprKind::If { .. } => Err(Diagnostic::error(
-                span,
-                "if expressions are not supported yet",
-            )),
+            ExprKind::Block(block) => self.block_value(block),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => self.if_value(cond, then, otherwise.as_deref(), span),
             ExprKind::IncDec { .. } => Err(Diagnostic::error(
                 span,
                 "++ and -- can only be used as statements",
@@ -187,7 +185,10 @@ impl Checker<'_> {
             None if self.pass == Pass::Learn => Ok(int_literal(0, span)),
             None => Err(Diagnostic::error(
                 span,
-                format!("Undefined or undeclared variable: ${name}"),
+                format!(
+                    "Undefined or undeclared variable: ${}",
+                    crate::sema::scope::display_name(name)
+                ),
             )),
         }
     }
@@ -341,33 +342,86 @@ impl Checker<'_> {
         let cond = self.condition(cond)?;
         let then = self.value(then)?;
         let otherwise = self.value(otherwise)?;
-        let ty = if then.ty.is_integer_like() && otherwise.ty.is_integer_like() {
-            Type::Int {
-                bytes: 8,
-                signed: arithmetic_is_signed(&then, &otherwise),
-            }
-        } else {
-            unify(&then.ty, &otherwise.ty).ok_or_else(|| {
-                Diagnostic::error(
-                    span,
-                    format!(
-                        "Ternary operator must return the same type: have '{}' and '{}'",
-                        then.ty, otherwise.ty
-                    ),
-                )
-            })?
-        };
-        Ok(texpr(
-            TExprKind::Ternary {
-                cond: Box::new(cond),
-                then: Box::new(then),
-                otherwise: Box::new(otherwise),
-            },
-            ty,
-            span,
-        ))
+        choose(cond, then, otherwise, span)
     }
 
+    /// `if cond { ... } else { ... }` used for its value.
+    fn if_value(
+        &mut self,
+        cond: &ast::Expr,
+        then: &ast::Block,
+        otherwise: Option<&ast::Block>,
+        span: Span,
+    ) -> Checked<TExpr> {
+        let Some(otherwise) = otherwise else {
+            return Err(Diagnostic::error(span, "this if expression has no value")
+                .with_help("give it an else branch: if cond { a } else { b }"));
+        };
+        let cond = self.condition(cond)?;
+        let then = self.block_value(then)?;
+        let otherwise = self.block_value(otherwise)?;
+        for branch in [&then, &otherwise] {
+            if branch.ty == Type::Void {
+                return Err(Diagnostic::error(branch.span, "this branch has no value"));
+            }
+        }
+        choose(cond, then, otherwise, span)
+    }
+
+    /// `{ statements; value }` used for its value.
+    pub(super) fn block_value(&mut self, block: &ast::Block) -> Checked<TExpr> {
+        let stmts = self.stmts(&block.stmts)?;
+        let Some(value) = &block.expr else {
+            return Err(Diagnostic::error(block.span, "this block has no value")
+                .with_help("end the block with an expression and no ';': { ...; value }"));
+        };
+        let value = self.expr(value)?;
+        if stmts.is_empty() {
+            return Ok(value);
+        }
+        Ok(texpr(
+            TExprKind::Block {
+                stmts,
+                value: Box::new(value.clone()),
+            },
+            value.ty,
+            block.span,
+        ))
+    }
+}
+
+/// The value of `cond ? then : otherwise`, typed to hold either branch.
+fn choose(cond: TExpr, then: TExpr, otherwise: TExpr, span: Span) -> Checked<TExpr> {
+    let ty = if then.ty == Type::Bool && otherwise.ty == Type::Bool {
+        Type::Bool
+    } else if then.ty.is_integer_like() && otherwise.ty.is_integer_like() {
+        Type::Int {
+            bytes: 8,
+            signed: arithmetic_is_signed(&then, &otherwise),
+        }
+    } else {
+        unify(&then.ty, &otherwise.ty).ok_or_else(|| {
+            Diagnostic::error(
+                span,
+                format!(
+                    "Ternary operator must return the same type: have '{}' and '{}'",
+                    then.ty, otherwise.ty
+                ),
+            )
+        })?
+    };
+    Ok(texpr(
+        TExprKind::Ternary {
+            cond: Box::new(cond),
+            then: Box::new(then),
+            otherwise: Box::new(otherwise),
+        },
+        ty,
+        span,
+    ))
+}
+
+impl Checker<'_> {
     fn field(&mut self, base: &ast::Expr, field: &str, span: Span) -> Checked<TExpr> {
         let base = self.expr(base)?;
         match &base.ty {

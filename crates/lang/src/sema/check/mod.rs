@@ -53,9 +53,10 @@ pub fn analyse(
     env: &dyn ProbeEnv,
     opts: &Options,
 ) -> Result<TypedProgram, Diagnostic> {
+    let program = prepare(program)?;
     let mut probe_names = Vec::new();
     let types = TypeTable::new(&program.c_definitions, env)?;
-    let instances = instantiate(program, env, opts, &mut probe_names)?;
+    let instances = instantiate(&program, env, opts, &mut probe_names)?;
 
     let mut maps = MapTable::default();
     let mut var_types: Vec<HashMap<String, Type>> = vec![HashMap::new(); instances.len()];
@@ -76,6 +77,16 @@ pub fn analyse(
         maps: maps.into_infos(),
         probe_names,
     })
+}
+
+/// The program as the checker wants it: every variable named uniquely by
+/// its scope.
+fn prepare(program: &ast::Program) -> Result<ast::Program, Diagnostic> {
+    let mut program = program.clone();
+    for probe in &mut program.probes {
+        super::scope::resolve_probe(probe)?;
+    }
+    Ok(program)
 }
 
 /// One probe body to check, with the attach points that share its code.

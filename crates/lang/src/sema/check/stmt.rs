@@ -8,6 +8,7 @@ use super::unify::{unify, unify_value};
 use super::{Checker, Instance, MapState, MapTable, Options, Pass};
 use crate::ast::{self, BinOp, ExprKind, StmtKind};
 use crate::diag::Diagnostic;
+use crate::sema::scope::display_name;
 use crate::sema::typed::{TExpr, TExprKind, TStmt, TStmtKind, TypedProbe};
 use crate::sema::types::{MapValue, Type};
 use crate::span::Span;
@@ -54,9 +55,24 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn block(&mut self, block: &ast::Block) -> Checked<Vec<TStmt>> {
-        let mut out = Vec::with_capacity(block.stmts.len());
-        for stmt in &block.stmts {
+    /// A block used as a statement: its value, if any, is one more statement.
+    pub(super) fn block(&mut self, block: &ast::Block) -> Checked<Vec<TStmt>> {
+        let mut out = self.stmts(&block.stmts)?;
+        if let Some(value) = &block.expr {
+            match self.expr_stmt(value) {
+                Err(_) if self.pass == Pass::Learn => {}
+                result => out.push(TStmt {
+                    kind: result?,
+                    span: value.span,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) fn stmts(&mut self, stmts: &[ast::Stmt]) -> Checked<Vec<TStmt>> {
+        let mut out = Vec::with_capacity(stmts.len());
+        for stmt in stmts {
             match self.stmt(stmt, &mut out) {
                 // Learning goes on past a bad statement so that the types
                 // of everything after it are known; the second run reports it.
@@ -132,12 +148,12 @@ impl<'a> Checker<'a> {
             StmtKind::For { .. } => {
                 return Err(Diagnostic::error(span, "for loops are not supported yet"))
             }
-            StmtKind::Let { .. } => {
-                return Err(Diagnostic::error(
-                    span,
-                    "variable declarations (let) are not supported yet",
-                ))
-            }
+            StmtKind::Let {
+                var,
+                var_span,
+                ty,
+                value,
+            } => self.let_stmt(var, *var_span, ty.as_ref(), value.as_ref(), span)?,
             StmtKind::Block(b) => {
                 out.extend(self.block(b)?);
                 return Ok(());
@@ -158,8 +174,26 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn expr_stmt(&mut self, e: &ast::Expr) -> Checked<TStmtKind> {
+    pub(super) fn expr_stmt(&mut self, e: &ast::Expr) -> Checked<TStmtKind> {
         match &e.kind {
+            ExprKind::Block(block) => return Ok(TStmtKind::Block(self.block(block)?)),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let cond = self.tolerant(|c| c.condition(cond))?;
+                let then = self.block(then)?;
+                let otherwise = match otherwise {
+                    Some(b) => self.block(b)?,
+                    None => Vec::new(),
+                };
+                return Ok(TStmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                });
+            }
             ExprKind::Call { name, args } => {
                 if let Some(kind) = self.call_stmt(name, args, e.span)? {
                     return Ok(kind);
@@ -260,6 +294,70 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// `let $x [: type] [= value];`
+    fn let_stmt(
+        &mut self,
+        var: &str,
+        var_span: Span,
+        ty: Option<&ast::TypeSpec>,
+        value: Option<&ast::Expr>,
+        span: Span,
+    ) -> Checked<TStmtKind> {
+        if let Some(ty) = ty {
+            let declared = stored_type(&self.declared_type(ty)?);
+            if self.pass == Pass::Learn {
+                self.var_index(var, &declared);
+            } else if let Some(known) = self.known_vars.get(var) {
+                if unify(known, &declared).as_ref() != Some(known) {
+                    return Err(Diagnostic::error(
+                        var_span,
+                        format!(
+                            "Type mismatch for ${}: the variable is declared '{declared}' but is assigned '{known}'",
+                            display_name(var)
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(value) = value {
+            let target = ast::Expr {
+                kind: ExprKind::Var(var.to_string()),
+                span: var_span,
+            };
+            return self.assign(&target, None, value, span);
+        }
+        // Without a value the variable is zero again, whatever its type;
+        // a type nothing assigns is an integer.
+        let ty = match self.pass {
+            Pass::Learn => match self.var_type(var) {
+                Some(ty) => ty,
+                None => return Ok(empty_expr(span)),
+            },
+            Pass::Check => self.var_type(var).unwrap_or(Type::I64),
+        };
+        Ok(TStmtKind::ClearVar(self.var_index(var, &ty)))
+    }
+
+    /// The type a declaration names: `uint8`, `string`, `struct x *`,
+    /// `typeof(expr)`.
+    fn declared_type(&mut self, ty: &ast::TypeSpec) -> Checked<Type> {
+        match ty {
+            ast::TypeSpec::Typeof { expr, .. } => Ok(self.value(expr)?.ty),
+            ast::TypeSpec::Name(name) => {
+                if name.name == "string" && name.pointer_depth == 0 {
+                    return Ok(Type::Str {
+                        size: self.opts.strlen,
+                    });
+                }
+                let mut ty = self.named_type(&name.name, name.pointer_depth > 0, name.span)?;
+                for _ in 0..name.pointer_depth {
+                    ty = Type::ptr(ty, self.default_user_space());
+                }
+                Ok(ty)
+            }
+        }
+    }
+
     fn unroll_count(&mut self, count: &ast::Expr) -> Checked<u32> {
         let checked = self.expr(count)?;
         let TExprKind::Int(n) = checked.kind else {
@@ -319,7 +417,8 @@ impl<'a> Checker<'a> {
                     return Err(Diagnostic::error(
                         span,
                         format!(
-                            "Type mismatch for ${name}: trying to assign value of type '{new}' when variable already has a type '{known}'"
+                            "Type mismatch for ${}: trying to assign value of type '{new}' when variable already has a type '{known}'",
+                            display_name(name)
                         ),
                     ));
                 }
