@@ -277,3 +277,58 @@ fn script_files_and_stdin() {
     assert_eq!(stdout(&out), "from a file\n\n\n");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// How many `sys_enter_*` tracepoints this kernel has.
+fn syscall_tracepoints() -> usize {
+    std::fs::read_dir("/sys/kernel/tracing/events/syscalls")
+        .expect("tracefs is mounted by the earlier runs")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("sys_enter_"))
+        })
+        .count()
+}
+
+#[test]
+fn many_syscall_tracepoints_share_one_raw_tracepoint() {
+    let tp = testprog();
+    let out = run(&[
+        "-e",
+        r#"tracepoint:syscalls:sys_enter_* /comm == "tc_disp"/ { @tc_disp[probe] = count(); }"#,
+        "-c",
+        &format!("{tp} comm tc_disp getppid 7 getpid 3"),
+    ]);
+    let text = stdout(&out);
+    for line in [
+        "@tc_disp[tracepoint:syscalls:sys_enter_getpid]: 3\n",
+        "@tc_disp[tracepoint:syscalls:sys_enter_getppid]: 7\n",
+    ] {
+        assert!(text.contains(line), "{line} missing in {text}");
+    }
+    assert_eq!(
+        stderr(&out),
+        format!("Attached {} probes\n", syscall_tracepoints())
+    );
+    assert_released("@tc_disp");
+}
+
+#[test]
+fn dispatched_syscalls_read_arguments_and_return_values() {
+    let tp = testprog();
+    let out = run(&[
+        "-q",
+        "-e",
+        r#"tracepoint:syscalls:sys_enter_* /comm == "tc_dregs" && args.__syscall_nr == 1/ { @tc_dregs_n = count(); }
+           tracepoint:syscalls:sys_enter_write /comm == "tc_dregs"/ { @tc_dregs_in[args.count] = count(); }
+           tracepoint:syscalls:sys_exit_* /comm == "tc_dregs" && args.__syscall_nr == 1/ { @tc_dregs_out = sum(args.ret); }"#,
+        "-c",
+        &format!("{tp} comm tc_dregs write 5,6,6,1000"),
+    ]);
+    // The exits also see the 8-byte write that renamed the process to
+    // "tc_dregs": it entered under the old name and returns under the new.
+    assert_eq!(
+        stdout(&out),
+        "\n\n@tc_dregs_in[5]: 1\n@tc_dregs_in[1000]: 1\n@tc_dregs_in[6]: 2\n@tc_dregs_n: 4\n@tc_dregs_out: 1025\n"
+    );
+    assert_released("@tc_dregs_n");
+}

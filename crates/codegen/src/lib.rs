@@ -20,9 +20,10 @@ mod memory;
 pub mod object;
 mod program;
 mod scalar;
+mod syscalls;
 
 use sonde_lang::sema::probes::{Attach, Sample as LangSample};
-use sonde_lang::sema::typed::TypedProgram;
+use sonde_lang::sema::typed::{ProbeKind, TypedProbe, TypedProgram};
 use sonde_lang::Diagnostic;
 
 use object::{AttachPoint, AttachTarget, MapDef, MapKind, Object, ProgKind, ProgramDef, Sample};
@@ -68,33 +69,23 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         ringbuf,
         lost,
     };
+    let dispatch = SyscallDispatch::plan(program, &mut maps);
     let mut programs: Vec<ProgramDef> = Vec::new();
-    for probe in &program.probes {
-        let compiler = ProgramCompiler::new(program, probe, &mut shared);
-        let kind = compiler.prog_kind();
-        let (insns, relocs) = compiler.compile(opts)?;
-        let attach: Vec<AttachPoint> = probe
-            .attach
-            .iter()
-            .map(|(a, index)| AttachPoint {
-                target: attach_target(a),
-                probe: *index,
-            })
-            .collect();
-        let same = programs.iter_mut().find(|p| {
-            kind != ProgKind::RunOnce && p.kind == kind && p.insns == insns && p.relocs == relocs
-        });
-        match same {
-            Some(existing) => existing.attach.extend(attach),
-            None => programs.push(ProgramDef {
-                name: program_name(&program.probe_names, &attach),
-                kind,
-                insns,
-                relocs,
-                attach,
-            }),
+    for index in 0..program.probes.len() {
+        for def in compile_probe(program, index, &mut shared, opts, &dispatch)? {
+            let same = programs.iter_mut().find(|p| {
+                def.kind != ProgKind::RunOnce
+                    && p.kind == def.kind
+                    && p.insns == def.insns
+                    && p.relocs == def.relocs
+            });
+            match same {
+                Some(existing) => existing.attach.extend(def.attach),
+                None => programs.push(def),
+            }
         }
     }
+    programs.extend(dispatch.dispatchers());
     let exit_after_begin = program.probes.iter().all(|p| {
         p.attach
             .iter()
@@ -110,6 +101,249 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         lost_events: Some(lost),
         exit_after_begin,
     })
+}
+
+/// One probe instance as programs: usually one; for syscall tracepoints
+/// served by the dispatcher, one program for all their program-array slots
+/// (or one per slot when `probe` must be told apart without a cookie), and
+/// an ordinary one for any points the dispatcher cannot take.
+fn compile_probe(
+    program: &TypedProgram,
+    index: usize,
+    shared: &mut Shared,
+    opts: &Options,
+    dispatch: &SyscallDispatch,
+) -> Result<Vec<ProgramDef>, Diagnostic> {
+    let probe = &program.probes[index];
+    let build = |shared: &mut Shared, syscall_exit: Option<bool>, probe_const: Option<u32>| {
+        let mut compiler = ProgramCompiler::new(program, probe, shared);
+        compiler.syscall_exit = syscall_exit;
+        compiler.probe_const = probe_const;
+        let kind = compiler.prog_kind();
+        compiler
+            .compile(opts)
+            .map(|(insns, relocs)| (kind, insns, relocs))
+    };
+    let def = |kind, insns, relocs, attach: Vec<AttachPoint>| ProgramDef {
+        name: program_name(&program.probe_names, &attach),
+        kind,
+        insns,
+        relocs,
+        attach,
+    };
+    let (served, ordinary) = dispatch.split(index, probe);
+    let mut defs = Vec::new();
+    if !ordinary.is_empty() {
+        let (kind, insns, relocs) = build(shared, None, None)?;
+        let attach = ordinary
+            .iter()
+            .map(|(a, index)| AttachPoint {
+                target: attach_target(a),
+                probe: *index,
+            })
+            .collect();
+        defs.push(def(kind, insns, relocs, attach));
+    }
+    let Some(served) = served else {
+        return Ok(defs);
+    };
+    let tail = |probe: u32, nr: u32| AttachPoint {
+        target: AttachTarget::SyscallTail {
+            map: served.map,
+            nr,
+        },
+        probe,
+    };
+    let (kind, insns, relocs) = build(shared, Some(served.exit), None)?;
+    // A tail call keeps the dispatcher's cookie, so a shared program could
+    // not tell its probes apart: give each its own copy with `probe` fixed.
+    let cookie_call = sonde_isa::Insn::call(sonde_isa::helper::GET_ATTACH_COOKIE);
+    if served.slots.len() == 1 || !insns.contains(&cookie_call) {
+        let attach = served
+            .slots
+            .iter()
+            .map(|(probe, nr)| tail(*probe, *nr))
+            .collect();
+        defs.push(def(kind, insns, relocs, attach));
+        return Ok(defs);
+    }
+    for (probe, nr) in &served.slots {
+        let (kind, insns, relocs) = build(shared, Some(served.exit), Some(*probe))?;
+        defs.push(def(kind, insns, relocs, vec![tail(*probe, *nr)]));
+    }
+    Ok(defs)
+}
+
+/// The syscall tracepoints of one probe that the dispatcher serves.
+struct Served {
+    exit: bool,
+    /// Index of the program array in `Object::maps`.
+    map: usize,
+    /// (probe name index, syscall number) of each served point.
+    slots: Vec<(u32, u32)>,
+}
+
+/// Which syscall tracepoints go through the raw syscall dispatcher (see
+/// `syscalls`), and the program arrays that route them.
+struct SyscallDispatch {
+    /// Program array of each side (enter, exit), when that side is dispatched.
+    maps: [Option<usize>; 2],
+    /// For each probe, the attach points (by position) the dispatcher
+    /// serves. A program-array slot holds one program, so a syscall traced
+    /// by two probes is served for the first and attached as an ordinary
+    /// tracepoint for the second.
+    served: Vec<Vec<usize>>,
+}
+
+impl SyscallDispatch {
+    fn plan(program: &TypedProgram, maps: &mut Vec<MapDef>) -> SyscallDispatch {
+        let mut counts = [0usize; 2];
+        for probe in &program.probes {
+            if let Some((exit, numbers)) = syscall_probe(probe) {
+                counts[exit as usize] += numbers.len();
+            }
+        }
+        let mut dispatch = SyscallDispatch {
+            maps: [None, None],
+            served: vec![Vec::new(); program.probes.len()],
+        };
+        for (side, count) in counts.into_iter().enumerate() {
+            if count >= syscalls::DISPATCH_THRESHOLD {
+                dispatch.maps[side] = Some(maps.len());
+                maps.push(MapDef {
+                    name: if side == 1 {
+                        "sys_exit_tails"
+                    } else {
+                        "sys_enter_tails"
+                    }
+                    .into(),
+                    kind: MapKind::ProgArray,
+                    key_size: 4,
+                    value_size: 4,
+                    max_entries: syscalls::MAX_SYSCALLS,
+                });
+            }
+        }
+        let mut taken = [
+            std::collections::HashSet::new(),
+            std::collections::HashSet::new(),
+        ];
+        for (i, probe) in program.probes.iter().enumerate() {
+            let Some((exit, numbers)) = syscall_probe(probe) else {
+                continue;
+            };
+            if dispatch.maps[exit as usize].is_none() {
+                continue;
+            }
+            for (position, nr) in numbers.into_iter().enumerate() {
+                if taken[exit as usize].insert(nr) {
+                    dispatch.served[i].push(position);
+                }
+            }
+        }
+        dispatch
+    }
+
+    /// Split probe `index`'s attach points into those the dispatcher
+    /// serves and the ordinary ones.
+    fn split(&self, index: usize, probe: &TypedProbe) -> (Option<Served>, Vec<(Attach, u32)>) {
+        let positions = &self.served[index];
+        if positions.is_empty() {
+            return (None, probe.attach.clone());
+        }
+        let (exit, numbers) = syscall_probe(probe).expect("served probes are syscall probes");
+        let map = self.maps[exit as usize].expect("served sides have a program array");
+        let mut ordinary = Vec::new();
+        let mut slots = Vec::new();
+        for (position, (attach, name_index)) in probe.attach.iter().enumerate() {
+            if positions.contains(&position) {
+                slots.push((*name_index, numbers[position]));
+            } else {
+                ordinary.push((attach.clone(), *name_index));
+            }
+        }
+        (Some(Served { exit, map, slots }), ordinary)
+    }
+
+    /// The programs on `raw_syscalls` that tail-call by syscall number.
+    fn dispatchers(&self) -> Vec<ProgramDef> {
+        let mut defs = Vec::new();
+        for (side, map) in self.maps.iter().enumerate() {
+            let Some(map) = *map else { continue };
+            let exit = side == 1;
+            let (insns, relocs) = syscall_dispatcher(exit, map);
+            defs.push(ProgramDef {
+                name: if exit { "s_sys_exit" } else { "s_sys_enter" }.into(),
+                kind: ProgKind::RawTracepoint,
+                insns,
+                relocs,
+                attach: vec![AttachPoint {
+                    target: AttachTarget::SyscallDispatch { exit },
+                    probe: 0,
+                }],
+            });
+        }
+        defs
+    }
+}
+
+/// The side and syscall numbers of a probe made only of syscall tracepoints.
+fn syscall_probe(probe: &TypedProbe) -> Option<(bool, Vec<u32>)> {
+    if probe.kind != ProbeKind::Tracepoint {
+        return None;
+    }
+    let mut side = None;
+    let mut numbers = Vec::with_capacity(probe.attach.len());
+    for (attach, _) in &probe.attach {
+        let Attach::Tracepoint { category, name } = attach else {
+            return None;
+        };
+        if category != "syscalls" {
+            return None;
+        }
+        let (exit, syscall) = match (
+            name.strip_prefix("sys_enter_"),
+            name.strip_prefix("sys_exit_"),
+        ) {
+            (Some(s), _) => (false, s),
+            (_, Some(s)) => (true, s),
+            _ => return None,
+        };
+        if side.is_some_and(|s| s != exit) {
+            return None;
+        }
+        side = Some(exit);
+        numbers.push(syscalls::syscall_number(syscall)?);
+    }
+    Some((side?, numbers))
+}
+
+/// `bpf_tail_call(ctx, tails, nr)`; returning 0 when no program serves `nr`.
+fn syscall_dispatcher(exit: bool, map: usize) -> (Vec<sonde_isa::Insn>, Vec<object::Reloc>) {
+    use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R6};
+    let mut e = emit::Emitter::default();
+    e.emit(Insn::mov64_reg(R6, R1));
+    if exit {
+        // sys_exit(regs, ret): the number is regs->orig_ax.
+        e.emit(Insn::st_imm(Size::DW, R10, -8, -1));
+        e.emit(Insn::mov64_reg(R1, R10));
+        e.emit(Insn::alu64_imm(op::ADD, R1, -8));
+        e.emit(Insn::mov64_imm(R2, 8));
+        e.emit(Insn::ldx(Size::DW, R3, R6, 0));
+        e.emit(Insn::alu64_imm(op::ADD, R3, syscalls::ORIG_AX_OFFSET));
+        e.call(helper::PROBE_READ_KERNEL);
+        e.emit(Insn::ldx(Size::DW, R3, R10, -8));
+    } else {
+        // sys_enter(regs, id).
+        e.emit(Insn::ldx(Size::DW, R3, R6, 8));
+    }
+    e.emit(Insn::mov64_reg(R1, R6));
+    e.ld_reloc(R2, object::RelocKind::MapFd(map));
+    e.call(helper::TAIL_CALL);
+    e.emit(Insn::mov64_imm(R0, 0));
+    e.emit(Insn::exit());
+    e.finish()
+        .expect("a few instructions cannot overflow jumps")
 }
 
 fn attach_target(attach: &Attach) -> AttachTarget {

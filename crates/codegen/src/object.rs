@@ -44,6 +44,9 @@ pub enum MapKind {
     PercpuArray,
     /// `max_entries` is the buffer size in bytes (a power-of-two number of pages).
     RingBuf,
+    /// Programs reached by `bpf_tail_call`, u32 keys; filled by the runtime
+    /// from `AttachTarget::SyscallTail` points.
+    ProgArray,
 }
 
 #[derive(Clone, Debug)]
@@ -116,6 +119,19 @@ pub enum AttachTarget {
     /// A timer on every online CPU.
     Profile {
         sample: Sample,
+    },
+    /// The one raw tracepoint (`raw_syscalls:sys_enter`, or `sys_exit`
+    /// when `exit`) through which many syscall tracepoints are served: the
+    /// program tail-calls into a program array by syscall number. Not a
+    /// probe of the script, so not counted in `Attached N probes`.
+    SyscallDispatch {
+        exit: bool,
+    },
+    /// A syscall tracepoint served by the dispatcher: the program goes into
+    /// program array `maps[map]` at key `nr` (the syscall number).
+    SyscallTail {
+        map: usize,
+        nr: u32,
     },
 }
 

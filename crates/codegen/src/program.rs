@@ -41,6 +41,12 @@ pub struct ProgramCompiler<'a> {
     loops: Vec<(Label, Label)>,
     pub exit_label: Label,
     free_regs: Vec<u8>,
+    /// Set when this syscall tracepoint is served through the raw
+    /// syscall dispatcher (see `syscalls`): `Some(true)` on the exit side.
+    pub syscall_exit: Option<bool>,
+    /// The value of `probe` when this program serves one attach point of
+    /// several that would otherwise share it.
+    pub probe_const: Option<u32>,
 }
 
 impl<'a> ProgramCompiler<'a> {
@@ -57,6 +63,8 @@ impl<'a> ProgramCompiler<'a> {
             loops: Vec::new(),
             exit_label,
             free_regs: vec![R9, R8, R7],
+            syscall_exit: None,
+            probe_const: None,
         }
     }
 
@@ -286,6 +294,7 @@ impl<'a> ProgramCompiler<'a> {
     pub fn prog_kind(&self) -> ProgKind {
         match self.probe.kind {
             ProbeKind::Begin | ProbeKind::End => ProgKind::RunOnce,
+            ProbeKind::Tracepoint if self.syscall_exit.is_some() => ProgKind::RawTracepoint,
             ProbeKind::Tracepoint => ProgKind::Tracepoint,
             ProbeKind::RawTracepoint => ProgKind::RawTracepoint,
             ProbeKind::PerfEvent => ProgKind::PerfEvent,

@@ -9,6 +9,7 @@ use sonde_lang::Diagnostic;
 
 use crate::object::RelocKind;
 use crate::program::{ProgramCompiler, Result};
+use crate::syscalls;
 
 impl ProgramCompiler<'_> {
     pub fn scalar(&mut self, e: &TExpr) -> Result<()> {
@@ -134,7 +135,9 @@ impl ProgramCompiler<'_> {
             Builtin::Jiffies => self.e.call(helper::JIFFIES64),
             Builtin::Cpid => self.e.ld_reloc(R0, RelocKind::ChildPid),
             Builtin::Probe => {
-                if let [(_, index)] = self.probe.attach.as_slice() {
+                if let Some(index) = self.probe_const {
+                    self.e.emit(Insn::mov64_imm(R0, index as i32));
+                } else if let [(_, index)] = self.probe.attach.as_slice() {
                     self.e.emit(Insn::mov64_imm(R0, *index as i32));
                 } else {
                     // One program serves several attach points; each
@@ -154,6 +157,9 @@ impl ProgramCompiler<'_> {
 
     /// r0 = a field of the context record at `offset`.
     fn load_context(&mut self, offset: u32, size: u8, signed: bool) -> Result<()> {
+        if let Some(exit) = self.syscall_exit {
+            return self.load_syscall_field(exit, offset, size, signed);
+        }
         let width = Size::from_bytes(size as usize).expect("fields are 1, 2, 4 or 8 bytes");
         let offset = i16::try_from(offset).map_err(|_| {
             Diagnostic::error(self.probe.span, "tracepoint field offset out of range")
@@ -179,6 +185,61 @@ impl ProgramCompiler<'_> {
         Ok(())
     }
 
+    /// A syscall tracepoint field read from the raw tracepoint's context
+    /// (`pt_regs *regs, long id_or_ret`): the record's `__syscall_nr` at 8
+    /// is the id (or `regs->orig_ax` on exit), and from 16 on the record
+    /// holds the six arguments (or, on exit, the return value).
+    fn load_syscall_field(
+        &mut self,
+        exit: bool,
+        offset: u32,
+        size: u8,
+        signed: bool,
+    ) -> Result<()> {
+        match (exit, offset) {
+            (false, 8) | (true, 16) => self.e.emit(Insn::ldx(Size::DW, R0, R6, 8)),
+            (true, 8) => self.load_pt_regs(syscalls::ORIG_AX_OFFSET),
+            (false, off) if (16..64).contains(&off) && off % 8 == 0 => {
+                self.load_pt_regs(syscalls::ARG_OFFSETS[(off as usize - 16) / 8])
+            }
+            _ => {
+                return Err(Diagnostic::error(
+                    self.probe.span,
+                    format!("internal error: no syscall argument at record offset {offset}"),
+                ))
+            }
+        }
+        self.narrow(size, signed);
+        Ok(())
+    }
+
+    /// r0 = the u64 at `offset` in the syscall's `pt_regs` (the context's
+    /// first argument), read with a helper: it is kernel memory, not context.
+    fn load_pt_regs(&mut self, offset: i32) {
+        let slot = self.frame.alloc(8);
+        self.e.emit(Insn::st_imm(Size::DW, R10, slot, 0));
+        self.e.emit(Insn::mov64_reg(R1, R10));
+        self.e.emit(Insn::alu64_imm(op::ADD, R1, slot as i32));
+        self.e.emit(Insn::mov64_imm(R2, 8));
+        self.e.emit(Insn::ldx(Size::DW, R3, R6, 0));
+        self.e.emit(Insn::alu64_imm(op::ADD, R3, offset));
+        self.e.call(helper::PROBE_READ_KERNEL);
+        self.e.emit(Insn::ldx(Size::DW, R0, R10, slot));
+    }
+
+    /// Keep the low `bytes` of r0, sign- or zero-extended to 64 bits.
+    fn narrow(&mut self, bytes: u8, signed: bool) {
+        match (bytes, signed) {
+            (8, _) => {}
+            (4, false) => self.zero_extend_32(),
+            (b, false) => {
+                let mask = ((1u64 << (8 * b as u32)) - 1) as i32;
+                self.e.emit(Insn::alu64_imm(op::AND, R0, mask));
+            }
+            (b, true) => self.sign_extend(b),
+        }
+    }
+
     fn sign_extend(&mut self, bytes: u8) {
         let shift = 64 - 8 * bytes as i32;
         self.e.emit(Insn::alu64_imm(op::LSH, R0, shift));
@@ -200,16 +261,7 @@ impl ProgramCompiler<'_> {
             }
             Type::Int { bytes, signed } => {
                 self.scalar(inner)?;
-                match (bytes, signed) {
-                    (8, _) => {}
-                    (4, false) => self.zero_extend_32(),
-                    (b, false) => self.e.emit(Insn::alu64_imm(
-                        op::AND,
-                        R0,
-                        ((1u64 << (8 * *b as u32)) - 1) as i32,
-                    )),
-                    (b, true) => self.sign_extend(*b),
-                }
+                self.narrow(*bytes, *signed);
             }
             _ => self.scalar(inner)?,
         }

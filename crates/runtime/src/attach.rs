@@ -2,8 +2,11 @@
 
 use anyhow::{bail, Context};
 use sonde_codegen::object::{AttachTarget, ProgKind, Sample};
+use std::os::fd::AsRawFd;
+
 use sonde_sys::{
-    Link, PerfAttachment, PerfEvent, Program, Sampling, SoftwareEvent, Target, Tracefs,
+    Link, Map, PerfAttachment, PerfEvent, Program, Sampling, SoftwareEvent, Target, Tracefs,
+    UpdateFlags,
 };
 
 /// Everything attached by a session. Dropping it detaches serially;
@@ -48,6 +51,9 @@ impl Attachments {
             AttachTarget::Tracepoint { .. } => ProgKind::Tracepoint,
             AttachTarget::RawTracepoint { .. } => ProgKind::RawTracepoint,
             AttachTarget::Interval { .. } | AttachTarget::Profile { .. } => ProgKind::PerfEvent,
+            AttachTarget::SyscallDispatch { .. } | AttachTarget::SyscallTail { .. } => {
+                ProgKind::RawTracepoint
+            }
         };
         if kind != expected {
             bail!("cannot attach {probe_name}: a {kind:?} program cannot attach to a {expected:?} target");
@@ -66,6 +72,16 @@ impl Attachments {
             AttachTarget::RawTracepoint { name } => {
                 self.links
                     .push(Link::raw_tracepoint(prog, name, cookie).with_context(context)?);
+            }
+            AttachTarget::SyscallDispatch { exit } => {
+                let name = if *exit { "sys_exit" } else { "sys_enter" };
+                self.links
+                    .push(Link::raw_tracepoint(prog, name, 0).with_context(context)?);
+                // The dispatcher serves the script's probes; it is not one.
+                return Ok(());
+            }
+            AttachTarget::SyscallTail { .. } => {
+                bail!("{probe_name}: a tail-called program is placed with fill_tail, not attached")
             }
             AttachTarget::Interval { period_ns } => {
                 let cpu = sonde_sys::cpu::online_cpus()
@@ -96,6 +112,23 @@ impl Attachments {
                 }
             }
         }
+        self.probes += 1;
+        Ok(())
+    }
+
+    /// Put `prog` into the program array `tails` at `nr`: the syscall
+    /// dispatcher calls it from then on. Counted as a probe.
+    pub fn fill_tail(
+        &mut self,
+        tails: &Map,
+        nr: u32,
+        prog: &Program,
+        probe_name: &str,
+    ) -> anyhow::Result<()> {
+        let fd = prog.fd().as_raw_fd() as u32;
+        tails
+            .update(&nr.to_le_bytes(), &fd.to_le_bytes(), UpdateFlags::Any)
+            .with_context(|| format!("cannot attach {probe_name}"))?;
         self.probes += 1;
         Ok(())
     }

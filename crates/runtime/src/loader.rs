@@ -21,6 +21,7 @@ fn map_type(kind: MapKind) -> MapType {
         MapKind::Array => MapType::Array,
         MapKind::PercpuArray => MapType::PercpuArray,
         MapKind::RingBuf => MapType::RingBuf,
+        MapKind::ProgArray => MapType::ProgArray,
     }
 }
 

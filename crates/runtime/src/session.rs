@@ -129,15 +129,34 @@ fn run_session(
     }
 
     session.run_once(&programs, &AttachTarget::Begin)?;
-    for (def, prog) in object.programs.iter().zip(&programs) {
-        for point in &def.attach {
-            let name = object
-                .probe_names
-                .get(point.probe as usize)
-                .map_or("?", String::as_str);
-            session
-                .attachments
-                .attach(prog, def.kind, &point.target, point.probe as u64, name)?;
+    // Programs reached by tail calls take their slots before the
+    // dispatchers that call them are attached.
+    let (tails, direct): (Vec<_>, Vec<_>) = object
+        .programs
+        .iter()
+        .zip(&programs)
+        .flat_map(|(def, prog)| def.attach.iter().map(move |point| (def, prog, point)))
+        .partition(|(_, _, point)| matches!(point.target, AttachTarget::SyscallTail { .. }));
+    for (def, prog, point) in tails.into_iter().chain(direct) {
+        let name = object
+            .probe_names
+            .get(point.probe as usize)
+            .map_or("?", String::as_str);
+        match point.target {
+            AttachTarget::SyscallTail { map, nr } => {
+                let tails = session
+                    .maps
+                    .get(map)
+                    .ok_or_else(|| anyhow!("program array {map} does not exist"))?;
+                session.attachments.fill_tail(tails, nr, prog, name)?;
+            }
+            _ => session.attachments.attach(
+                prog,
+                def.kind,
+                &point.target,
+                point.probe as u64,
+                name,
+            )?,
         }
     }
     let attach_done = started.elapsed();

@@ -19,6 +19,8 @@ pub enum MapType {
     /// `max_entries` is the buffer size in bytes, a power-of-two multiple of
     /// the page size; key and value sizes are 0.
     RingBuf,
+    /// Programs for `bpf_tail_call`: u32 keys, program fds as values.
+    ProgArray,
 }
 
 impl MapType {
@@ -31,6 +33,7 @@ impl MapType {
             MapType::LruHash => 9,
             MapType::LruPercpuHash => 10,
             MapType::RingBuf => 27,
+            MapType::ProgArray => 3,
         }
     }
 
