@@ -60,6 +60,7 @@ fn script_errors_point_at_line_and_column() {
 
 #[test]
 fn verifier_rejection_shows_the_log_and_the_probe() {
+    let _claim = claim("tc_verif");
     let err = fails("BEGIN { @tc_verif = 1; $i = 0; while ($i < 1) { } }");
     assert!(
         err.starts_with(
@@ -108,6 +109,7 @@ fn missing_files_and_bad_flags() {
 
 #[test]
 fn a_failed_attach_releases_what_was_loaded() {
+    let _claim = claim("tc_partial");
     // The tracepoint loads and attaches; the profile probe asks for a
     // sampling rate the kernel refuses: everything must go.
     let out = run(&[

@@ -10,6 +10,7 @@ const SIGTERM: i32 = 15;
 
 #[test]
 fn counts_exactly_the_syscalls_of_a_child() {
+    let _claim = claim("tc_count");
     let tp = testprog();
     let out = run(&[
         "-e",
@@ -25,6 +26,7 @@ fn counts_exactly_the_syscalls_of_a_child() {
 
 #[test]
 fn write_sizes_fill_known_lhist_buckets() {
+    let _claim = claim("tc_lhist");
     let tp = testprog();
     let out = run(&[
         "-q",
@@ -77,6 +79,7 @@ fn hist_buckets_are_powers_of_two() {
 
 #[test]
 fn keyed_and_multi_keyed_maps() {
+    let _claim = claim("tc_keys");
     let tp = testprog();
     let out = run(&[
         "-q",
@@ -101,6 +104,7 @@ fn keyed_and_multi_keyed_maps() {
 
 #[test]
 fn begin_runs_first_and_end_last() {
+    let _claim = claim("tc_order");
     let tp = testprog();
     let out = run(&[
         "-q",
@@ -127,6 +131,7 @@ fn begin_only_scripts_end_by_themselves() {
 
 #[test]
 fn exit_code_comes_from_exit() {
+    let _claim = claim("tc_exit");
     let out = run(&["-q", "-e", "BEGIN { @tc_exit = 5; exit(3); }"]);
     assert_eq!(stdout(&out), "\n\n@tc_exit: 5\n");
     assert_eq!(out.status.code(), Some(3));
@@ -148,6 +153,7 @@ fn child_pid_is_cpid_and_the_session_ends_with_the_child() {
 
 #[test]
 fn wildcards_attach_every_match_and_probe_tells_them_apart() {
+    let _claim = claim("tc_wild");
     let tp = testprog();
     let out = run(&[
         "-e",
@@ -166,6 +172,7 @@ fn wildcards_attach_every_match_and_probe_tells_them_apart() {
 
 #[test]
 fn pid_filter_counts_only_that_process() {
+    let _claim = claim("tc_pid");
     let tp = testprog();
     let mut victim = std::process::Command::new(&tp)
         .args(["wait", "getppid", "31"])
@@ -198,6 +205,7 @@ fn pid_filter_counts_only_that_process() {
 
 #[test]
 fn sigint_and_sigterm_print_maps_and_release_everything() {
+    let _claim = claim("tc_signal");
     for signal in [SIGINT, SIGTERM] {
         let traced = start(&[
             "-e",
@@ -291,6 +299,7 @@ fn syscall_tracepoints() -> usize {
 
 #[test]
 fn many_syscall_tracepoints_share_one_raw_tracepoint() {
+    let _claim = claim("tc_disp");
     let tp = testprog();
     let out = run(&[
         "-e",
@@ -314,6 +323,7 @@ fn many_syscall_tracepoints_share_one_raw_tracepoint() {
 
 #[test]
 fn dispatched_syscalls_read_arguments_and_return_values() {
+    let _claim = claim("tc_dregs_n");
     let tp = testprog();
     let out = run(&[
         "-q",

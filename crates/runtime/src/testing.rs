@@ -42,3 +42,24 @@ pub fn assert_nothing_loaded(prefix: &str) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Tests on the real kernel find their objects by name, so two runs of the
+/// same test at once (two checkouts testing side by side) would see each
+/// other's maps. Holding this claim for the test's duration serialises the
+/// runs of one name across processes; it is released when dropped.
+pub fn claim(name: &str) -> std::fs::File {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let path = std::env::temp_dir().join(format!("sonde-test-{safe}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    file.lock()
+        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", path.display()));
+    file
+}

@@ -89,6 +89,7 @@ fn count_object(prefix: &str, tid: i32) -> Object {
 
 #[test]
 fn counts_getppid_calls_and_prints_the_map_at_exit() {
+    let _claim = sonde_runtime::testing::claim("rt_count");
     let stop = StopHandle::new().unwrap();
     let trigger = Trigger::spawn(7, Some(stop.clone()));
     let object = count_object("rt_count", trigger.tid);
@@ -103,6 +104,7 @@ fn counts_getppid_calls_and_prints_the_map_at_exit() {
 /// `printf("hello %d\n", tid)` through the ring buffer on getppid.
 #[test]
 fn printf_records_from_a_tracepoint() {
+    let _claim = sonde_runtime::testing::claim("rt_pf");
     let stop = StopHandle::new().unwrap();
     let trigger = Trigger::spawn(3, Some(stop.clone()));
     let mut asm = Asm::new();
@@ -230,6 +232,7 @@ fn begin_end_object(prefix: &str) -> Object {
 
 #[test]
 fn begin_and_end_only_script_ends_by_itself() {
+    let _claim = sonde_runtime::testing::claim("rt_be");
     let object = begin_end_object("rt_be");
     let (result, out, err) = run(&object, &RunOptions::default());
     assert_eq!(result.unwrap(), 0);
@@ -240,6 +243,7 @@ fn begin_and_end_only_script_ends_by_itself() {
 
 #[test]
 fn json_output_and_the_notify_line() {
+    let _claim = sonde_runtime::testing::claim("rt_js");
     let object = begin_end_object("rt_js");
     let opts = RunOptions {
         format: OutputFormat::Json,
@@ -279,6 +283,7 @@ fn quiet_prints_no_attached_line() {
 /// tracepoint probe is attached and must be detached by the exit.
 #[test]
 fn exit_in_begin_sets_the_code_and_ignores_later_records() {
+    let _claim = sonde_runtime::testing::claim("rt_ex");
     let mut begin = Asm::new();
     begin.event(0, 0);
     begin.event_u64(0, 1, 3);
@@ -324,6 +329,7 @@ fn exit_in_begin_sets_the_code_and_ignores_later_records() {
 /// `-c`: BEGIN prints `cpid`; the session ends when the command exits.
 #[test]
 fn child_command_is_traced_until_it_exits() {
+    let _claim = sonde_runtime::testing::claim("rt_ch");
     let mut begin = Asm::new();
     begin.emit(Insn::st_imm(Size::DW, R10, -16, 0));
     begin.ld_reloc(R1, RelocKind::ChildPid);
@@ -380,6 +386,7 @@ fn child_command_is_traced_until_it_exits() {
 
 #[test]
 fn a_verifier_rejection_names_the_probe_and_shows_the_log() {
+    let _claim = sonde_runtime::testing::claim("rt_bad");
     let mut bad = Asm::new();
     bad.emit(Insn::mov64_reg(R0, R2));
     bad.emit(Insn::exit());
@@ -410,6 +417,7 @@ fn a_verifier_rejection_names_the_probe_and_shows_the_log() {
 
 #[test]
 fn attaching_to_a_missing_tracepoint_fails_cleanly() {
+    let _claim = sonde_runtime::testing::claim("rt_miss");
     let mut tp = Asm::new();
     tp.only_thread(-1);
     let object = Object {
@@ -442,6 +450,7 @@ fn attaching_to_a_missing_tracepoint_fails_cleanly() {
 /// the session reports them on stderr (here BEGIN fakes 5 losses).
 #[test]
 fn lost_records_are_reported() {
+    let _claim = sonde_runtime::testing::claim("rt_lost");
     let mut begin = Asm::new();
     begin.emit(Insn::st_imm(Size::W, R10, -4, 0));
     begin.emit(Insn::mov64_reg(R2, R10));
@@ -485,6 +494,7 @@ fn lost_records_are_reported() {
 /// record order: here after BEGIN filled both.
 #[test]
 fn clear_and_zero_events() {
+    let _claim = sonde_runtime::testing::claim("rt_cz");
     let mut begin = Asm::new();
     for map_index in [1usize, 2] {
         begin.emit(Insn::st_imm(Size::DW, R10, -8, 7));
@@ -586,6 +596,7 @@ fn verbose_describes_programs_and_start_up() {
 /// which the runtime sets to the probe's index.
 #[test]
 fn raw_tracepoint_cookie_names_the_probe() {
+    let _claim = sonde_runtime::testing::claim("rt_raw");
     let stop = StopHandle::new().unwrap();
     let trigger = Trigger::spawn(4, Some(stop.clone()));
     let mut asm = Asm::new();
@@ -671,6 +682,7 @@ fn timer_exit_object(prefix: &str, target: AttachTarget, code: i32) -> Object {
 
 #[test]
 fn interval_timer_fires_and_exits() {
+    let _claim = sonde_runtime::testing::claim("rt_iv");
     let object = timer_exit_object(
         "rt_iv",
         AttachTarget::Interval {
@@ -688,6 +700,7 @@ fn interval_timer_fires_and_exits() {
 
 #[test]
 fn profile_timer_on_every_cpu_counts_as_one_probe() {
+    let _claim = sonde_runtime::testing::claim("rt_pr");
     let object = timer_exit_object(
         "rt_pr",
         AttachTarget::Profile {
@@ -703,6 +716,7 @@ fn profile_timer_on_every_cpu_counts_as_one_probe() {
 
 #[test]
 fn output_file_gets_the_program_output() {
+    let _claim = sonde_runtime::testing::claim("rt_of");
     let object = begin_end_object("rt_of");
     let path = std::env::temp_dir().join(format!("sonde-out-{}.txt", std::process::id()));
     let opts = RunOptions {

@@ -180,6 +180,12 @@ pub fn generate(args: &[&str]) {
     assert!(status.success(), "testprog {args:?} failed");
 }
 
+/// Serialise this test with runs of the same test in other processes
+/// (see `sonde_runtime::testing::claim`).
+pub fn claim(map_name: &str) -> std::fs::File {
+    sonde_runtime::testing::claim(map_name)
+}
+
 /// Nothing named with this map prefix (`AT_...`) may outlive a run: maps
 /// are held by programs, programs by links, so this covers all three.
 pub fn assert_released(map_name: &str) {
