@@ -125,7 +125,8 @@ impl ProgramCompiler<'_> {
                     }
                     _ => {
                         self.scalar(inner)?;
-                        self.e.emit(Insn::stx(Size::DW, R10, dst, R0));
+                        let width = Size::from_bytes(own.min(8) as usize).unwrap_or(Size::DW);
+                        self.e.emit(Insn::stx(width, R10, dst, R0));
                     }
                 }
                 Ok(())

@@ -1,10 +1,12 @@
 //! The type system without a kernel: pointers and their pointees, casts,
 //! pointer arithmetic.
 
+use std::sync::Arc;
+
 use sonde_lang::sema::fake_env::FakeEnv;
-use sonde_lang::sema::typed::{TExpr, TExprKind, TStmtKind, TypedProgram};
-use sonde_lang::sema::types::{MapValue, Type};
-use sonde_lang::sema::{analyse, Options};
+use sonde_lang::sema::typed::{Builtin, TExpr, TExprKind, TStmtKind, TypedProgram};
+use sonde_lang::sema::types::{EnumDef, Field, MapValue, Record, Type};
+use sonde_lang::sema::{analyse, KernelTypes, Options, ProbeEnv};
 
 fn check(src: &str) -> TypedProgram {
     let ast = sonde_lang::parse(src).expect("parses");
@@ -98,4 +100,225 @@ fn unknown_cast_types_are_named() {
         error("BEGIN { $x = (void)0; }"),
         ("Unknown type: 'void'".to_string(), "void".to_string())
     );
+}
+
+/// A kernel with a tiny BTF: `struct task_struct { int pid; char comm[16];
+/// struct task_struct *parent; }`, `enum state { RUNNING = 0, DEAD = 16 }`,
+/// and rawtracepoint `sched_switch(bool preempt, struct task_struct *prev)`.
+struct FakeKernel {
+    tracepoints: FakeEnv,
+    types: FakeTypes,
+}
+
+struct FakeTypes;
+
+fn task_struct() -> Arc<Record> {
+    let field = |name: &str, offset: u32, ty: Type| Field {
+        name: name.into(),
+        offset,
+        ty,
+        bitfield: None,
+    };
+    Arc::new(Record {
+        name: "struct task_struct".into(),
+        size: 32,
+        fields: vec![
+            field("pid", 0, int(4, true)),
+            field("comm", 8, Type::Str { size: 16 }),
+            field(
+                "parent",
+                24,
+                Type::ptr(
+                    Type::Record(Arc::new(Record::stub("struct task_struct", 32))),
+                    false,
+                ),
+            ),
+        ],
+        complete: true,
+    })
+}
+
+fn state_enum() -> Arc<EnumDef> {
+    Arc::new(EnumDef {
+        name: "enum state".into(),
+        bytes: 4,
+        variants: vec![("RUNNING".into(), 0), ("DEAD".into(), 16)],
+    })
+}
+
+impl KernelTypes for FakeTypes {
+    fn record(&self, name: &str) -> Option<Arc<Record>> {
+        (name == "struct task_struct").then(task_struct)
+    }
+    fn enum_def(&self, name: &str) -> Option<Arc<EnumDef>> {
+        (name == "enum state").then(state_enum)
+    }
+    fn enum_variant(&self, name: &str) -> Option<(Arc<EnumDef>, u64)> {
+        let def = state_enum();
+        let value = def.variants.iter().find(|(n, _)| n == name)?.1;
+        Some((def, value))
+    }
+    fn type_named(&self, name: &str) -> Option<Type> {
+        (name == "pid_t").then(|| int(4, true))
+    }
+    fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {
+        (name == "sched_switch").then(|| {
+            vec![
+                ("preempt".into(), Type::Bool),
+                ("prev".into(), Type::ptr(Type::Record(task_struct()), false)),
+            ]
+        })
+    }
+}
+
+impl ProbeEnv for FakeKernel {
+    fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
+        self.tracepoints.tracepoints()
+    }
+    fn tracepoint_format(&self, category: &str, name: &str) -> Option<String> {
+        self.tracepoints.tracepoint_format(category, name)
+    }
+    fn kernel_types(&self) -> Option<&dyn KernelTypes> {
+        Some(&self.types)
+    }
+}
+
+fn check_kernel(src: &str) -> Result<TypedProgram, String> {
+    let ast = sonde_lang::parse(src).expect("parses");
+    let env = FakeKernel {
+        tracepoints: FakeEnv::default(),
+        types: FakeTypes,
+    };
+    analyse(&ast, &env, &Options::default()).map_err(|d| d.message)
+}
+
+/// The first statement's expression (`$x = e` or `e;`).
+fn first_value(p: &TypedProgram) -> &TExpr {
+    match &p.probes[0].body[0].kind {
+        TStmtKind::AssignVar { value, .. } | TStmtKind::AssignMap { value, .. } => value,
+        TStmtKind::Expr(e) => e,
+        other => panic!("unexpected statement {other:?}"),
+    }
+}
+
+#[test]
+fn script_structs_are_laid_out_as_c_does() {
+    let p = check(
+        "struct A { char c; int i; char s[3]; long l; } \
+         struct B { int x; char y; int z; } __attribute__((packed)) \
+         union U { char c; long l; } \
+         BEGIN { @a = sizeof(struct A); @b = sizeof(struct B); @u = sizeof(union U); \
+         @o = offsetof(struct A, l); }",
+    );
+    let consts: Vec<u64> = (0..4)
+        .map(|i| match assigned(&p, i).kind {
+            TExprKind::Int(v) => v,
+            ref other => panic!("not a constant: {other:?}"),
+        })
+        .collect();
+    assert_eq!(consts, [24, 9, 8, 16]);
+}
+
+#[test]
+fn field_reads_through_pointers_are_one_read_at_the_final_offset() {
+    let p = check(
+        "struct In { int a; int b[4]; } struct Out { long x; struct In in; } \
+         BEGIN { $p = (struct Out *)1000; $v = $p->in.b[2]; }",
+    );
+    let value = assigned(&p, 1);
+    assert_eq!(value.ty, int(4, true));
+    let TExprKind::Deref { addr, user: false } = &value.kind else {
+        panic!("not a read: {:?}", value.kind);
+    };
+    // 8 (in) + 4 (b) + 2 * 4.
+    let TExprKind::Binary { rhs, .. } = &addr.kind else {
+        panic!("no offset: {:?}", addr.kind);
+    };
+    assert!(matches!(rhs.kind, TExprKind::Int(20)));
+}
+
+#[test]
+fn bitfields_are_shifted_and_masked() {
+    let p = check(
+        "struct F { unsigned int a:3; unsigned int b:5; } \
+         BEGIN { $p = (struct F *)8; $b = $p->b; }",
+    );
+    let value = assigned(&p, 1);
+    let TExprKind::Binary { rhs: mask, lhs, .. } = &value.kind else {
+        panic!("no mask");
+    };
+    assert!(matches!(mask.kind, TExprKind::Int(31)));
+    let TExprKind::Binary { rhs: shift, .. } = &lhs.kind else {
+        panic!("no shift");
+    };
+    assert!(matches!(shift.kind, TExprKind::Int(3)));
+}
+
+#[test]
+fn enums_are_constants_of_their_enum_type() {
+    let p = check("enum E { A, B = 7, C } BEGIN { $c = C; $x = (enum E)1; }");
+    let value = assigned(&p, 0);
+    assert!(matches!(value.kind, TExprKind::Int(8)));
+    let Type::Enum(def) = &value.ty else {
+        panic!("not an enum: {}", value.ty);
+    };
+    assert_eq!(def.name, "enum E");
+    assert_eq!(def.name_of(7), Some("B"));
+    assert_eq!(def.name_of(9), None);
+}
+
+#[test]
+fn arrays_are_bounds_checked_at_compile_time() {
+    let (message, text) =
+        error("struct A { int x[4]; } BEGIN { $a = (struct A *)0; $x = $a.x[5]; }");
+    assert_eq!(message, "the index 5 is out of bounds for array of size 4");
+    assert_eq!(text, "5");
+}
+
+#[test]
+fn errors_name_the_missing_field_and_the_bad_operand() {
+    let (message, _) = error("struct A { int x; } BEGIN { $a = (struct A *)0; $y = $a->y; }");
+    assert_eq!(message, "'struct A' has no field named 'y'");
+    let (message, _) = error("BEGIN { $y = *5; }");
+    assert_eq!(message, "Can not dereference type 'int64'");
+    let (message, _) = error("BEGIN { $p = (void *)0; $y = *$p; }");
+    assert_eq!(message, "Can not dereference a void pointer");
+}
+
+#[test]
+fn curtask_and_kernel_types_come_from_btf() {
+    let p = check_kernel("BEGIN { $x = curtask->parent->comm; }").unwrap();
+    let value = first_value(&p);
+    assert_eq!(value.ty, Type::Str { size: 16 });
+    assert!(matches!(value.kind, TExprKind::Deref { .. }));
+    let p = check_kernel("BEGIN { $t = curtask; }").unwrap();
+    let value = first_value(&p);
+    assert!(matches!(value.kind, TExprKind::Builtin(Builtin::CurTask)));
+    assert_eq!(value.ty.to_string(), "struct task_struct *");
+    let p = check_kernel("BEGIN { $s = DEAD; $z = sizeof(pid_t); }").unwrap();
+    assert!(matches!(first_value(&p).kind, TExprKind::Int(16)));
+    // Without BTF curtask is a plain integer.
+    let p = check("BEGIN { $t = curtask; }");
+    assert_eq!(assigned(&p, 0).ty, Type::U64);
+}
+
+#[test]
+fn rawtracepoint_args_are_typed_from_btf() {
+    let p = check_kernel("rawtracepoint:sched_switch { $p = args.prev->pid; }").unwrap();
+    let value = first_value(&p);
+    assert_eq!(value.ty, int(4, true));
+    let TExprKind::Deref { addr, .. } = &value.kind else {
+        panic!("not a read");
+    };
+    assert!(matches!(addr.kind, TExprKind::Arg(1)));
+    let err = check_kernel("rawtracepoint:sched_switch { $p = args.next; }").unwrap_err();
+    assert_eq!(err, "Can't find a field next in rawtracepoint sched_switch");
+}
+
+#[test]
+fn address_of_a_variable_is_a_pointer_to_it() {
+    let p = check("BEGIN { $v = (uint64)5; $p = &$v; }");
+    let value = assigned(&p, 1);
+    assert!(matches!(value.kind, TExprKind::AddrOfVar(0)));
+    assert_eq!(value.ty, Type::ptr(int(8, false), false));
 }

@@ -4,7 +4,8 @@
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
-use sonde_lang::sema::env::ProbeEnv;
+use sonde_lang::sema::btf_types::BtfTypes;
+use sonde_lang::sema::env::{KernelTypes, ProbeEnv};
 use sonde_sys::Tracefs;
 
 /// The running kernel's tracepoints. Nothing is read until asked; each
@@ -16,7 +17,12 @@ pub struct KernelEnv {
     fixed_root: Option<Tracefs>,
     events: OnceCell<Result<Vec<(String, String)>, String>>,
     formats: RefCell<HashMap<(String, String), Option<String>>>,
+    /// The kernel's BTF, read the first time a script needs a kernel type.
+    btf: OnceCell<Option<BtfTypes>>,
 }
+
+/// Where the kernel publishes its own BTF.
+const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
 impl KernelEnv {
     /// Over the system's tracefs (found or mounted on first use).
@@ -44,6 +50,17 @@ impl KernelEnv {
 }
 
 impl ProbeEnv for KernelEnv {
+    fn kernel_types(&self) -> Option<&dyn KernelTypes> {
+        self.btf
+            .get_or_init(|| {
+                sonde_btf::Btf::from_file(VMLINUX_BTF)
+                    .ok()
+                    .map(BtfTypes::new)
+            })
+            .as_ref()
+            .map(|t| t as &dyn KernelTypes)
+    }
+
     fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
         self.events
             .get_or_init(|| self.tracefs()?.tracepoints().map_err(|e| e.to_string()))

@@ -289,7 +289,7 @@ impl Layout {
 /// Where to read a bitfield at bit `at` of `bits` bits declared with a type
 /// of `size` bytes: the offset of a `size`-aligned unit holding all of it if
 /// there is one, else the byte it starts in.
-pub fn bitfield_place(at: u64, bits: u64, size: u64) -> (u32, u8) {
+pub(crate) fn bitfield_place(at: u64, bits: u64, size: u64) -> (u32, u8) {
     let unit = 8 * size.max(1);
     let aligned = at / unit * unit;
     if at + bits <= aligned + unit {

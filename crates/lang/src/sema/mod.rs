@@ -1,5 +1,6 @@
 //! Semantic analysis: attach point expansion, types, map value kinds.
 
+pub mod btf_types;
 mod check;
 pub mod ctypes;
 pub mod env;

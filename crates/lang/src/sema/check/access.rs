@@ -218,6 +218,79 @@ impl Checker<'_> {
         }
     }
 
+    /// `args.name` of a raw tracepoint: its argument typed from the
+    /// kernel's `btf_trace_<name>` prototype.
+    pub(super) fn raw_tracepoint_arg(&mut self, name: &str, span: Span) -> Checked<TExpr> {
+        let point = match self.inst.attach.first() {
+            Some((crate::sema::probes::Attach::RawTracepoint { name }, _)) => name.clone(),
+            _ => String::new(),
+        };
+        let Some(kernel) = self.types.kernel() else {
+            return Err(Diagnostic::error(
+                span,
+                "rawtracepoint args need the kernel's BTF (/sys/kernel/btf/vmlinux), which this kernel lacks",
+            )
+            .with_help("use arg0, arg1, ... instead"));
+        };
+        let Some(params) = kernel.raw_tracepoint_args(&point) else {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "the kernel's BTF does not describe the arguments of rawtracepoint {point}"
+                ),
+            )
+            .with_help("use arg0, arg1, ... instead"));
+        };
+        let Some(index) = params.iter().position(|(n, _)| n == name) else {
+            let known: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Diagnostic::error(
+                span,
+                format!("Can't find a field {name} in rawtracepoint {point}"),
+            )
+            .with_help(format!("its arguments are: {}", known.join(", "))));
+        };
+        let ty = params[index].1.clone();
+        let arg = texpr(TExprKind::Arg(index as u8), Type::U64, span);
+        Ok(match ty {
+            Type::Int { bytes: 8, .. } | Type::Ptr { .. } => TExpr { ty, ..arg },
+            Type::Int { .. } | Type::Enum(_) | Type::Bool => {
+                texpr(TExprKind::Cast(Box::new(arg)), ty, span)
+            }
+            other => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("args.{name} has type '{other}', which cannot be read yet"),
+                ))
+            }
+        })
+    }
+
+    /// The type of a tracepoint field declared as `c_type` (`struct
+    /// __kernel_timespec *`, `const unsigned long *`): what it points to
+    /// when the script or the kernel's BTF knows the name, else `void *`.
+    pub(super) fn c_pointer_type(&self, c_type: &str, user: bool) -> Type {
+        let words: Vec<&str> = c_type
+            .split(|c: char| c.is_whitespace() || c == '*')
+            .filter(|w| !w.is_empty() && !matches!(*w, "const" | "volatile" | "__user"))
+            .collect();
+        let depth = c_type.matches('*').count();
+        let base = words.join(" ");
+        let mut ty = match base.as_str() {
+            "void" | "" => Type::Void,
+            name if name.starts_with("struct ") || name.starts_with("union ") => {
+                match self.types.record(name) {
+                    Some(r) => Type::Record(r),
+                    None => Type::Void,
+                }
+            }
+            name => self.types.named(name).unwrap_or(Type::Void),
+        };
+        for _ in 0..depth.max(1) {
+            ty = Type::ptr(ty, user);
+        }
+        ty
+    }
+
     /// `sizeof(type)` or `sizeof(expr)`: a constant.
     pub(super) fn sizeof(&mut self, arg: &SizeofArg, span: Span) -> Checked<TExpr> {
         let size = match arg {
@@ -300,6 +373,26 @@ fn no_field(name: &str, ty: &Type, span: Span) -> Diagnostic {
 pub(super) fn offset_address(addr: TExpr, offset: u32, span: Span) -> TExpr {
     if offset == 0 {
         return addr;
+    }
+    // `(p + a) + b` folds to `p + (a + b)`.
+    if let TExprKind::Binary {
+        op: BinOp::Add,
+        lhs,
+        rhs,
+    } = &addr.kind
+    {
+        if let (TExprKind::Int(a), true) = (&rhs.kind, addr.ty == Type::U64) {
+            let total = a.wrapping_add(offset as u64);
+            return texpr(
+                TExprKind::Binary {
+                    op: BinOp::Add,
+                    lhs: lhs.clone(),
+                    rhs: Box::new(texpr(TExprKind::Int(total), Type::U64, span)),
+                },
+                Type::U64,
+                span,
+            );
+        }
     }
     texpr(
         TExprKind::Binary {

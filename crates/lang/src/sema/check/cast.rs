@@ -89,7 +89,8 @@ impl Checker<'_> {
 fn array_cast(inner: TExpr, elem: Type, len: Option<u32>, span: Span) -> Checked<TExpr> {
     let elem_size = elem.size();
     let source_size = match inner.ty {
-        Type::Int { .. } | Type::Bool | Type::Enum(_) | Type::Ptr { .. } => 8,
+        Type::Int { bytes, .. } => bytes as u32,
+        Type::Bool | Type::Enum(_) | Type::Ptr { .. } => 8,
         Type::Str { size } => size,
         _ => 0,
     };

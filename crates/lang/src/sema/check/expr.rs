@@ -111,7 +111,9 @@ impl Checker<'_> {
                     .with_help("run the command to trace with -c CMD"),
             ),
             "args" => match self.inst.kind {
-                ProbeKind::Tracepoint => Ok(texpr(TExprKind::Int(0), Type::TracepointArgs, span)),
+                ProbeKind::Tracepoint | ProbeKind::RawTracepoint => {
+                    Ok(texpr(TExprKind::Int(0), Type::TracepointArgs, span))
+                }
                 _ => Err(Diagnostic::error(
                     span,
                     "The args builtin can only be used with tracepoint probes here",
@@ -425,6 +427,9 @@ impl Checker<'_> {
     fn field(&mut self, base: &ast::Expr, field: &str, span: Span) -> Checked<TExpr> {
         let base = self.expr(base)?;
         match &base.ty {
+            Type::TracepointArgs if self.inst.kind == ProbeKind::RawTracepoint => {
+                self.raw_tracepoint_arg(field, span)
+            }
             Type::TracepointArgs => self.tracepoint_field(field, span),
             Type::Tuple(items) => {
                 let index: usize = field.parse().map_err(|_| {
@@ -475,18 +480,19 @@ impl Checker<'_> {
                 },
             ),
             FieldKind::Pointer { char_ptr } => {
-                let pointee = if char_ptr {
-                    Type::Int {
-                        bytes: 1,
-                        signed: true,
-                    }
+                let user = self.inst.user_pointers;
+                let ty = if char_ptr {
+                    Type::ptr(
+                        Type::Int {
+                            bytes: 1,
+                            signed: true,
+                        },
+                        user,
+                    )
                 } else {
-                    Type::Void
+                    self.c_pointer_type(&field.c_type, user)
                 };
-                (
-                    FieldReadKind::Pointer,
-                    Type::ptr(pointee, self.inst.user_pointers),
-                )
+                (FieldReadKind::Pointer, ty)
             }
             FieldKind::CharArray => (
                 FieldReadKind::CharArray { len: field.size },

@@ -1,0 +1,182 @@
+//! The reader on blobs built here, and on the running kernel's own BTF.
+
+use sonde_btf::{Btf, Kind, Member};
+
+/// A little-endian BTF blob written by hand: types as (name, info, size or
+/// type, extra words), strings as given.
+struct Builder {
+    strings: Vec<u8>,
+    types: Vec<u8>,
+}
+
+impl Builder {
+    fn new() -> Builder {
+        Builder {
+            strings: vec![0],
+            types: Vec::new(),
+        }
+    }
+
+    fn string(&mut self, s: &str) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
+        let off = self.strings.len() as u32;
+        self.strings.extend_from_slice(s.as_bytes());
+        self.strings.push(0);
+        off
+    }
+
+    fn ty(&mut self, name: &str, kind: u32, vlen: u32, flag: bool, size: u32, extra: &[u32]) {
+        let name = self.string(name);
+        let info = (kind << 24) | vlen | if flag { 1 << 31 } else { 0 };
+        for w in [name, info, size].iter().chain(extra) {
+            self.types.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xeb9fu16.to_le_bytes());
+        out.push(1);
+        out.push(0);
+        let words = [
+            24u32,
+            0,
+            self.types.len() as u32,
+            self.types.len() as u32,
+            self.strings.len() as u32,
+        ];
+        for w in words {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend_from_slice(&self.types);
+        out.extend_from_slice(&self.strings);
+        out
+    }
+}
+
+/// 1 int, 2 struct node { int v; struct node *next; unsigned flag:3; },
+/// 3 struct node *, 4 enum E { A = 1, B = -2 }, 5 typedef int myint.
+fn sample() -> Vec<u8> {
+    let mut b = Builder::new();
+    b.ty("int", 1, 0, false, 4, &[(1 << 24) | 32]);
+    let v = b.string("v");
+    let next = b.string("next");
+    let flag = b.string("flag");
+    b.ty(
+        "node",
+        4,
+        3,
+        true,
+        24,
+        &[v, 1, 0, next, 3, 64, flag, 1, (3 << 24) | 128],
+    );
+    b.ty("", 2, 0, false, 2, &[]);
+    let a = b.string("A");
+    let bb = b.string("B");
+    b.ty("E", 6, 2, true, 4, &[a, 1, bb, (-2i32) as u32]);
+    b.ty("myint", 8, 0, false, 1, &[]);
+    b.finish()
+}
+
+#[test]
+fn finds_and_decodes_types_by_name() {
+    let btf = Btf::from_bytes(sample()).unwrap();
+    assert_eq!(btf.len(), 5);
+    assert_eq!(btf.find("node"), [2]);
+    assert_eq!(btf.find("nod"), Vec::<u32>::new());
+    assert_eq!(btf.find("missing"), Vec::<u32>::new());
+    let node = btf.type_by_id(2).unwrap();
+    assert_eq!(node.name, "node");
+    let Kind::Struct { size, members } = node.kind else {
+        panic!("not a struct: {node:?}");
+    };
+    assert_eq!(size, 24);
+    assert_eq!(
+        members[2],
+        Member {
+            name: "flag".into(),
+            ty: 1,
+            bit_offset: 128,
+            bitfield_size: 3
+        }
+    );
+    assert_eq!(btf.type_by_id(3).unwrap().kind, Kind::Ptr(2));
+    assert_eq!(btf.resolve(5), 1);
+    assert_eq!(
+        btf.type_by_id(1).unwrap().kind,
+        Kind::Int {
+            size: 4,
+            signed: true,
+            char: false,
+            bool: false
+        }
+    );
+    assert_eq!(btf.enum_variant("B"), Some((4, (-2i64) as u64)));
+    assert_eq!(btf.enum_variant("C"), None);
+    assert_eq!(btf.type_by_id(6), None);
+}
+
+#[test]
+fn split_btf_continues_the_base() {
+    let base = std::sync::Arc::new(Btf::from_bytes(sample()).unwrap());
+    let mut b = Builder::new();
+    // A module type pointing at the base's `struct node`.
+    b.ty("modptr", 8, 0, false, 3, &[]);
+    let mut blob = b.finish();
+    // Split string offsets continue after the base's strings: rewrite the one name offset to follow the base's string section.
+    let base_len = {
+        let s = sample();
+        u32::from_le_bytes(s[20..24].try_into().unwrap())
+    };
+    let name_off = u32::from_le_bytes(blob[24..28].try_into().unwrap()) + base_len;
+    blob[24..28].copy_from_slice(&name_off.to_le_bytes());
+    let module = Btf::from_split_bytes(blob, base).unwrap();
+    assert_eq!(module.len(), 6);
+    assert_eq!(module.find("modptr"), [6]);
+    assert_eq!(module.find("node"), [2]);
+    assert_eq!(module.resolve(6), 3);
+    assert_eq!(module.type_by_id(2).unwrap().name, "node");
+}
+
+#[test]
+fn bad_blobs_are_errors_not_panics() {
+    assert!(Btf::from_bytes(Vec::new()).is_err());
+    assert!(Btf::from_bytes(vec![0x9f, 0xeb, 1, 0]).is_err());
+    let mut truncated = sample();
+    truncated.truncate(40);
+    assert!(Btf::from_bytes(truncated).is_err());
+    // Every prefix of a valid blob fails cleanly or parses.
+    let full = sample();
+    for n in 0..full.len() {
+        let _ = Btf::from_bytes(full[..n].to_vec());
+    }
+}
+
+#[test]
+fn the_running_kernel_describes_task_struct() {
+    let btf = Btf::from_file("/sys/kernel/btf/vmlinux").expect("this kernel has BTF");
+    let ids = btf.find("task_struct");
+    let task = ids
+        .iter()
+        .filter_map(|&id| btf.type_by_id(id))
+        .find(|t| matches!(t.kind, Kind::Struct { .. }))
+        .expect("struct task_struct");
+    let Kind::Struct { members, .. } = task.kind else {
+        unreachable!()
+    };
+    for field in ["pid", "tgid", "comm", "parent"] {
+        assert!(
+            members.iter().any(|m| m.name == field),
+            "task_struct has no {field}"
+        );
+    }
+    // An enum constant every kernel with BTF has.
+    let (id, value) = btf.enum_variant("BTF_VAR_STATIC").expect("BTF_VAR_STATIC");
+    assert_eq!(value, 0);
+    assert!(matches!(
+        btf.type_by_id(id).unwrap().kind,
+        Kind::Enum { .. }
+    ));
+}

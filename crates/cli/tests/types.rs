@@ -1,0 +1,109 @@
+//! Kernel types and pointers on the real kernel: `curtask` from BTF,
+//! structs read through a tracepoint's user pointer, raw tracepoint
+//! arguments typed from BTF, and values printed as bpftrace prints them.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn curtask_is_the_current_task() {
+    let tp = testprog();
+    let out = run(&[
+        "-e",
+        r#"tracepoint:syscalls:sys_enter_getppid /comm == "tt_task"/ {
+             @tt_task[curtask->pid == tid, curtask->tgid == pid, curtask->comm] = count();
+             @tt_parent[curtask->tgid == cpid, curtask->real_parent->comm] = count(); }"#,
+        "-c",
+        &format!("{tp} comm tt_task getppid 3"),
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "\n\n@tt_parent[true, sonde]: 3\n@tt_task[true, true, tt_task]: 3\n"
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_released("@tt_task");
+}
+
+#[test]
+fn a_struct_read_through_a_user_pointer_argument() {
+    let tp = testprog();
+    // The bytes of "/dev/null" seen as a struct.
+    let out = run(&[
+        "-q",
+        "-e",
+        r#"struct tt_p { char c0; char c1; unsigned short s; unsigned int i; }
+           tracepoint:syscalls:sys_enter_openat /comm == "tt_user"/ {
+             $p = (struct tt_p *)args.filename;
+             printf("%c %d %d\n", $p->c1, $p->s, $p->i);
+             print(*$p);
+             @tt_user = *$p; }"#,
+        "-c",
+        &format!("{tp} comm tt_user open /dev/null"),
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "d 30309 1819635247\n\
+         { .c0 = 47, .c1 = 100, .s = 30309, .i = 1819635247 }\n\
+         \n\n@tt_user: { .c0 = 47, .c1 = 100, .s = 30309, .i = 1819635247 }\n"
+    );
+    assert_released("@tt_user");
+}
+
+#[test]
+fn raw_tracepoint_arguments_are_typed_from_btf() {
+    let tp = testprog();
+    // getppid is system call 110 on x86-64, 173 on arm64.
+    let nr = if cfg!(target_arch = "aarch64") {
+        173
+    } else {
+        110
+    };
+    let regs_nr = if cfg!(target_arch = "aarch64") {
+        "args.regs->syscallno"
+    } else {
+        "args.regs->orig_ax"
+    };
+    let script = format!(
+        r#"rawtracepoint:sys_enter /comm == "tt_raw" && args.id == {nr}/ {{ @tt_raw[args.id, {regs_nr}] = count(); }}"#
+    );
+    let out = run(&[
+        "-q",
+        "-e",
+        &script,
+        "-c",
+        &format!("{tp} comm tt_raw getppid 5"),
+    ]);
+    assert_eq!(stdout(&out), format!("\n\n@tt_raw[{nr}, {nr}]: 5\n"));
+    assert_released("@tt_raw");
+}
+
+#[test]
+fn pointers_arrays_and_enums_print_as_bpftrace_prints_them() {
+    let out = run(&[
+        "-e",
+        r#"enum tt_e { TT_ONE = 1, TT_TWO }
+           BEGIN { @tt_ptr = (int32 *)0x32; @tt_ptr += 6;
+                   @tt_arr = (int8[4])(int32)0x01020304;
+                   @tt_enum[TT_TWO] = TT_ONE;
+                   printf("%d %s %s\n", TT_TWO, TT_TWO, (enum tt_e)7); }"#,
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "2 TT_TWO 7\n\n\n@tt_arr: [4,3,2,1]\n@tt_enum[TT_TWO]: TT_ONE\n@tt_ptr: 0x4a\n"
+    );
+    let json = run(&[
+        "-f",
+        "json",
+        "-e",
+        r#"enum tt_f { TT_A = 5 } BEGIN { @tt_json = (TT_A, (int8[2])(int16)0x0102); }"#,
+    ]);
+    assert_eq!(
+        stdout(&json)
+            .lines()
+            .filter(|l| l.contains("@tt_json"))
+            .collect::<Vec<_>>(),
+        [r#"{"type": "map", "data": {"@tt_json": [5,[2,1]]}}"#]
+    );
+    assert_released("@tt_");
+}

@@ -1,0 +1,247 @@
+//! The kernel's BTF seen as the language's types: [`KernelTypes`] over a
+//! [`sonde_btf::Btf`]. Types are converted when first asked for and kept.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sonde_btf::{Btf, Kind, TypeId};
+
+use super::ctypes::{array_of, bitfield_place};
+use super::env::KernelTypes;
+use super::records::{Bitfield, EnumDef, Field, Record};
+use super::types::Type;
+
+/// The kernel's types from one BTF (vmlinux, or a module's over it).
+#[derive(Debug)]
+pub struct BtfTypes {
+    btf: Btf,
+    records: RefCell<HashMap<TypeId, Arc<Record>>>,
+    enums: RefCell<HashMap<TypeId, Arc<EnumDef>>>,
+}
+
+impl BtfTypes {
+    pub fn new(btf: Btf) -> BtfTypes {
+        BtfTypes {
+            btf,
+            records: RefCell::new(HashMap::new()),
+            enums: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn btf(&self) -> &Btf {
+        &self.btf
+    }
+
+    /// The language type of BTF type `id`.
+    fn to_type(&self, id: TypeId) -> Type {
+        let id = self.btf.resolve(id);
+        let Some(info) = self.btf.type_by_id(id) else {
+            return Type::Void;
+        };
+        match info.kind {
+            Kind::Int { size, signed, .. } => int_type(size, signed),
+            Kind::Ptr(pointee) => Type::ptr(self.pointee(pointee), false),
+            Kind::Array { elem, len } => array_of(self.to_type(elem), len),
+            Kind::Struct { .. } | Kind::Union { .. } => Type::Record(self.record_by_id(id)),
+            Kind::Enum { .. } => Type::Enum(self.enum_by_id(id)),
+            Kind::Fwd { union } => {
+                let keyword = if union { "union" } else { "struct" };
+                Type::Record(Arc::new(Record::stub(
+                    format!("{keyword} {}", info.name),
+                    0,
+                )))
+            }
+            Kind::Float { size } => int_type(size, false),
+            _ => Type::Void,
+        }
+    }
+
+    /// What a pointer points to: records only by name (see [`Record`]),
+    /// functions as `void`.
+    fn pointee(&self, id: TypeId) -> Type {
+        let id = self.btf.resolve(id);
+        let Some(info) = self.btf.type_by_id(id) else {
+            return Type::Void;
+        };
+        match info.kind {
+            Kind::Struct { size, .. } | Kind::Union { size, .. } => {
+                Type::Record(Arc::new(Record::stub(record_name(&info, id), size)))
+            }
+            Kind::FuncProto { .. } | Kind::Func(_) => Type::Void,
+            _ => self.to_type(id),
+        }
+    }
+
+    fn record_by_id(&self, id: TypeId) -> Arc<Record> {
+        if let Some(r) = self.records.borrow().get(&id) {
+            return r.clone();
+        }
+        let info = self.btf.type_by_id(id).expect("resolved ids exist");
+        let (size, members) = match &info.kind {
+            Kind::Struct { size, members } | Kind::Union { size, members } => (*size, members),
+            _ => unreachable!("record_by_id is called on structs and unions"),
+        };
+        let fields = members
+            .iter()
+            .map(|m| {
+                let ty = self.to_type(m.ty);
+                let (offset, bitfield) = if m.bitfield_size > 0 {
+                    let (offset, shift) = bitfield_place(
+                        m.bit_offset as u64,
+                        m.bitfield_size as u64,
+                        ty.size() as u64,
+                    );
+                    (
+                        offset,
+                        Some(Bitfield {
+                            shift,
+                            bits: m.bitfield_size as u8,
+                        }),
+                    )
+                } else {
+                    (m.bit_offset / 8, None)
+                };
+                Field {
+                    name: m.name.clone(),
+                    offset,
+                    ty,
+                    bitfield,
+                }
+            })
+            .collect();
+        let record = Arc::new(Record {
+            name: record_name(&info, id),
+            size,
+            fields,
+            complete: true,
+        });
+        self.records.borrow_mut().insert(id, record.clone());
+        record
+    }
+
+    fn enum_by_id(&self, id: TypeId) -> Arc<EnumDef> {
+        if let Some(e) = self.enums.borrow().get(&id) {
+            return e.clone();
+        }
+        let info = self.btf.type_by_id(id).expect("resolved ids exist");
+        let Kind::Enum { size, variants, .. } = info.kind else {
+            unreachable!("enum_by_id is called on enums")
+        };
+        let name = if info.name.is_empty() {
+            format!("enum (anonymous {id})")
+        } else {
+            format!("enum {}", info.name)
+        };
+        let def = Arc::new(EnumDef {
+            name,
+            bytes: size.clamp(1, 8) as u8,
+            variants,
+        });
+        self.enums.borrow_mut().insert(id, def.clone());
+        def
+    }
+
+    /// The first type called `name` whose kind `want` accepts.
+    fn find(&self, name: &str, want: impl Fn(&Kind) -> bool) -> Option<TypeId> {
+        self.btf
+            .find(name)
+            .into_iter()
+            .find(|&id| self.btf.type_by_id(id).is_some_and(|info| want(&info.kind)))
+    }
+}
+
+fn int_type(size: u32, signed: bool) -> Type {
+    match size {
+        1 | 2 | 4 | 8 => Type::Int {
+            bytes: size as u8,
+            signed,
+        },
+        _ => Type::array(
+            Type::Int {
+                bytes: 1,
+                signed: false,
+            },
+            size,
+        ),
+    }
+}
+
+fn record_name(info: &sonde_btf::TypeInfo, id: TypeId) -> String {
+    let keyword = if matches!(info.kind, Kind::Union { .. }) {
+        "union"
+    } else {
+        "struct"
+    };
+    if info.name.is_empty() {
+        format!("{keyword} (anonymous {id})")
+    } else {
+        format!("{keyword} {}", info.name)
+    }
+}
+
+impl KernelTypes for BtfTypes {
+    fn record(&self, name: &str) -> Option<Arc<Record>> {
+        let (union, tag) = match name.split_once(' ') {
+            Some(("struct", tag)) => (false, tag),
+            Some(("union", tag)) => (true, tag),
+            _ => return None,
+        };
+        let id = self.find(tag, |k| match k {
+            Kind::Struct { .. } => !union,
+            Kind::Union { .. } => union,
+            _ => false,
+        })?;
+        Some(self.record_by_id(id))
+    }
+
+    fn enum_def(&self, name: &str) -> Option<Arc<EnumDef>> {
+        let tag = name.strip_prefix("enum ")?;
+        let id = self.find(tag, |k| matches!(k, Kind::Enum { .. }))?;
+        Some(self.enum_by_id(id))
+    }
+
+    fn enum_variant(&self, name: &str) -> Option<(Arc<EnumDef>, u64)> {
+        let (id, value) = self.btf.enum_variant(name)?;
+        Some((self.enum_by_id(id), value))
+    }
+
+    fn type_named(&self, name: &str) -> Option<Type> {
+        let id = self.find(name, |k| matches!(k, Kind::Typedef(_) | Kind::Int { .. }))?;
+        Some(self.to_type(id))
+    }
+
+    fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {
+        // The prototype of `btf_trace_<name>` has the argument types but
+        // no names; the function `__bpf_trace_<name>` has both.
+        let proto = match self.find(&format!("__bpf_trace_{name}"), |k| {
+            matches!(k, Kind::Func(_))
+        }) {
+            Some(func) => match self.btf.type_by_id(func)?.kind {
+                Kind::Func(proto) => proto,
+                _ => return None,
+            },
+            None => {
+                let id = self.find(&format!("btf_trace_{name}"), |k| {
+                    matches!(k, Kind::Typedef(_))
+                })?;
+                let Kind::Ptr(proto) = self.btf.type_by_id(self.btf.resolve(id))?.kind else {
+                    return None;
+                };
+                proto
+            }
+        };
+        let Kind::FuncProto { params, .. } = self.btf.type_by_id(self.btf.resolve(proto))?.kind
+        else {
+            return None;
+        };
+        // The first parameter is the tracepoint's private data pointer.
+        Some(
+            params
+                .iter()
+                .skip(1)
+                .map(|p| (p.name.clone(), self.to_type(p.ty)))
+                .collect(),
+        )
+    }
+}
