@@ -92,3 +92,35 @@ fn return_and_discard() {
         "\n\n"
     );
 }
+
+#[test]
+fn macros_expand_hygienically() {
+    assert_eq!(
+        output_of(
+            "macro inc($x) { $x += 1; $x } macro add(a, b) { let $y = a; $y + b } \
+             begin { $a = 1; $b = inc($a); $y = 10; print(($a, $b, add($a, $y), $y)); }"
+        ),
+        "(2, 2, 12, 10)\n\n\n"
+    );
+    // An expression parameter is evaluated wherever it is used.
+    assert_eq!(
+        output_of(r#"macro thrice(x) { x; x; x; } begin { thrice({ printf("hi") }); }"#),
+        "hihihi\n\n"
+    );
+    assert_eq!(
+        output_of(
+            "macro set(@m, k) { @m[k] = k * 2; } macro one() { 1 } \
+             begin { set(@gr_macro, one); set(@gr_macro, one() + 1); }"
+        ),
+        "\n\n@gr_macro[1]: 2\n@gr_macro[2]: 4\n"
+    );
+    assert_released("@gr_macro");
+}
+
+#[test]
+fn defines_are_expanded_where_used() {
+    assert_eq!(
+        output_of("#define _UNDERSCORE 314\n#include <linux/sched.h>\nbegin { printf(\"%d\\n\", _UNDERSCORE); }"),
+        "314\n\n\n"
+    );
+}

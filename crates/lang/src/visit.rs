@@ -117,3 +117,116 @@ pub fn walk_stmt(s: &Stmt, f: &mut dyn FnMut(&Expr)) {
         StmtKind::Break | StmtKind::Continue => {}
     }
 }
+
+/// Calls `f` on `e` and every expression inside it (statements of nested
+/// blocks included), allowing changes in place. `f` sees a node before
+/// its children.
+pub fn walk_expr_mut(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
+    f(e);
+    match &mut e.kind {
+        ExprKind::Int(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Ident(_)
+        | ExprKind::Positional(_)
+        | ExprKind::PositionalCount
+        | ExprKind::Var(_) => {}
+        ExprKind::Map { keys: items, .. }
+        | ExprKind::Call { args: items, .. }
+        | ExprKind::Tuple(items) => items.iter_mut().for_each(|i| walk_expr_mut(i, f)),
+        ExprKind::Record(fields) => fields
+            .iter_mut()
+            .for_each(|r| walk_expr_mut(&mut r.value, f)),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            walk_expr_mut(lhs, f);
+            walk_expr_mut(rhs, f);
+        }
+        ExprKind::Unary { expr, .. }
+        | ExprKind::Field { expr, .. }
+        | ExprKind::Cast { expr, .. }
+        | ExprKind::IncDec { target: expr, .. } => walk_expr_mut(expr, f),
+        ExprKind::Ternary {
+            cond,
+            then,
+            otherwise,
+        } => {
+            walk_expr_mut(cond, f);
+            walk_expr_mut(then, f);
+            walk_expr_mut(otherwise, f);
+        }
+        ExprKind::Index { expr, index } => {
+            walk_expr_mut(expr, f);
+            walk_expr_mut(index, f);
+        }
+        ExprKind::Sizeof(arg) | ExprKind::Offsetof { of: arg, .. } => {
+            if let crate::ast::SizeofArg::Expr(e) = &mut **arg {
+                walk_expr_mut(e, f);
+            }
+        }
+        ExprKind::Block(block) => walk_block_mut(block, f),
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            walk_expr_mut(cond, f);
+            walk_block_mut(then, f);
+            if let Some(b) = otherwise {
+                walk_block_mut(b, f);
+            }
+        }
+    }
+}
+
+/// [`walk_expr_mut`] over every expression of a block.
+pub fn walk_block_mut(b: &mut Block, f: &mut dyn FnMut(&mut Expr)) {
+    for s in &mut b.stmts {
+        match &mut s.kind {
+            StmtKind::Expr(e) | StmtKind::Discard(e) => walk_expr_mut(e, f),
+            StmtKind::Return(value) => {
+                if let Some(e) = value {
+                    walk_expr_mut(e, f);
+                }
+            }
+            StmtKind::Assign { target, value, .. } => {
+                walk_expr_mut(target, f);
+                walk_expr_mut(value, f);
+            }
+            StmtKind::Let { ty, value, .. } => {
+                if let Some(TypeSpec::Typeof { expr, .. }) = ty {
+                    walk_expr_mut(expr, f);
+                }
+                if let Some(e) = value {
+                    walk_expr_mut(e, f);
+                }
+            }
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                walk_expr_mut(cond, f);
+                walk_block_mut(then, f);
+                if let Some(b) = otherwise {
+                    walk_block_mut(b, f);
+                }
+            }
+            StmtKind::Unroll { count: e, body } | StmtKind::While { cond: e, body } => {
+                walk_expr_mut(e, f);
+                walk_block_mut(body, f);
+            }
+            StmtKind::For { iter, body, .. } => {
+                if let ForIter::Range { start, end } = iter {
+                    walk_expr_mut(start, f);
+                    walk_expr_mut(end, f);
+                }
+                walk_block_mut(body, f);
+            }
+            StmtKind::Block(inner) => walk_block_mut(inner, f),
+            StmtKind::Break | StmtKind::Continue => {}
+        }
+    }
+    if let Some(value) = &mut b.expr {
+        walk_expr_mut(value, f);
+    }
+}

@@ -100,6 +100,12 @@ fn statement() -> impl Strategy<Value = String> {
         Just("$w = 0; while ($w < 5) { $w++; @i += $w; }".to_string()),
         Just("unroll(3) { @i++; }".to_string()),
         Just("@p[probe] = count();".to_string()),
+        int_expr().prop_map(|e| format!("@i = {{ let $b = (int64)({e}); $b * 2 }};")),
+        (int_expr(), int_expr(), str_expr_leaf()).prop_map(|(c, a, s)| format!(
+            "@i = if ({c}) {{ (int64)({a}) }} else {{ 3 }}; @s = if {c} {{ {s} }} else {{ \"z\" }};"
+        )),
+        int_expr().prop_map(|e| format!("@i = add1((int64)({e})); $i = bump($i); put(@k, pid);")),
+        int_expr().prop_map(|e| format!("_ = twice({{ @i += 1; (int64)({e}) }});")),
     ];
     simple.prop_recursive(2, 8, 3, |inner| {
         (
@@ -137,9 +143,11 @@ fn probe() -> impl Strategy<Value = (&'static str, &'static str)> {
     ])
 }
 
-/// Every map read somewhere is assigned here first, so reads type-check.
-const PRELUDE: &str =
-    "BEGIN { @i = 0; @s = \"\"; @k[0] = 0; @c[comm, 0] = count(); @sum = sum(0); @h = hist(0); }\n";
+/// Every map read somewhere is assigned here first, so reads type-check;
+/// the macros are the ones statements call.
+const PRELUDE: &str = "macro add1(x) { x + 1 } macro bump($v) { $v += 1; $v } \
+     macro put(@m, k) { @m[k] = k; } macro twice(x) { x + x }\n\
+     BEGIN { @i = 0; @s = \"\"; @k[0] = 0; @c[comm, 0] = count(); @sum = sum(0); @h = hist(0); }\n";
 
 fn script() -> impl Strategy<Value = String> {
     prop::collection::vec((probe(), prop::collection::vec(statement(), 1..5)), 1..4).prop_map(

@@ -26,6 +26,16 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
     Parser::new(source).program()
 }
 
+/// Parse `source` as one expression (the text of a `#define`).
+pub(crate) fn parse_expression(source: &str) -> Result<Expr, Diagnostic> {
+    let mut parser = Parser::new(source);
+    let expr = parser.expression()?;
+    if parser.tok.kind != Tok::Eof {
+        return Err(parser.expected("end of expression"));
+    }
+    Ok(expr)
+}
+
 type PResult<T> = Result<T, Diagnostic>;
 
 /// How deeply blocks, parentheses, unary operators and ternaries may nest.

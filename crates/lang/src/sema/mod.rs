@@ -4,6 +4,7 @@ pub mod btf_types;
 mod check;
 pub mod ctypes;
 pub mod env;
+pub mod expand;
 pub mod fake_env;
 pub mod probes;
 pub mod records;

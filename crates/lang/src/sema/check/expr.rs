@@ -91,6 +91,13 @@ impl Checker<'_> {
     }
 
     fn ident(&mut self, name: &str, span: Span) -> Checked<TExpr> {
+        // bpftrace's standard library defines `comm` and friends as macros
+        // over `__builtin_comm`; both spellings name the same builtin.
+        if let Some(plain) = name.strip_prefix("__builtin_") {
+            if !plain.starts_with("__builtin_") {
+                return self.ident(plain, span);
+            }
+        }
         let builtin = |b: Builtin, ty: Type| Ok(texpr(TExprKind::Builtin(b), ty, span));
         match name {
             "pid" => builtin(Builtin::Pid, Type::U32),

@@ -79,10 +79,11 @@ pub fn analyse(
     })
 }
 
-/// The program as the checker wants it: every variable named uniquely by
-/// its scope.
+/// The program as the checker wants it: macros and defines expanded, every
+/// variable named uniquely by its scope.
 fn prepare(program: &ast::Program) -> Result<ast::Program, Diagnostic> {
     let mut program = program.clone();
+    super::expand::expand_program(&mut program)?;
     for probe in &mut program.probes {
         super::scope::resolve_probe(probe)?;
     }

@@ -380,7 +380,14 @@ impl<'a> Checker<'a> {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, t)| t.clone()),
-            Pass::Check => self.known_vars.get(name).cloned(),
+            // A variable only `let` declares is learnt by no assignment;
+            // it is known from its declaration on.
+            Pass::Check => self.known_vars.get(name).cloned().or_else(|| {
+                self.vars
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, t)| t.clone())
+            }),
         }
     }
 

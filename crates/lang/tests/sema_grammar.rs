@@ -1,0 +1,183 @@
+//! The checker on bpftrace 0.26's newer grammar: macro and define
+//! expansion, `let` and scopes, block and `if` expressions, with every error
+//! and the text it points at.
+
+use sonde_lang::sema::fake_env::FakeEnv;
+use sonde_lang::sema::typed::TypedProgram;
+use sonde_lang::sema::types::{MapValue, Type};
+use sonde_lang::sema::{analyse, Options};
+
+fn check(src: &str) -> TypedProgram {
+    let ast = sonde_lang::parse(src).expect("parses");
+    analyse(&ast, &FakeEnv::default(), &Options::default())
+        .unwrap_or_else(|d| panic!("unexpected error: {} at {:?}", d.message, d.span))
+}
+
+/// The error's message and the source text its span covers.
+fn error(src: &str) -> (String, String) {
+    let ast = sonde_lang::parse(src).expect("parses");
+    let d = analyse(&ast, &FakeEnv::default(), &Options::default()).expect_err("should fail");
+    (d.message, src[d.span.start..d.span.end].to_string())
+}
+
+fn err(message: &str, at: &str) -> (String, String) {
+    (message.to_string(), at.to_string())
+}
+
+#[test]
+fn macros_expand_with_their_own_variables() {
+    // The macro's $y is not the caller's: two variables.
+    let p = check("macro inc(x) { $y = x + 1; $y } BEGIN { $y = \"s\"; $z = inc(5); }");
+    assert_eq!(
+        p.probes[0].vars,
+        [Type::Str { size: 2 }, Type::I64, Type::I64]
+    );
+    // A $param is the caller's variable.
+    let p = check("macro set($x) { $x = \"abc\"; } BEGIN { $a = \"\"; set($a); }");
+    assert_eq!(p.probes[0].vars, [Type::Str { size: 4 }]);
+    // An @param is the caller's map.
+    let p = check("macro set(@m) { @m[1] = 2; } BEGIN { set(@a); }");
+    assert_eq!(p.maps[0].name, "@a");
+    assert_eq!(p.maps[0].value, MapValue::Plain(Type::I64));
+    // Bare names expand macros without parameters.
+    check("macro one() { 1 } BEGIN { @x = one + one(); }");
+}
+
+#[test]
+fn macro_errors() {
+    assert_eq!(
+        error("macro f() { @x = 1; } BEGIN { f(); }"),
+        err(
+            "Unhygienic access to map: @x. Maps must be passed into the macro as arguments.",
+            "@x"
+        )
+    );
+    assert_eq!(
+        error("macro f($x) { $x } BEGIN { f(1); }"),
+        err(
+            "Mismatched arg. f() expects a variable for arg $x but got an expression.",
+            "1"
+        )
+    );
+    assert_eq!(
+        error("macro f(@m) { 1 } BEGIN { $a = 1; f($a); }"),
+        err(
+            "Mismatched arg. f() expects a map for arg @m but got a variable.",
+            "$a"
+        )
+    );
+    assert_eq!(
+        error("macro f(a) { a } BEGIN { f(1, 2); }"),
+        err(
+            "Call to f() has arguments that do not match any definition.",
+            "f(1, 2)"
+        )
+    );
+    assert_eq!(
+        error("macro f(a) { g(a) } macro g(b) { f(b) } BEGIN { f(1); }"),
+        err(
+            "Recursive macro call detected. Call chain: f > g > f",
+            "f(b)"
+        )
+    );
+    assert_eq!(
+        error("macro f(a) { 1 } macro f(b) { 2 } BEGIN { }"),
+        err("Redefinition of macro: f", "macro f")
+    );
+    assert_eq!(
+        error("macro f($a, $a) { 1 } BEGIN { }"),
+        err(
+            "Variable for macro argument has already been used: $a",
+            "$a"
+        )
+    );
+    assert_eq!(
+        error("macro f($a) { let $a = 1; } BEGIN { $b = 1; f($b); }"),
+        err("Variable declaration shadows macro arg $a", "$a")
+    );
+    // A standard library name with other arguments is left to the checker.
+    check("macro cpu(x) { x } BEGIN { @a = cpu(\"hi\"); @b = cpu(); }");
+}
+
+#[test]
+fn defines_expand_as_expressions() {
+    let p = check("#define N 314\n#define M (N + 1)\nBEGIN { @x = M; }");
+    assert_eq!(p.maps[0].value, MapValue::Plain(Type::I64));
+    assert_eq!(
+        error("#define M M+1\nBEGIN { @x = M; }"),
+        err("Macro recursion: M", "M")
+    );
+    assert_eq!(
+        error("#define M {\nBEGIN { @x = M; }"),
+        err("unable to expand macro as an expression: {", "M")
+    );
+}
+
+#[test]
+fn declarations_fix_types() {
+    let p = check("BEGIN { let $a: uint8 = 1; let $s: string; $s = \"x\"; let $t: typeof($a); }");
+    assert_eq!(
+        p.probes[0].vars,
+        [
+            Type::Int {
+                bytes: 8,
+                signed: false
+            },
+            Type::Str { size: 64 },
+            Type::Int {
+                bytes: 8,
+                signed: false
+            }
+        ]
+    );
+    assert_eq!(
+        error("BEGIN { let $a: uint8; $a = \"s\"; }"),
+        err(
+            "Type mismatch for $a: trying to assign value of type 'string[2]' when variable already has a type 'uint64'",
+            "$a = \"s\""
+        )
+    );
+    // A declared variable nothing assigns is a zero integer.
+    let p = check("BEGIN { let $a; @x = $a; }");
+    assert_eq!(p.probes[0].vars, [Type::I64]);
+}
+
+#[test]
+fn scope_errors_point_at_the_variable() {
+    assert_eq!(
+        error("BEGIN { if 1 { $x = 1; } @a = $x; }"),
+        err("Undefined or undeclared variable: $x", "$x")
+    );
+    assert_eq!(
+        error("BEGIN { $x = 1; { let $x = 2; } }"),
+        err(
+            "Variable $x was already declared. Variable shadowing is not allowed.",
+            "$x"
+        )
+    );
+    // The same name in separate blocks is two variables of their own types.
+    let p = check("BEGIN { if 1 { $x = 1; } if 1 { $x = \"s\"; } }");
+    assert_eq!(p.probes[0].vars, [Type::I64, Type::Str { size: 2 }]);
+}
+
+#[test]
+fn block_and_if_values() {
+    let p = check("BEGIN { @a = if 1 { \"a\" } else { \"bcd\" }; @b = { $x = 1; $x > 0 }; }");
+    assert_eq!(p.maps[0].value, MapValue::Plain(Type::Str { size: 4 }));
+    assert_eq!(p.maps[1].value, MapValue::Plain(Type::Bool));
+    assert_eq!(
+        error("BEGIN { @a = { $x = 1; }; }"),
+        err("this block has no value", "{ $x = 1; }")
+    );
+    assert_eq!(
+        error("BEGIN { @a = if 1 { 2 }; }"),
+        err("this if expression has no value", "if 1 { 2 }")
+    );
+    assert_eq!(
+        error("BEGIN { @a = if 1 { 2 } else { \"s\" }; }"),
+        err(
+            "Ternary operator must return the same type: have 'int64' and 'string[2]'",
+            "if 1 { 2 } else { \"s\" }"
+        )
+    );
+}
