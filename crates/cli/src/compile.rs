@@ -27,6 +27,7 @@ pub fn compile(
     let sema_opts = sema::Options {
         positional: opts.positional.clone(),
         has_child: opts.has_child,
+        pid: opts.pid_filter,
         ..sema::Options::default()
     };
     let typed = sema::analyse(&ast, env, &sema_opts).map_err(|d| render(&d))?;

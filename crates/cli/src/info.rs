@@ -29,7 +29,11 @@ pub fn print() -> Result<(), String> {
     out.push_str(&format!("  version: v{}\n", env!("CARGO_PKG_VERSION")));
     out.push_str("  LLVM: none (Sonde generates eBPF itself)\n");
     out.push_str("  libdw (DWARF support): no\n");
-    out.push_str("  dwunwind (DWARF stack unwinding): no\n\n");
+    out.push_str("  dwunwind (DWARF stack unwinding): no\n");
+    // Library names resolve like the dynamic linker (sonde-elf), and USDT
+    // semaphores are counted by the kernel (uprobe ref_ctr_offset).
+    out.push_str("  bcc library path resolution: yes\n");
+    out.push_str("  uprobe refcount (depends on Build:bcc bpf_attach_uprobe refcount): yes\n\n");
 
     out.push_str("Kernel helpers\n");
     for (name, id) in [
@@ -98,7 +102,10 @@ pub fn print() -> Result<(), String> {
         ("fentry", false),
         ("kprobe_multi", false),
         ("kprobe_session", false),
-        ("uprobe_multi", false),
+        (
+            "uprobe_multi",
+            sonde_sys::features::uprobe_multi_supported(),
+        ),
         ("iter", false),
     ] {
         out.push_str(&format!("  {name}: {}\n", yes(available)));

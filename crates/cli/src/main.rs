@@ -104,6 +104,7 @@ fn run(args: Args) -> Result<u8, String> {
             None => OutputSink::Stdout,
         },
         child,
+        pid: args.pid,
         verbose: args.verbose,
         stop: None,
         on_attached: None,

@@ -33,7 +33,7 @@ pub fn value_type(ty: &Type) -> ValueType {
                 .map(|(off, f)| (off, value_type(f)))
                 .collect(),
         ),
-        Type::ProbeName => ValueType::ProbeName,
+        Type::ProbeName | Type::FuncName => ValueType::ProbeName,
         Type::Void | Type::TracepointArgs => ValueType::Int {
             size: 8,
             signed: false,

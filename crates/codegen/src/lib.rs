@@ -19,6 +19,8 @@ mod maps;
 mod memory;
 pub mod object;
 mod program;
+mod ptregs;
+pub mod regs;
 mod scalar;
 mod syscalls;
 
@@ -64,10 +66,13 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         value_size: 8,
         max_entries: 1,
     });
+    let mut probe_names = program.probe_names.clone();
+    let probe_funcs = function_names(program, &mut probe_names);
     let mut shared = Shared {
         events: Vec::new(),
         ringbuf,
         lost,
+        probe_funcs: probe_funcs.clone(),
     };
     let dispatch = SyscallDispatch::plan(program, &mut maps);
     let mut programs: Vec<ProgramDef> = Vec::new();
@@ -97,9 +102,10 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         ringbuf: Some(ringbuf),
         events: shared.events,
         user_maps,
-        probe_names: program.probe_names.clone(),
+        probe_names,
         lost_events: Some(lost),
         exit_after_begin,
+        probe_funcs,
     })
 }
 
@@ -346,6 +352,30 @@ fn syscall_dispatcher(exit: bool, map: usize) -> (Vec<sonde_isa::Insn>, Vec<obje
         .expect("a few instructions cannot overflow jumps")
 }
 
+/// For every probe on a known function, the index of the function's name
+/// in `names` (added there when no probe has that name).
+fn function_names(program: &TypedProgram, names: &mut Vec<String>) -> Vec<Option<u32>> {
+    let mut funcs = vec![None; names.len()];
+    for probe in &program.probes {
+        for (attach, index) in &probe.attach {
+            let Attach::Uprobe { func, .. } = attach else {
+                continue;
+            };
+            let at = match names.iter().position(|n| n == func) {
+                Some(i) => i,
+                None => {
+                    names.push(func.clone());
+                    names.len() - 1
+                }
+            };
+            if let Some(slot) = funcs.get_mut(*index as usize) {
+                *slot = Some(at as u32);
+            }
+        }
+    }
+    funcs
+}
+
 fn attach_target(attach: &Attach) -> AttachTarget {
     match attach {
         Attach::Begin => AttachTarget::Begin,
@@ -363,6 +393,25 @@ fn attach_target(attach: &Attach) -> AttachTarget {
                 LangSample::Frequency(hz) => Sample::Frequency(*hz),
                 LangSample::PeriodNs(ns) => Sample::PeriodNs(*ns),
             },
+        },
+        Attach::Uprobe {
+            path, offset, ret, ..
+        } => AttachTarget::Uprobe {
+            path: path.clone(),
+            offset: *offset,
+            ret: *ret,
+            ref_ctr_offset: 0,
+        },
+        Attach::Usdt {
+            path,
+            offset,
+            semaphore_offset,
+            ..
+        } => AttachTarget::Uprobe {
+            path: path.clone(),
+            offset: *offset,
+            ret: false,
+            ref_ctr_offset: *semaphore_offset,
         },
     }
 }

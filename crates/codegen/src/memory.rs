@@ -96,7 +96,10 @@ impl ProgramCompiler<'_> {
                     return Err(internal(e, "str() without a string type"));
                 };
                 let size = size.min(dst_storage);
-                let user = matches!(ptr.ty, Type::Ptr { user: true, .. });
+                // Integers used as addresses in a user-space probe point
+                // into the probed process.
+                let user = matches!(ptr.ty, Type::Ptr { user: true, .. })
+                    || (self.probe.kind.is_user() && matches!(ptr.ty, Type::Int { .. }));
                 self.zero(dst, dst_storage);
                 self.scalar(ptr)?;
                 match len {

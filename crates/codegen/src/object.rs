@@ -24,6 +24,21 @@ pub struct Object {
     /// True when the script has no probes but BEGIN/END: the session ends
     /// right after BEGIN, as bpftrace does.
     pub exit_after_begin: bool,
+    /// By probe index: the index in `probe_names` of the name of the
+    /// function the probe attaches to (what `func` prints), for probes on
+    /// known functions. The runtime passes it in the high half of the BPF
+    /// cookie; see [`Object::cookie`].
+    pub probe_funcs: Vec<Option<u32>>,
+}
+
+impl Object {
+    /// The BPF cookie of an attachment of probe `probe`: the probe's index
+    /// in the low 32 bits (the `probe` builtin), the index of its function's
+    /// name in the high 32 bits (the `func` builtin).
+    pub fn cookie(&self, probe: u32) -> u64 {
+        let func = self.probe_funcs.get(probe as usize).copied().flatten();
+        probe as u64 | (func.unwrap_or(0) as u64) << 32
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,6 +86,9 @@ pub enum ProgKind {
     /// BEGIN/END: a `BPF_PROG_TYPE_RAW_TRACEPOINT` program that is never
     /// attached but run once with `BPF_PROG_TEST_RUN`.
     RunOnce,
+    /// `BPF_PROG_TYPE_KPROBE`: ctx is `struct pt_regs` (kprobes, uprobes,
+    /// USDT).
+    Kprobe,
 }
 
 /// A patch the runtime applies to `insns[insn]` (the first slot of an
@@ -132,6 +150,15 @@ pub enum AttachTarget {
     SyscallTail {
         map: usize,
         nr: u32,
+    },
+    /// A uprobe (or uretprobe, `ret`) at `offset` of the file at `path`;
+    /// `ref_ctr_offset` (0: none) is the file offset of a USDT semaphore
+    /// the kernel increments while the probe is attached.
+    Uprobe {
+        path: String,
+        offset: u64,
+        ret: bool,
+        ref_ctr_offset: u64,
     },
 }
 

@@ -21,6 +21,8 @@ pub struct Shared {
     pub ringbuf: usize,
     /// Index of the lost-record counter in `Object::maps`.
     pub lost: usize,
+    /// `Object::probe_funcs`: by probe index, the index of its function's name.
+    pub probe_funcs: Vec<Option<u32>>,
 }
 
 /// Where an intermediate scalar waits while another is computed.
@@ -298,6 +300,9 @@ impl<'a> ProgramCompiler<'a> {
             ProbeKind::Tracepoint => ProgKind::Tracepoint,
             ProbeKind::RawTracepoint => ProgKind::RawTracepoint,
             ProbeKind::PerfEvent => ProgKind::PerfEvent,
+            ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. } | ProbeKind::Usdt => {
+                ProgKind::Kprobe
+            }
         }
     }
 }

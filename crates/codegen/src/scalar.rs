@@ -22,6 +22,9 @@ impl ProgramCompiler<'_> {
             TExprKind::Bool(b) => self.e.emit(Insn::mov64_imm(R0, *b as i32)),
             TExprKind::Builtin(b) => self.builtin(*b),
             TExprKind::Arg(n) => self.e.emit(Insn::ldx(Size::DW, R0, R6, *n as i16 * 8)),
+            TExprKind::RegArg(n) => self.reg_arg(*n),
+            TExprKind::Retval => self.retval(),
+            TExprKind::UsdtArg(arg) => self.usdt_arg(e, arg)?,
             TExprKind::Field(field) => match field.kind {
                 FieldReadKind::Int { size, signed } => {
                     self.load_context(field.offset, size, signed)?;
@@ -141,9 +144,24 @@ impl ProgramCompiler<'_> {
                     self.e.emit(Insn::mov64_imm(R0, *index as i32));
                 } else {
                     // One program serves several attach points; each
-                    // attachment carries its probe index as the BPF cookie.
+                    // attachment carries its probe index as the low half
+                    // of the BPF cookie.
                     self.e.emit(Insn::mov64_reg(R1, R6));
                     self.e.call(helper::GET_ATTACH_COOKIE);
+                    self.zero_extend_32();
+                }
+            }
+            Builtin::Func => {
+                let funcs = &self.shared.probe_funcs;
+                let func_of = |probe: &u32| funcs.get(*probe as usize).copied().flatten();
+                if let [(_, index)] = self.probe.attach.as_slice() {
+                    let func = func_of(index).unwrap_or(0);
+                    self.e.emit(Insn::mov64_imm(R0, func as i32));
+                } else {
+                    // The high half of the cookie names the function.
+                    self.e.emit(Insn::mov64_reg(R1, R6));
+                    self.e.call(helper::GET_ATTACH_COOKIE);
+                    self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
                 }
             }
             Builtin::CurTask => self.e.call(helper::GET_CURRENT_TASK),

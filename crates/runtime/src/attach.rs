@@ -1,23 +1,52 @@
 //! Attaching programs where their probes point, and detaching them all.
 
+use std::collections::{BTreeMap, HashSet};
+
 use anyhow::{bail, Context};
-use sonde_codegen::object::{AttachTarget, ProgKind, Sample};
 use std::os::fd::AsRawFd;
 
+use sonde_codegen::object::{AttachTarget, Object, ProgKind, ProgramDef, Sample};
 use sonde_sys::{
     Link, Map, PerfAttachment, PerfEvent, Program, Sampling, SoftwareEvent, Target, Tracefs,
-    UpdateFlags,
+    UpdateFlags, UprobeSite,
 };
 
 /// Everything attached by a session. Dropping it detaches serially;
 /// [`Attachments::detach_all`] is the fast way.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Attachments {
     perf: Vec<PerfAttachment>,
     links: Vec<Link>,
     /// Attach points, counted as bpftrace counts them: one per probe (a
-    /// profile probe on every CPU is one), BEGIN and END included.
-    probes: usize,
+    /// profile probe on every CPU is one, a USDT probe at several sites is
+    /// one), BEGIN and END included. Keyed by probe index.
+    probes: HashSet<u32>,
+    /// Set once the kernel refused a `uprobe_multi` link: every later
+    /// uprobe goes through perf events.
+    no_uprobe_multi: bool,
+    /// `-p`/`-c`: the one process uprobes fire in.
+    uprobe_pid: Option<u32>,
+    /// The perf event target of uprobes (any process: CPU 0 stands for all,
+    /// as uprobes run their programs on whichever CPU hits them).
+    uprobe_target: Target,
+}
+
+/// Set in the environment, uprobes attach through perf events even where
+/// the kernel has `uprobe_multi` links: the path older kernels take, kept
+/// testable on new ones.
+pub const NO_UPROBE_MULTI_ENV: &str = "SONDE_NO_UPROBE_MULTI";
+
+impl Default for Attachments {
+    fn default() -> Self {
+        Attachments {
+            perf: Vec::new(),
+            links: Vec::new(),
+            probes: HashSet::new(),
+            no_uprobe_multi: std::env::var_os(NO_UPROBE_MULTI_ENV).is_some(),
+            uprobe_pid: None,
+            uprobe_target: Target::cpu(0),
+        }
+    }
 }
 
 /// Closing a tracepoint perf event waits for RCU grace periods in the
@@ -33,7 +62,7 @@ impl Attachments {
 
     /// Probes counted for `Attached N probes`.
     pub fn probe_count(&self) -> usize {
-        self.probes
+        self.probes.len()
     }
 
     /// Attach `prog` at `target`, passing `cookie` (the probe index).
@@ -54,6 +83,7 @@ impl Attachments {
             AttachTarget::SyscallDispatch { .. } | AttachTarget::SyscallTail { .. } => {
                 ProgKind::RawTracepoint
             }
+            AttachTarget::Uprobe { .. } => ProgKind::Kprobe,
         };
         if kind != expected {
             bail!("cannot attach {probe_name}: a {kind:?} program cannot attach to a {expected:?} target");
@@ -111,8 +141,20 @@ impl Attachments {
                         .push(PerfAttachment::attach(prog, event, cookie).with_context(context)?);
                 }
             }
+            AttachTarget::Uprobe {
+                path,
+                offset,
+                ret,
+                ref_ctr_offset,
+            } => {
+                let event =
+                    PerfEvent::uprobe(path, *offset, *ret, *ref_ctr_offset, self.uprobe_target)
+                        .with_context(context)?;
+                self.perf
+                    .push(PerfAttachment::attach(prog, event, cookie).with_context(context)?);
+            }
         }
-        self.probes += 1;
+        self.probes.insert(cookie as u32);
         Ok(())
     }
 
@@ -123,14 +165,102 @@ impl Attachments {
         tails: &Map,
         nr: u32,
         prog: &Program,
+        probe: u32,
         probe_name: &str,
     ) -> anyhow::Result<()> {
         let fd = prog.fd().as_raw_fd() as u32;
         tails
             .update(&nr.to_le_bytes(), &fd.to_le_bytes(), UpdateFlags::Any)
             .with_context(|| format!("cannot attach {probe_name}"))?;
-        self.probes += 1;
+        self.probes.insert(probe);
         Ok(())
+    }
+
+    /// Attach a program whose every point is a uprobe: one `uprobe_multi`
+    /// link per file and direction, or (when the kernel has no such links)
+    /// one perf event per site through a copy of the program that
+    /// `load_plain` loads for perf events.
+    pub fn attach_uprobes(
+        &mut self,
+        object: &Object,
+        def: &ProgramDef,
+        prog: &Program,
+        load_plain: &mut dyn FnMut() -> anyhow::Result<Program>,
+    ) -> anyhow::Result<()> {
+        let name = |probe: u32| {
+            object
+                .probe_names
+                .get(probe as usize)
+                .map_or("?", String::as_str)
+                .to_string()
+        };
+        let mut groups: BTreeMap<(&str, bool), Vec<(UprobeSite, u32)>> = BTreeMap::new();
+        for point in &def.attach {
+            let AttachTarget::Uprobe {
+                path,
+                offset,
+                ret,
+                ref_ctr_offset,
+            } = &point.target
+            else {
+                bail!("cannot attach {}: not a uprobe", name(point.probe));
+            };
+            let site = UprobeSite {
+                offset: *offset,
+                ref_ctr_offset: *ref_ctr_offset,
+                cookie: object.cookie(point.probe),
+            };
+            groups
+                .entry((path, *ret))
+                .or_default()
+                .push((site, point.probe));
+        }
+        for ((path, ret), sites) in groups {
+            if !self.no_uprobe_multi {
+                let plain: Vec<UprobeSite> = sites.iter().map(|(s, _)| *s).collect();
+                match Link::uprobe_multi(prog, path, &plain, ret, self.uprobe_pid) {
+                    Ok(link) => {
+                        self.links.push(link);
+                        self.probes.extend(sites.iter().map(|(_, p)| *p));
+                        continue;
+                    }
+                    Err(e)
+                        if e.errno().is_some_and(|n| {
+                            [libc::EINVAL, libc::EOPNOTSUPP, libc::ENOSYS].contains(&n)
+                        }) =>
+                    {
+                        self.no_uprobe_multi = true;
+                    }
+                    Err(e) => {
+                        return Err(e)
+                            .with_context(|| format!("cannot attach {}", name(sites[0].1)))
+                    }
+                }
+            }
+            let copy = load_plain()?;
+            for (site, probe) in sites {
+                let target = AttachTarget::Uprobe {
+                    path: path.to_string(),
+                    offset: site.offset,
+                    ret,
+                    ref_ctr_offset: site.ref_ctr_offset,
+                };
+                self.attach(&copy, ProgKind::Kprobe, &target, site.cookie, &name(probe))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Where uprobes fire: in process `pid` only, or everywhere.
+    pub fn scope_uprobes(&mut self, pid: Option<u32>) {
+        self.uprobe_pid = pid;
+        self.uprobe_target = match pid {
+            Some(pid) => Target {
+                pid: pid as i32,
+                cpu: -1,
+            },
+            None => Target::cpu(0),
+        };
     }
 
     /// Detach everything: raw tracepoint links first (cheap), then the

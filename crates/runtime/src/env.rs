@@ -5,8 +5,10 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 use sonde_lang::sema::btf_types::BtfTypes;
-use sonde_lang::sema::env::{KernelTypes, ProbeEnv};
+use sonde_lang::sema::env::{KernelTypes, ProbeEnv, UsdtSite, UserQuery, UserSite};
 use sonde_sys::Tracefs;
+
+use crate::user_env::UserFiles;
 
 /// The running kernel's tracepoints. Nothing is read until asked; each
 /// file is read at most once.
@@ -19,6 +21,7 @@ pub struct KernelEnv {
     formats: RefCell<HashMap<(String, String), Option<String>>>,
     /// The kernel's BTF, read the first time a script needs a kernel type.
     btf: OnceCell<Option<BtfTypes>>,
+    user: UserFiles,
 }
 
 /// Where the kernel publishes its own BTF.
@@ -80,6 +83,28 @@ impl ProbeEnv for KernelEnv {
             .flatten();
         self.formats.borrow_mut().insert(key, format.clone());
         format
+    }
+
+    fn user_functions(
+        &self,
+        query: UserQuery<'_>,
+        pattern: &str,
+        demangled: bool,
+    ) -> Result<Vec<UserSite>, String> {
+        self.user.functions(query, pattern, demangled)
+    }
+
+    fn user_address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {
+        self.user.address(query, addr)
+    }
+
+    fn usdt_sites(
+        &self,
+        query: UserQuery<'_>,
+        provider: &str,
+        name: &str,
+    ) -> Result<Vec<UsdtSite>, String> {
+        self.user.usdt(query, provider, name)
     }
 }
 

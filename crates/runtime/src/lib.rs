@@ -17,6 +17,7 @@ mod printer;
 pub mod readout;
 mod session;
 pub mod testing;
+mod user_env;
 
 pub use env::KernelEnv;
 pub use loader::verify;

@@ -3,15 +3,24 @@
 //! verifier said.
 
 use anyhow::{bail, Context};
-use sonde_codegen::object::{MapDef, MapKind, Object, ProgKind, ProgramDef, RelocKind};
+use sonde_codegen::object::{
+    AttachTarget, MapDef, MapKind, Object, ProgKind, ProgramDef, RelocKind,
+};
 use sonde_isa::{Insn, PSEUDO_MAP_FD};
-use sonde_sys::{Map, MapSpec, MapType, ProgSpec, ProgType, Program};
+use sonde_sys::{AttachType, Map, MapSpec, MapType, ProgSpec, ProgType, Program};
 
 /// Values the relocations need that only exist at run time.
 #[derive(Clone, Copy, Debug)]
 pub struct RunValues {
     pub start_time_ns: u64,
     pub child_pid: u32,
+}
+
+impl RunValues {
+    /// The `-c` command's pid, if there is one.
+    pub fn child_pid_opt(&self) -> Option<u32> {
+        (self.child_pid != 0).then_some(self.child_pid)
+    }
 }
 
 fn map_type(kind: MapKind) -> MapType {
@@ -85,7 +94,19 @@ fn prog_type(kind: ProgKind) -> ProgType {
         ProgKind::Tracepoint => ProgType::Tracepoint,
         ProgKind::RawTracepoint | ProgKind::RunOnce => ProgType::RawTracepoint,
         ProgKind::PerfEvent => ProgType::PerfEvent,
+        ProgKind::Kprobe => ProgType::Kprobe,
     }
+}
+
+/// True when every attach point of `program` is a uprobe, so that it can
+/// be loaded for `uprobe_multi` links.
+pub fn is_uprobe_program(program: &ProgramDef) -> bool {
+    program.kind == ProgKind::Kprobe
+        && !program.attach.is_empty()
+        && program
+            .attach
+            .iter()
+            .all(|a| matches!(a.target, AttachTarget::Uprobe { .. }))
 }
 
 /// Lines of verifier log shown when a load fails: the end of the log is
@@ -112,14 +133,27 @@ pub fn load_program(
     values: RunValues,
     verbose: bool,
 ) -> anyhow::Result<Program> {
+    let multi = is_uprobe_program(program);
+    load_program_for(object, program, maps, values, verbose, multi)
+}
+
+/// Load one program; `uprobe_multi` loads it for `uprobe_multi` links
+/// (which then cannot attach through perf events).
+pub fn load_program_for(
+    object: &Object,
+    program: &ProgramDef,
+    maps: &[Map],
+    values: RunValues,
+    verbose: bool,
+    uprobe_multi: bool,
+) -> anyhow::Result<Program> {
     let insns = relocate(program, maps, values)?;
     let bytes = sonde_isa::encode_all(&insns);
-    Program::load(&ProgSpec::new(
-        &program.name,
-        prog_type(program.kind),
-        &bytes,
-    ))
-    .map_err(|e| {
+    let mut spec = ProgSpec::new(&program.name, prog_type(program.kind), &bytes);
+    if uprobe_multi {
+        spec.expected_attach_type = Some(AttachType::TraceUprobeMulti);
+    }
+    Program::load(&spec).map_err(|e| {
         let probes: Vec<&str> = program
             .attach
             .iter()

@@ -61,6 +61,9 @@ pub struct RunOptions {
     pub sink: OutputSink,
     /// `-c CMD`: the command and its arguments.
     pub child: Option<Vec<String>>,
+    /// `-p PID`: user-space probes attach in this process only (with `-c`,
+    /// they attach in the command's process).
+    pub pid: Option<u32>,
     /// `-v`: program ids, verifier statistics and start-up timings on stderr.
     pub verbose: bool,
     /// Lets another thread end the session.
@@ -84,6 +87,7 @@ impl std::fmt::Debug for RunOptions {
             .field("format", &self.format)
             .field("sink", &self.sink)
             .field("child", &self.child)
+            .field("pid", &self.pid)
             .field("verbose", &self.verbose)
             .field("stop", &self.stop.is_some())
             .field("on_attached", &self.on_attached.is_some())

@@ -17,7 +17,7 @@ use sonde_sys::{Map, Notifier, PausedChild, Poller, Program, RingBuf, Signal, Si
 
 use crate::attach::Attachments;
 use crate::decode::{decode, read_u64};
-use crate::loader::{create_maps, load_program, RunValues};
+use crate::loader::{create_maps, is_uprobe_program, load_program, load_program_for, RunValues};
 use crate::options::{OutputSink, RunOptions};
 use crate::printer::Printer;
 use crate::readout::read_map;
@@ -129,14 +129,27 @@ fn run_session(
     }
 
     session.run_once(&programs, &AttachTarget::Begin)?;
+    session
+        .attachments
+        .scope_uprobes(opts.pid.or(values.child_pid_opt()));
     // Programs reached by tail calls take their slots before the
     // dispatchers that call them are attached.
     let (tails, direct): (Vec<_>, Vec<_>) = object
         .programs
         .iter()
         .zip(&programs)
+        .filter(|(def, _)| !is_uprobe_program(def))
         .flat_map(|(def, prog)| def.attach.iter().map(move |point| (def, prog, point)))
         .partition(|(_, _, point)| matches!(point.target, AttachTarget::SyscallTail { .. }));
+    for (def, prog) in object.programs.iter().zip(&programs) {
+        if is_uprobe_program(def) {
+            let mut load_plain =
+                || load_program_for(object, def, &session.maps, values, opts.verbose, false);
+            session
+                .attachments
+                .attach_uprobes(object, def, prog, &mut load_plain)?;
+        }
+    }
     for (def, prog, point) in tails.into_iter().chain(direct) {
         let name = object
             .probe_names
@@ -148,13 +161,15 @@ fn run_session(
                     .maps
                     .get(map)
                     .ok_or_else(|| anyhow!("program array {map} does not exist"))?;
-                session.attachments.fill_tail(tails, nr, prog, name)?;
+                session
+                    .attachments
+                    .fill_tail(tails, nr, prog, point.probe, name)?;
             }
             _ => session.attachments.attach(
                 prog,
                 def.kind,
                 &point.target,
-                point.probe as u64,
+                object.cookie(point.probe),
                 name,
             )?,
         }

@@ -221,6 +221,27 @@ pub(crate) struct LinkCreate {
 // SAFETY: repr(C) integers, no holes.
 unsafe impl BpfAttr for LinkCreate {}
 
+/// `BPF_LINK_CREATE` with the `uprobe_multi` member of the union.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct LinkCreateUprobeMulti {
+    pub prog_fd: u32,
+    pub target_fd: u32,
+    pub attach_type: u32,
+    pub flags: u32,
+    pub path: u64,
+    pub offsets: u64,
+    pub ref_ctr_offsets: u64,
+    pub cookies: u64,
+    pub cnt: u32,
+    pub multi_flags: u32,
+    pub pid: u32,
+    pub pad: u32,
+}
+// SAFETY: repr(C) integers; the u64s sit at 16..48, the u32s fill 48..64
+// with the tail hole made explicit.
+unsafe impl BpfAttr for LinkCreateUprobeMulti {}
+
 #[repr(C)]
 #[derive(Default)]
 pub(crate) struct ObjPin {
@@ -285,6 +306,10 @@ mod tests {
         assert_eq!(offset_of!(LinkCreate, word0), 16);
         assert_eq!(offset_of!(LinkCreate, word1), 24);
         assert_eq!(offset_of!(RawTracepointOpen, cookie), 16);
+        assert_eq!(offset_of!(LinkCreateUprobeMulti, path), 16);
+        assert_eq!(offset_of!(LinkCreateUprobeMulti, cnt), 48);
+        assert_eq!(offset_of!(LinkCreateUprobeMulti, pid), 56);
+        assert_eq!(size_of::<LinkCreateUprobeMulti>(), 64);
     }
 
     #[test]

@@ -151,3 +151,23 @@ impl Features {
         }
     }
 }
+
+/// `uprobe_multi` links (Linux 6.6): a link on the root directory fails
+/// with EBADF (not a regular file) when the kernel knows the attach type,
+/// with EINVAL when it does not.
+pub fn uprobe_multi_supported() -> bool {
+    let mut spec = ProgSpec::new("probe_upmulti", ProgType::Kprobe, &RETURN_ZERO);
+    spec.expected_attach_type = Some(crate::AttachType::TraceUprobeMulti);
+    let Ok(prog) = Program::load(&spec) else {
+        return false;
+    };
+    let site = crate::UprobeSite {
+        offset: 0,
+        ref_ctr_offset: 0,
+        cookie: 0,
+    };
+    matches!(
+        crate::Link::uprobe_multi(&prog, "/", &[site], false, None),
+        Err(e) if e.errno() == Some(libc::EBADF)
+    )
+}

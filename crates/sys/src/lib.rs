@@ -31,7 +31,7 @@ mod syscall;
 pub mod tracefs;
 
 pub use error::{strerror, Error, Result};
-pub use link::{Link, PerfAttachment};
+pub use link::{Link, PerfAttachment, UprobeSite};
 pub use map::{Map, MapSpec, MapType, UpdateFlags};
 pub use objects::{
     link_type_name, loaded_links, loaded_maps, loaded_programs, map_type_name, prog_type_name,

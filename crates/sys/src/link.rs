@@ -96,6 +96,56 @@ impl Link {
         Ok(Link { fd })
     }
 
+    /// `BPF_LINK_CREATE` of a `uprobe_multi` link: `prog` (loaded with
+    /// expected attach type `TraceUprobeMulti`) on every `(offset,
+    /// ref_ctr_offset, cookie)` site of the file at `path`, as uretprobes
+    /// when `ret`, in process `pid` only when given.
+    pub fn uprobe_multi(
+        prog: &Program,
+        path: &str,
+        sites: &[UprobeSite],
+        ret: bool,
+        pid: Option<u32>,
+    ) -> Result<Link> {
+        const BPF_F_UPROBE_MULTI_RETURN: u32 = 1;
+        let op = cmd::op(cmd::LINK_CREATE);
+        let c_path = syscall::cstring(path)
+            .ok_or_else(|| Error::invalid(op, format!("path `{path}` contains a NUL")))?;
+        if sites.is_empty() {
+            return Err(Error::invalid(op, "a uprobe_multi link without sites"));
+        }
+        let offsets: Vec<u64> = sites.iter().map(|s| s.offset).collect();
+        let ref_ctrs: Vec<u64> = sites.iter().map(|s| s.ref_ctr_offset).collect();
+        let cookies: Vec<u64> = sites.iter().map(|s| s.cookie).collect();
+        let mut attr = attr::LinkCreateUprobeMulti {
+            prog_fd: prog.fd().as_raw_fd() as u32,
+            attach_type: AttachType::TraceUprobeMulti.kernel_id(),
+            path: c_path.as_ptr() as u64,
+            offsets: offsets.as_ptr() as u64,
+            ref_ctr_offsets: if ref_ctrs.iter().any(|&r| r != 0) {
+                ref_ctrs.as_ptr() as u64
+            } else {
+                0
+            },
+            cookies: cookies.as_ptr() as u64,
+            cnt: sites.len() as u32,
+            multi_flags: if ret { BPF_F_UPROBE_MULTI_RETURN } else { 0 },
+            pid: pid.unwrap_or(0),
+            ..Default::default()
+        };
+        // SAFETY: `path` is NUL-terminated and the three arrays hold `cnt`
+        // u64s each; all outlive the call, and the kernel copies them.
+        let fd = unsafe { syscall::bpf_fd(cmd::LINK_CREATE, &mut attr) }.map_err(|errno| {
+            Error::os(op, errno).with_explanation(format!(
+                "attaching `{}` to {} {} of {path}",
+                prog.name(),
+                sites.len(),
+                if ret { "uretprobes" } else { "uprobes" }
+            ))
+        })?;
+        Ok(Link { fd })
+    }
+
     /// Pin this link at `path` in a bpffs, so it outlives this process.
     pub fn pin(&self, path: &str) -> Result<()> {
         crate::objects::pin(self.fd.as_fd(), path)
@@ -110,6 +160,17 @@ fn open_raw_tp_v1(prog: &Program, name: &CString) -> std::result::Result<OwnedFd
     };
     // SAFETY: `name` points to a NUL-terminated string that outlives the call.
     unsafe { syscall::bpf_fd(cmd::RAW_TRACEPOINT_OPEN, &mut attr) }
+}
+
+/// One site of a `uprobe_multi` link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UprobeSite {
+    /// File offset of the probed instruction.
+    pub offset: u64,
+    /// File offset of a USDT semaphore to count in, 0 for none.
+    pub ref_ctr_offset: u64,
+    /// What `bpf_get_attach_cookie` returns there.
+    pub cookie: u64,
 }
 
 /// A program attached to a perf event: by link when the kernel has perf

@@ -122,6 +122,47 @@ impl PerfEvent {
         )
     }
 
+    /// A uprobe (or uretprobe, `ret`) at file offset `offset` of `path`,
+    /// through the kernel's `uprobe` PMU. `ref_ctr_offset` (0: none) is the
+    /// file offset of a USDT semaphore the kernel increments in every
+    /// process that maps the file while the probe exists. `target.pid` -1
+    /// probes every process (with `cpu` 0, as uprobes fire on any CPU).
+    pub fn uprobe(
+        path: &str,
+        offset: u64,
+        ret: bool,
+        ref_ctr_offset: u64,
+        target: Target,
+    ) -> Result<PerfEvent> {
+        let op = "perf_event_open";
+        let pmu = UprobePmu::get().map_err(|e| Error::invalid(op, e))?;
+        let c_path = syscall::cstring(path)
+            .ok_or_else(|| Error::invalid(op, format!("path `{path}` contains a NUL")))?;
+        let mut config = 0u64;
+        if ret {
+            config |= 1 << pmu.retprobe_bit;
+        }
+        if ref_ctr_offset != 0 {
+            config |= ref_ctr_offset << pmu.ref_ctr_shift;
+        }
+        let attr = PerfEventAttr {
+            type_: pmu.type_,
+            config,
+            config2: offset,
+            sample_period_or_freq: 1,
+            wakeup_events: 1,
+            ..Default::default()
+        };
+        syscall::perf_event_open_path(&attr, &c_path, target.pid, target.cpu)
+            .map(|fd| PerfEvent { fd })
+            .map_err(|errno| {
+                Error::os(op, errno).with_explanation(format!(
+                    "{} at offset {offset:#x} of {path}",
+                    if ret { "uretprobe" } else { "uprobe" }
+                ))
+            })
+    }
+
     /// A hardware breakpoint on `len` bytes (1, 2, 4 or 8) at `addr`.
     pub fn breakpoint(
         addr: u64,
@@ -171,5 +212,58 @@ impl PerfEvent {
             prog.fd().as_raw_fd() as libc::c_ulong,
         )
         .map_err(|errno| Error::os("ioctl(PERF_EVENT_IOC_SET_BPF)", errno))
+    }
+}
+
+/// The kernel's `uprobe` PMU: its type and where its config bits are, read
+/// from sysfs once.
+#[derive(Clone, Copy, Debug)]
+struct UprobePmu {
+    type_: u32,
+    retprobe_bit: u32,
+    ref_ctr_shift: u32,
+}
+
+const UPROBE_PMU: &str = "/sys/bus/event_source/devices/uprobe";
+
+impl UprobePmu {
+    fn get() -> std::result::Result<UprobePmu, String> {
+        static PMU: std::sync::OnceLock<std::result::Result<UprobePmu, String>> =
+            std::sync::OnceLock::new();
+        PMU.get_or_init(UprobePmu::read).clone()
+    }
+
+    fn read() -> std::result::Result<UprobePmu, String> {
+        let read = |file: &str| {
+            std::fs::read_to_string(format!("{UPROBE_PMU}/{file}")).map_err(|e| {
+                format!(
+                    "this kernel has no uprobe PMU ({UPROBE_PMU}/{file}: {e}); uprobes need CONFIG_UPROBE_EVENTS"
+                )
+            })
+        };
+        let type_ = read("type")?
+            .trim()
+            .parse()
+            .map_err(|_| format!("{UPROBE_PMU}/type is not a number"))?;
+        // `config:0` and `config:32-63`: the first bit of each field.
+        let first_bit = |text: &str| {
+            text.trim()
+                .strip_prefix("config:")
+                .and_then(|bits| bits.split('-').next())
+                .and_then(|b| b.parse::<u32>().ok())
+        };
+        let retprobe_bit = read("format/retprobe")
+            .ok()
+            .and_then(|t| first_bit(&t))
+            .unwrap_or(0);
+        let ref_ctr_shift = read("format/ref_ctr_offset")
+            .ok()
+            .and_then(|t| first_bit(&t))
+            .unwrap_or(32);
+        Ok(UprobePmu {
+            type_,
+            retprobe_bit,
+            ref_ctr_shift,
+        })
     }
 }

@@ -45,6 +45,9 @@ pub enum AttachType {
     TraceIter,
     /// `BPF_PERF_EVENT`, for links on perf events.
     PerfEvent,
+    /// `BPF_TRACE_UPROBE_MULTI`: a kprobe-type program attached to many
+    /// uprobes by one link (Linux 6.6+).
+    TraceUprobeMulti,
 }
 
 impl AttachType {
@@ -55,6 +58,7 @@ impl AttachType {
             AttachType::TraceFexit => 25,
             AttachType::TraceIter => 28,
             AttachType::PerfEvent => 41,
+            AttachType::TraceUprobeMulti => 48,
         }
     }
 
@@ -65,6 +69,7 @@ impl AttachType {
             AttachType::TraceFexit => "fexit",
             AttachType::TraceIter => "iter",
             AttachType::PerfEvent => "perf_event",
+            AttachType::TraceUprobeMulti => "uprobe_multi",
         }
     }
 }

@@ -120,6 +120,35 @@ pub(crate) fn perf_event_open(attr: &PerfEventAttr, pid: i32, cpu: i32) -> SysRe
     owned_fd(ret)
 }
 
+/// `perf_event_open` of a probe event whose `config1` is the address of a
+/// NUL-terminated path (the `uprobe` PMU): `attr.config1` is overwritten
+/// with `path`'s address for the duration of the call.
+pub(crate) fn perf_event_open_path(
+    attr: &PerfEventAttr,
+    path: &std::ffi::CStr,
+    pid: i32,
+    cpu: i32,
+) -> SysResult<OwnedFd> {
+    const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
+    let mut attr = *attr;
+    attr.size = size_of::<PerfEventAttr>() as u32;
+    attr.config1 = path.as_ptr() as u64;
+    // SAFETY: as in `perf_event_open`, plus `config1` points at `path`, a
+    // NUL-terminated string borrowed for the whole call; the kernel copies
+    // it and keeps no reference.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            &mut attr as *mut PerfEventAttr,
+            pid as libc::c_long,
+            cpu as libc::c_long,
+            -1 as libc::c_long,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    owned_fd(ret)
+}
+
 /// An `ioctl` on a perf event whose argument is an integer, not an address
 /// (`PERF_EVENT_IOC_ENABLE`, `_DISABLE`, `_SET_BPF`).
 pub(crate) fn perf_ioctl(

@@ -4,6 +4,8 @@
 //! nothing loaded.
 #![allow(dead_code)]
 
+pub mod user_target;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};

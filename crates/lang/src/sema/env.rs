@@ -19,6 +19,101 @@ pub trait ProbeEnv {
     fn kernel_types(&self) -> Option<&dyn KernelTypes> {
         None
     }
+
+    // User-space files: every method has a default saying the feature is
+    // missing, so an environment implements only what it has.
+
+    /// Functions of the files `query` names whose names match the glob
+    /// `pattern`; `demangled` matches C++/Rust names in their demangled
+    /// form. Sorted by path then name.
+    fn user_functions(
+        &self,
+        query: UserQuery<'_>,
+        pattern: &str,
+        demangled: bool,
+    ) -> Result<Vec<UserSite>, String> {
+        let _ = (query, pattern, demangled);
+        Err("user-space probes are not available here".into())
+    }
+
+    /// The site at virtual address `addr` of the one file `query` names.
+    fn user_address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {
+        let _ = (query, addr);
+        Err("user-space probes are not available here".into())
+    }
+
+    /// USDT probe sites of the files `query` names whose provider and name
+    /// match the globs (an empty provider matches every provider).
+    fn usdt_sites(
+        &self,
+        query: UserQuery<'_>,
+        provider: &str,
+        name: &str,
+    ) -> Result<Vec<UsdtSite>, String> {
+        let _ = (query, provider, name);
+        Err("USDT probes are not available here".into())
+    }
+}
+
+/// A place in a user-space file where a uprobe can attach.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserSite {
+    /// The file as the probe's name shows it (as written, or resolved when
+    /// the probe gave a library name or a wildcard).
+    pub path: String,
+    /// The file as this process opens it to attach.
+    pub attach_path: String,
+    /// The function, as the probe's name and `func` show it.
+    pub func: String,
+    /// Offset of the site in the file (what the kernel's uprobe API takes).
+    pub offset: u64,
+    /// The function's size in bytes (0 when the symbol does not say).
+    pub size: u64,
+}
+
+/// One site of a USDT probe.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UsdtSite {
+    pub path: String,
+    pub attach_path: String,
+    pub provider: String,
+    pub name: String,
+    /// File offset of the probe site.
+    pub offset: u64,
+    /// File offset of the probe's semaphore, 0 without one; the kernel
+    /// counts attached probes there (uprobe `ref_ctr_offset`).
+    pub semaphore_offset: u64,
+    pub args: Vec<UsdtArg>,
+}
+
+/// Where a USDT argument is at the probe site, and how wide it is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UsdtArg {
+    pub size: u8,
+    pub signed: bool,
+    pub location: UsdtArgLocation,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UsdtArgLocation {
+    Const(i64),
+    /// A register by its kernel `pt_regs` field name (`di`, `r8`; `x0` on arm64).
+    Reg(String),
+    /// User memory at register `base` plus `offset`.
+    Mem {
+        base: String,
+        offset: i64,
+    },
+}
+
+/// What names a user-space probe's file and function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserQuery<'a> {
+    /// A path, a library or executable name, or a wildcard (`*` with a
+    /// pid means every file the process maps).
+    pub target: &'a str,
+    /// `-p PID`: the process whose files and namespaces count.
+    pub pid: Option<u32>,
 }
 
 /// The kernel's types (its BTF), as the type checker asks for them: by

@@ -12,6 +12,7 @@ pub mod scope;
 pub mod tracepoint_format;
 pub mod typed;
 pub mod types;
+mod user_probes;
 
 pub use check::{analyse, Options};
 pub use env::{KernelTypes, ProbeEnv};

@@ -1,7 +1,7 @@
 //! Attach points: splitting the text of an attach point into a provider and
 //! its parts, and expanding wildcards against the kernel's event list.
 
-use super::env::ProbeEnv;
+use super::env::{ProbeEnv, UsdtArg};
 use crate::ast;
 use crate::diag::Diagnostic;
 
@@ -25,6 +25,22 @@ pub enum Attach {
     Profile {
         sample: Sample,
     },
+    /// A uprobe (`ret` false) or uretprobe on `offset` of the file at `path`.
+    Uprobe {
+        path: String,
+        offset: u64,
+        ret: bool,
+        /// The function, for the `func` builtin.
+        func: String,
+    },
+    /// One site of a USDT probe: a uprobe that also counts the semaphore
+    /// at `semaphore_offset` (0: none) and reads `args` as its arguments.
+    Usdt {
+        path: String,
+        offset: u64,
+        semaphore_offset: u64,
+        args: Vec<UsdtArg>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -44,6 +60,7 @@ pub struct ExpandedAttach {
 pub fn expand(
     point: &ast::AttachPoint,
     env: &dyn ProbeEnv,
+    pid: Option<u32>,
 ) -> Result<Vec<ExpandedAttach>, Diagnostic> {
     let raw = point.raw.as_str();
     let err = |msg: String| Diagnostic::error(point.span, msg);
@@ -75,7 +92,12 @@ pub fn expand(
         _ if provider.eq_ignore_ascii_case("begin") || provider.eq_ignore_ascii_case("end") => {
             Err(err(format!("{provider} takes no arguments")))
         }
-        "uprobe" | "u" | "uretprobe" | "ur" | "usdt" | "U" | "software" | "s" | "hardware"
+        "uprobe" | "u" | "uretprobe" | "ur" => {
+            let ret = matches!(provider, "uretprobe" | "ur");
+            super::user_probes::expand_uprobe(&parts, ret, env, pid).map_err(err)
+        }
+        "usdt" | "U" => super::user_probes::expand_usdt(&parts, env, pid).map_err(err),
+        "software" | "s" | "hardware"
         | "h" | "watchpoint" | "w" | "asyncwatchpoint" | "iter" | "it" => Err(err(format!(
             "{provider} probes are not supported yet"
         ))),
@@ -93,7 +115,7 @@ fn one_named(attach: Attach, name: String) -> ExpandedAttach {
 }
 
 /// Split on `:` outside double quotes, dropping the quotes.
-fn split_parts(raw: &str) -> Vec<String> {
+pub(super) fn split_parts(raw: &str) -> Vec<String> {
     let mut parts = vec![String::new()];
     let mut quoted = false;
     for c in raw.chars() {

@@ -2,6 +2,7 @@
 //! variable is resolved to an index, every attach point is expanded. This is
 //! what the code generator consumes.
 
+use super::env::UsdtArg;
 use super::probes::Attach;
 use super::types::{MapValue, Type};
 use crate::ast::BinOp;
@@ -38,6 +39,40 @@ pub enum ProbeKind {
     RawTracepoint,
     /// interval and profile timers.
     PerfEvent,
+    /// kprobe (`ret` false) or kretprobe: a `pt_regs` context.
+    Kprobe {
+        ret: bool,
+    },
+    /// uprobe or uretprobe: a `pt_regs` context of user registers.
+    Uprobe {
+        ret: bool,
+    },
+    /// A USDT probe site: a uprobe whose arguments come from its note.
+    Usdt,
+}
+
+impl ProbeKind {
+    /// Whether the context is the CPU's registers (`struct pt_regs`).
+    pub fn has_pt_regs(self) -> bool {
+        matches!(
+            self,
+            ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. } | ProbeKind::Usdt
+        )
+    }
+
+    /// Whether the probe fires in user space, where addresses the program
+    /// sees (`arg0`, `retval`) point into the process.
+    pub fn is_user(self) -> bool {
+        matches!(self, ProbeKind::Uprobe { .. } | ProbeKind::Usdt)
+    }
+
+    /// Whether the probe fires on a function's return.
+    pub fn is_return(self) -> bool {
+        matches!(
+            self,
+            ProbeKind::Kprobe { ret: true } | ProbeKind::Uprobe { ret: true }
+        )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -68,6 +103,14 @@ pub enum TExprKind {
     Builtin(Builtin),
     /// `argN` of a raw tracepoint: the Nth u64 of the context.
     Arg(u8),
+    /// `argN` of a `pt_regs` probe: the Nth integer argument of the
+    /// function by the platform's calling convention (a register, or the
+    /// stack past the argument registers).
+    RegArg(u8),
+    /// `retval` of a return probe: the return value register.
+    Retval,
+    /// `argN` of a USDT probe site, as its note describes it.
+    UsdtArg(UsdtArg),
     /// A field of the tracepoint record.
     Field(FieldRead),
     Var(usize),
@@ -155,6 +198,8 @@ pub enum Builtin {
     Jiffies,
     /// `curtask`: the current `struct task_struct *`.
     CurTask,
+    /// The traced function's name (`Type::FuncName`: the probe's index).
+    Func,
 }
 
 /// How to read one tracepoint field from the record.

@@ -37,6 +37,9 @@ pub enum Type {
     Enum(Arc<EnumDef>),
     /// The `probe` builtin: an index into the program's probe names.
     ProbeName,
+    /// The `func` builtin of probes on known functions: the probe's index,
+    /// printed as the name of the function that probe attaches to.
+    FuncName,
     /// `args` of a tracepoint: only its fields can be used.
     TracepointArgs,
     /// What statements such as `printf` produce.
@@ -81,7 +84,12 @@ impl Type {
     pub fn is_scalar(&self) -> bool {
         matches!(
             self,
-            Type::Int { .. } | Type::Bool | Type::Ptr { .. } | Type::Enum(_) | Type::ProbeName
+            Type::Int { .. }
+                | Type::Bool
+                | Type::Ptr { .. }
+                | Type::Enum(_)
+                | Type::ProbeName
+                | Type::FuncName
         )
     }
 
@@ -103,7 +111,7 @@ impl Type {
             Type::Int { bytes, .. } => *bytes as u32,
             Type::Bool => 1,
             Type::Str { size } => *size,
-            Type::Ptr { .. } | Type::ProbeName => 8,
+            Type::Ptr { .. } | Type::ProbeName | Type::FuncName => 8,
             Type::Tuple(_) => self.storage_size(),
             Type::Record(r) => r.size,
             Type::Array { elem, len } => elem.size() * len,
@@ -185,6 +193,7 @@ impl fmt::Display for Type {
             Type::Array { elem, len } => write!(f, "{elem}[{len}]"),
             Type::Enum(e) => f.write_str(&e.name),
             Type::ProbeName => f.write_str("probe"),
+            Type::FuncName => f.write_str("usym_t"),
             Type::TracepointArgs => f.write_str("args"),
             Type::Void => f.write_str("none"),
         }

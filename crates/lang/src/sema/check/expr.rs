@@ -128,16 +128,7 @@ impl Checker<'_> {
             },
             _ if arg_number(name).is_some() => {
                 let n = arg_number(name).expect("checked by the guard");
-                if self.inst.kind != ProbeKind::RawTracepoint {
-                    return Err(Diagnostic::error(
-                        span,
-                        format!(
-                            "The {name} builtin can only be used with rawtracepoint probes here"
-                        ),
-                    )
-                    .with_help("tracepoints name their arguments: use args.NAME"));
-                }
-                Ok(texpr(TExprKind::Arg(n), Type::U64, span))
+                self.arg(name, n, span)
             }
             "curtask" => {
                 let task = match self.types.record("struct task_struct") {
@@ -150,8 +141,21 @@ impl Checker<'_> {
                 let (def, value) = self.types.variant(name).expect("checked by the guard");
                 Ok(texpr(TExprKind::Int(value), Type::Enum(def), span))
             }
-            "retval" | "func" | "kstack" | "ustack" | "username" | "numaid" | "ctx" | "cpid_"
-            | "ncpus" | "usermode" | "ppid" => Err(Diagnostic::error(
+            "retval" if self.inst.kind.is_return() => Ok(texpr(TExprKind::Retval, Type::U64, span)),
+            "retval" => Err(Diagnostic::error(
+                span,
+                "The retval builtin can only be used with kretprobe, uretprobe and fexit probes",
+            )),
+            "func"
+                if matches!(
+                    self.inst.kind,
+                    ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. }
+                ) =>
+            {
+                builtin(Builtin::Func, Type::FuncName)
+            }
+            "func" | "kstack" | "ustack" | "username" | "numaid" | "ctx" | "cpid_" | "ncpus"
+            | "usermode" | "ppid" => Err(Diagnostic::error(
                 span,
                 format!("the {name} builtin is not supported yet"),
             )),
@@ -159,6 +163,43 @@ impl Checker<'_> {
                 span,
                 format!("Unknown identifier: '{name}'"),
             )),
+        }
+    }
+
+    /// `argN`: a raw tracepoint's Nth u64, a function's Nth argument, or a
+    /// USDT site's Nth argument.
+    fn arg(&mut self, name: &str, n: u8, span: Span) -> Checked<TExpr> {
+        match self.inst.kind {
+            ProbeKind::RawTracepoint => Ok(texpr(TExprKind::Arg(n), Type::U64, span)),
+            ProbeKind::Usdt => {
+                let args = self.inst.usdt_args.as_deref().unwrap_or_default();
+                match args.get(n as usize) {
+                    Some(arg) => Ok(texpr(TExprKind::UsdtArg(arg.clone()), Type::U64, span)),
+                    None => Err(Diagnostic::error(
+                        span,
+                        format!(
+                            "usdt probe has {} argument{}, {name} does not exist",
+                            args.len(),
+                            if args.len() == 1 { "" } else { "s" }
+                        ),
+                    )),
+                }
+            }
+            kind if kind.has_pt_regs() && !kind.is_return() => {
+                Ok(texpr(TExprKind::RegArg(n), Type::U64, span))
+            }
+            kind if kind.has_pt_regs() => Err(Diagnostic::error(
+                span,
+                format!("The {name} builtin can not be used with return probes"),
+            )
+            .with_help("read the arguments in the entry probe and keep them in a map keyed by tid")),
+            _ => Err(Diagnostic::error(
+                span,
+                format!(
+                    "The {name} builtin can only be used with rawtracepoint, kprobe, uprobe and usdt probes"
+                ),
+            )
+            .with_help("tracepoints name their arguments: use args.NAME")),
         }
     }
 

@@ -35,6 +35,8 @@ pub struct Options {
     pub strlen: u32,
     /// Whether `-c` gives the script a child, so that `cpid` means something.
     pub has_child: bool,
+    /// `-p PID`: the process whose files user-space probes name.
+    pub pid: Option<u32>,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             positional: Vec::new(),
             strlen: 64,
             has_child: false,
+            pid: None,
         }
     }
 }
@@ -99,6 +102,8 @@ struct Instance<'a> {
     fields: Option<Vec<TracepointField>>,
     /// Whether the program is in the syscalls category, whose pointers are user addresses.
     user_pointers: bool,
+    /// How `argN` reads the arguments of a USDT probe site.
+    usdt_args: Option<Vec<super::env::UsdtArg>>,
 }
 
 fn instantiate<'a>(
@@ -112,7 +117,7 @@ fn instantiate<'a>(
         let mut groups: Vec<(ProbeKind, Vec<(Attach, u32)>)> = Vec::new();
         for point in &probe.attach_points {
             let point = substitute_positionals(point, &opts.positional);
-            for ExpandedAttach { attach, name } in probes::expand(&point, env)? {
+            for ExpandedAttach { attach, name } in probes::expand(&point, env, opts.pid)? {
                 let kind = kind_of(&attach);
                 let index = name_index(probe_names, name);
                 match groups.iter_mut().find(|(k, _)| *k == kind) {
@@ -141,6 +146,31 @@ fn instantiate<'a>(
                         attach: vec![(point.clone(), index)],
                         fields: Some(parse_format(&format)),
                         user_pointers,
+                        usdt_args: None,
+                    });
+                }
+            } else if kind == ProbeKind::Usdt {
+                // Sites whose arguments live in different places need
+                // different code; sites that agree share one program.
+                let mut by_args: Vec<(Vec<super::env::UsdtArg>, AttachList)> = Vec::new();
+                for (point, index) in attach {
+                    let Attach::Usdt { args, .. } = &point else {
+                        unreachable!("usdt group holds usdt sites")
+                    };
+                    let args = args.clone();
+                    match by_args.iter_mut().find(|(a, _)| *a == args) {
+                        Some((_, list)) => list.push((point, index)),
+                        None => by_args.push((args, vec![(point, index)])),
+                    }
+                }
+                for (args, attach) in by_args {
+                    instances.push(Instance {
+                        probe,
+                        kind,
+                        attach,
+                        fields: None,
+                        user_pointers: true,
+                        usdt_args: Some(args),
                     });
                 }
             } else {
@@ -149,7 +179,8 @@ fn instantiate<'a>(
                     kind,
                     attach,
                     fields: None,
-                    user_pointers: false,
+                    user_pointers: kind.is_user(),
+                    usdt_args: None,
                 });
             }
         }
@@ -164,6 +195,8 @@ fn kind_of(attach: &Attach) -> ProbeKind {
         Attach::Tracepoint { .. } => ProbeKind::Tracepoint,
         Attach::RawTracepoint { .. } => ProbeKind::RawTracepoint,
         Attach::Interval { .. } | Attach::Profile { .. } => ProbeKind::PerfEvent,
+        Attach::Uprobe { ret, .. } => ProbeKind::Uprobe { ret: *ret },
+        Attach::Usdt { .. } => ProbeKind::Usdt,
     }
 }
 
@@ -218,6 +251,9 @@ fn mentions_args(probe: &ast::Probe) -> bool {
     crate::visit::walk_block(&probe.body, &mut check);
     found
 }
+
+/// Attach points with their indices in the probe names.
+type AttachList = Vec<(Attach, u32)>;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pass {

@@ -1,0 +1,94 @@
+/*
+ * A target for user-space probes in Sonde's tests: functions with known
+ * arguments and return values, and USDT probe sites with known arguments,
+ * called a number of times given on the command line.
+ *
+ *   user_target N      run N rounds, then exit
+ *
+ * The USDT notes are written here by hand (the `.note.stapsdt` format:
+ * site address, `.stapsdt.base` address, semaphore address, provider,
+ * name, argument spec), so no SystemTap headers are needed.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#define SONDE_STR(x) #x
+#define SONDE_XSTR(x) SONDE_STR(x)
+
+/* The section `.stapsdt.base` whose address tells readers how far the file
+ * moved since link time; one per object, hence the comdat group. */
+#define SONDE_USDT_BASE                                                        \
+  ".ifndef _.stapsdt.base\n"                                                   \
+  ".pushsection .stapsdt.base,\"aG\",\"progbits\",.stapsdt.base,comdat\n"      \
+  ".weak _.stapsdt.base\n"                                                     \
+  ".hidden _.stapsdt.base\n"                                                   \
+  "_.stapsdt.base: .space 1\n"                                                 \
+  ".size _.stapsdt.base, 1\n"                                                  \
+  ".popsection\n"                                                              \
+  ".endif\n"
+
+#define SONDE_USDT_NOTE(provider, name, semaphore, args)                       \
+  "990: nop\n"                                                                 \
+  ".pushsection .note.stapsdt,\"?\",\"note\"\n"                                \
+  ".balign 4\n"                                                                \
+  ".4byte 992f-991f, 994f-993f, 3\n"                                           \
+  "991: .asciz \"stapsdt\"\n"                                                  \
+  "992: .balign 4\n"                                                           \
+  "993: .8byte 990b\n"                                                         \
+  ".8byte _.stapsdt.base\n"                                                    \
+  ".8byte " semaphore "\n"                                                     \
+  ".asciz \"" provider "\"\n"                                                  \
+  ".asciz \"" name "\"\n"                                                      \
+  ".asciz \"" args "\"\n"                                                      \
+  "994: .balign 4\n"                                                           \
+  ".popsection\n" SONDE_USDT_BASE
+
+/* Two arguments: a signed int and a long, wherever the compiler keeps them
+ * ("nor": a register, an immediate or a memory operand). */
+#define SONDE_USDT2(provider, name, semaphore, a, b)                           \
+  __asm__ __volatile__(SONDE_USDT_NOTE(provider, name, semaphore,              \
+                                       "-4@%0 8@%1")                           \
+                       :                                                       \
+                       : "nor"((int)(a)), "nor"((long)(b)))
+
+/* Semaphores live in `.probes`; the kernel counts attached probes there. */
+unsigned short sonde_guarded_semaphore __attribute__((section(".probes")));
+
+__attribute__((noinline)) long sonde_add(long a, long b)
+{
+  __asm__ __volatile__("" ::: "memory");
+  return a + b;
+}
+
+__attribute__((noinline)) long sonde_negate(long a)
+{
+  __asm__ __volatile__("" ::: "memory");
+  return -a;
+}
+
+/* Eight arguments: the last two are passed on the stack on x86-64. */
+__attribute__((noinline)) long sonde_many(long a, long b, long c, long d,
+                                          long e, long f, long g, long h)
+{
+  __asm__ __volatile__("" ::: "memory");
+  return a + b + c + d + e + f + g + h;
+}
+
+int main(int argc, char **argv)
+{
+  int rounds = argc > 1 ? atoi(argv[1]) : 1;
+  volatile long memory = 0;
+  for (int i = 0; i < rounds; i++) {
+    sonde_add(i, 2 * i);
+    getppid();
+    sonde_negate(i + 1);
+    sonde_many(1, 2, 3, 4, 5, 6, 70 + i, 80 + i);
+    SONDE_USDT2("sonde", "tick", "0", -1000 * i, 7);
+    memory = 100 + i;
+    SONDE_USDT2("sonde", "memory", "0", i, memory);
+    if (sonde_guarded_semaphore)
+      SONDE_USDT2("sonde", "guarded", "sonde_guarded_semaphore", i,
+                  sonde_guarded_semaphore);
+  }
+  return 0;
+}

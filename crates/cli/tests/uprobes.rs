@@ -1,0 +1,208 @@
+//! uprobes, uretprobes and USDT probes on a C program with known functions,
+//! arguments and probe sites (tests/progs/user_target.c), run as the `-c`
+//! command so that exactly its calls are counted.
+
+mod common;
+
+use common::user_target::user_target;
+use common::*;
+
+fn trace(script: &str, target: &str, rounds: u32) -> (String, String) {
+    let out = run(&["-e", script, "-c", &format!("{target} {rounds}")]);
+    assert!(out.status.success(), "sonde failed: {}", stderr(&out));
+    (stdout(&out), stderr(&out))
+}
+
+#[test]
+fn uprobe_counts_every_call() {
+    for pie in [true, false] {
+        let bin = user_target(pie);
+        let (out, err) = trace(
+            &format!("uprobe:{bin}:sonde_add {{ @up_calls = count(); }}"),
+            &bin,
+            7,
+        );
+        assert_eq!(out, "\n\n@up_calls: 7\n", "pie: {pie}");
+        assert_eq!(err, "Attached 1 probe\n");
+    }
+    assert_released("@up_calls");
+}
+
+#[test]
+fn arguments_in_registers_and_on_the_stack() {
+    let bin = user_target(true);
+    let (out, _) = trace(
+        &format!(
+            r#"uprobe:{bin}:sonde_add {{ printf("add %d %d\n", arg0, arg1); }}
+               uprobe:{bin}:sonde_many {{ printf("many %d %d %d\n", arg0, arg6, arg7); }}"#
+        ),
+        &bin,
+        3,
+    );
+    assert_eq!(
+        out,
+        "add 0 0\nmany 1 70 80\nadd 1 2\nmany 1 71 81\nadd 2 4\nmany 1 72 82\n\n\n"
+    );
+}
+
+#[test]
+fn uretprobe_reads_the_return_value() {
+    let bin = user_target(true);
+    let (out, err) = trace(
+        &format!(
+            r#"uretprobe:{bin}:sonde_negate {{ printf("%d\n", (int64)retval); }}
+               uretprobe:{bin}:sonde_add {{ @up_ret = sum(retval); }}"#
+        ),
+        &bin,
+        4,
+    );
+    // sonde_add(i, 2i) returns 3i: 0 + 3 + 6 + 9.
+    assert_eq!(out, "-1\n-2\n-3\n-4\n\n\n@up_ret: 18\n");
+    assert_eq!(err, "Attached 2 probes\n");
+    assert_released("@up_ret");
+}
+
+#[test]
+fn wildcards_name_each_function_in_probe_and_func() {
+    let bin = user_target(true);
+    let (out, err) = trace(
+        &format!(
+            r#"uprobe:{bin}:sonde_* {{ @up_func[func] = count(); @up_probe[probe] = count(); }}"#
+        ),
+        &bin,
+        2,
+    );
+    assert_eq!(
+        out,
+        format!(
+            "\n\n@up_func[sonde_add]: 2\n@up_func[sonde_many]: 2\n@up_func[sonde_negate]: 2\n\
+             @up_probe[uprobe:{bin}:sonde_add]: 2\n@up_probe[uprobe:{bin}:sonde_many]: 2\n\
+             @up_probe[uprobe:{bin}:sonde_negate]: 2\n"
+        )
+    );
+    assert_eq!(err, "Attached 3 probes\n");
+    assert_released("@up_func");
+}
+
+#[test]
+fn a_function_plus_offset() {
+    let bin = user_target(true);
+    let (out, _) = trace(
+        &format!(r#"uprobe:{bin}:sonde_add+0 {{ printf("%s %s\n", probe, func); }}"#),
+        &bin,
+        1,
+    );
+    assert_eq!(out, format!("uprobe:{bin}:sonde_add+0 sonde_add\n\n\n"));
+}
+
+#[test]
+fn libraries_are_found_by_short_name_and_scoped_to_the_child() {
+    let bin = user_target(true);
+    // The target calls getppid once a round; other processes calling it at
+    // the same time are not counted because the probe is scoped to the child.
+    let (out, err) = trace("uprobe:libc:getppid { @up_lib = count(); }", &bin, 3);
+    assert_eq!(out, "\n\n@up_lib: 3\n");
+    assert_eq!(err, "Attached 1 probe\n");
+    assert_released("@up_lib");
+}
+
+#[test]
+fn usdt_arguments_from_registers_immediates_and_memory() {
+    let bin = user_target(true);
+    let (out, err) = trace(
+        &format!(
+            r#"usdt:{bin}:sonde:tick {{ printf("tick %d %d\n", arg0, arg1); }}
+               usdt:{bin}:sonde:memory {{ printf("memory %d %d\n", arg0, arg1); }}"#
+        ),
+        &bin,
+        3,
+    );
+    assert_eq!(
+        out,
+        "tick 0 7\nmemory 0 100\ntick -1000 7\nmemory 1 101\ntick -2000 7\nmemory 2 102\n\n\n"
+    );
+    assert_eq!(err, "Attached 2 probes\n");
+}
+
+#[test]
+fn usdt_semaphores_are_counted_while_attached() {
+    let bin = user_target(true);
+    // The guarded site only fires when its semaphore is non-zero, and then
+    // reports the semaphore's value as its second argument.
+    let (out, _) = trace(
+        &format!(r#"usdt:{bin}:sonde:guarded {{ @up_guard[arg1] = count(); }}"#),
+        &bin,
+        5,
+    );
+    assert_eq!(out, "\n\n@up_guard[1]: 5\n");
+    assert_released("@up_guard");
+}
+
+#[test]
+fn usdt_wildcards_and_a_pattern_without_provider() {
+    let bin = user_target(false);
+    let (out, err) = trace(
+        &format!(
+            r#"usdt:{bin}:* {{ @up_usdt[probe] = count(); }} usdt:{bin}:memo* {{ @up_tick = count(); }}"#
+        ),
+        &bin,
+        2,
+    );
+    assert_eq!(
+        out,
+        format!(
+            "\n\n@up_tick: 2\n@up_usdt[usdt:{bin}:sonde:guarded]: 2\n\
+             @up_usdt[usdt:{bin}:sonde:memory]: 2\n@up_usdt[usdt:{bin}:sonde:tick]: 2\n"
+        )
+    );
+    // A probe named twice counts once (bpftrace would say 4).
+    assert_eq!(err, "Attached 3 probes\n");
+    assert_released("@up_usdt");
+}
+
+#[test]
+fn missing_functions_and_bad_offsets_are_errors() {
+    let bin = user_target(true);
+    let out = run(&["-e", &format!("uprobe:{bin}:no_such_function {{ }}")]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!(
+            "ERROR: Could not resolve symbol: {bin}:no_such_function"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["-e", &format!("uprobe:{bin}:sonde_add+100000 {{ }}")]);
+    assert!(stderr(&out).contains("Offset outside the function bounds ('sonde_add' size is"));
+    let out = run(&[
+        "-e",
+        &format!("uretprobe:{bin}:sonde_add {{ print(arg0); }}"),
+    ]);
+    assert!(stderr(&out).contains("can not be used with return probes"));
+}
+
+#[test]
+fn perf_event_uprobes_where_there_are_no_uprobe_multi_links() {
+    let bin = user_target(true);
+    let out = sonde(&[
+        "-e",
+        &format!(
+            r#"uprobe:{bin}:sonde_add {{ @up_perf[func] = count(); }}
+               uretprobe:{bin}:sonde_negate {{ @up_perf_ret = sum(retval); }}
+               usdt:{bin}:sonde:guarded {{ @up_perf_sem = count(); }}"#
+        ),
+        "-c",
+        &format!("{bin} 4"),
+    ])
+    .env("SONDE_NO_UPROBE_MULTI", "1")
+    .output()
+    .expect("sonde runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // -1 -2 -3 -4 summed as u64.
+    assert_eq!(
+        stdout(&out),
+        "\n\n@up_perf[sonde_add]: 4\n@up_perf_ret: -10\n@up_perf_sem: 4\n"
+    );
+    assert_eq!(stderr(&out), "Attached 3 probes\n");
+    assert_released("@up_perf");
+}

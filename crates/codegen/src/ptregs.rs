@@ -1,0 +1,91 @@
+//! Reading a `pt_regs` context (kprobes, uprobes, USDT): function arguments,
+//! the return value, and USDT arguments in registers, memory or immediates.
+
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R6};
+use sonde_lang::sema::env::{UsdtArg, UsdtArgLocation};
+use sonde_lang::sema::typed::TExpr;
+use sonde_lang::Diagnostic;
+
+use crate::program::{ProgramCompiler, Result};
+use crate::regs::ABI;
+
+impl ProgramCompiler<'_> {
+    /// r0 = argument `n` of the probed function.
+    pub fn reg_arg(&mut self, n: u8) {
+        match ABI.arg(n) {
+            Ok(off) => self.e.emit(Insn::ldx(Size::DW, R0, R6, off)),
+            Err(from_sp) => {
+                let sp = ABI
+                    .offset(ABI.sp)
+                    .expect("the stack pointer is in the table");
+                self.read_register_relative(sp, from_sp as i64, 8);
+            }
+        }
+    }
+
+    /// r0 = the return value register.
+    pub fn retval(&mut self) {
+        let off = ABI
+            .offset(ABI.ret)
+            .expect("the return register is in the table");
+        self.e.emit(Insn::ldx(Size::DW, R0, R6, off));
+    }
+
+    /// r0 = a USDT argument, widened to 64 bits as its size and sign say.
+    pub fn usdt_arg(&mut self, e: &TExpr, arg: &UsdtArg) -> Result<()> {
+        let reg = |name: &str| {
+            ABI.offset(name).ok_or_else(|| {
+                Diagnostic::error(
+                    e.span,
+                    format!(
+                        "this USDT argument is in register '{name}', which cannot be read here"
+                    ),
+                )
+            })
+        };
+        match &arg.location {
+            UsdtArgLocation::Const(v) => self.e.mov_imm(R0, *v as u64),
+            UsdtArgLocation::Reg(name) => {
+                let off = reg(name)?;
+                self.e.emit(Insn::ldx(Size::DW, R0, R6, off));
+            }
+            UsdtArgLocation::Mem { base, offset } => {
+                let off = reg(base)?;
+                self.read_register_relative(off, *offset, arg.size);
+            }
+        }
+        self.extend(arg.size, arg.signed);
+        Ok(())
+    }
+
+    /// r0 = `size` bytes at (register at `reg_off`) + `disp`, read from the
+    /// probed address space (zero if unreadable).
+    fn read_register_relative(&mut self, reg_off: i16, disp: i64, size: u8) {
+        let slot = self.frame.alloc(8);
+        self.e.emit(Insn::st_imm(Size::DW, R10, slot, 0));
+        self.e.emit(Insn::ldx(Size::DW, R3, R6, reg_off));
+        if disp != 0 {
+            self.e.mov_imm(R1, disp as u64);
+            self.e.emit(Insn::alu64_reg(op::ADD, R3, R1));
+        }
+        self.pointer_to_stack(R1, slot);
+        self.e.emit(Insn::mov64_imm(R2, size as i32));
+        self.e.call(if self.probe.kind.is_user() {
+            helper::PROBE_READ_USER
+        } else {
+            helper::PROBE_READ_KERNEL
+        });
+        self.e.emit(Insn::ldx(Size::DW, R0, R10, slot));
+    }
+
+    /// Keep the low `size` bytes of r0, sign- or zero-extended.
+    fn extend(&mut self, size: u8, signed: bool) {
+        if size >= 8 {
+            return;
+        }
+        let shift = 64 - 8 * size as i32;
+        self.e.emit(Insn::alu64_imm(op::LSH, R0, shift));
+        let right = if signed { op::ARSH } else { op::RSH };
+        self.e.emit(Insn::alu64_imm(right, R0, shift));
+    }
+}

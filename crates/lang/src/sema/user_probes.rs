@@ -1,0 +1,257 @@
+//! Expanding `uprobe`, `uretprobe` and `usdt` attach points into sites of
+//! user-space files, through the environment's view of those files.
+
+use super::env::{ProbeEnv, UserQuery};
+use super::probes::{has_wildcard, Attach, ExpandedAttach};
+
+/// `uprobe:TARGET:FUNC`, `uprobe:TARGET:cpp:FUNC` (C++ names demangled),
+/// `FUNC+OFFSET`, `uprobe:TARGET:0xADDR`, and `uprobe:FUNC` with `-p`.
+pub(super) fn expand_uprobe(
+    parts: &[String],
+    ret: bool,
+    env: &dyn ProbeEnv,
+    pid: Option<u32>,
+) -> Result<Vec<ExpandedAttach>, String> {
+    let provider = if ret { "uretprobe" } else { "uprobe" };
+    let usage = || format!("{provider} probes take the form {provider}:binary:function");
+    let (target, func, demangled) = match parts {
+        [_, target, func] => (target.as_str(), func.as_str(), false),
+        [_, target, lang, func] if lang == "cpp" => (target.as_str(), func.as_str(), true),
+        [_, func] if pid.is_some() => ("*", func.as_str(), false),
+        _ => return Err(usage()),
+    };
+    if target.is_empty() || func.is_empty() {
+        return Err(usage());
+    }
+    let query = UserQuery { target, pid };
+    if let Some(addr) = parse_address(func) {
+        if ret {
+            return Err("uretprobe cannot be attached to an address".into());
+        }
+        let site = env.user_address(query, addr)?;
+        return Ok(vec![ExpandedAttach {
+            name: format!("{provider}:{}:{func}", site.path),
+            attach: Attach::Uprobe {
+                path: site.attach_path,
+                offset: site.offset,
+                ret,
+                func: site.func,
+            },
+        }]);
+    }
+    let (pattern, plus) = match func.rsplit_once('+') {
+        Some((name, off)) if !has_wildcard(func) => {
+            let off = parse_number(off)
+                .ok_or_else(|| format!("invalid offset '{off}' in {provider}:{target}:{func}"))?;
+            if ret {
+                return Err("uretprobe cannot be attached to an offset in a function".into());
+            }
+            (name, Some(off))
+        }
+        _ => (func, None),
+    };
+    let sites = env.user_functions(query, pattern, demangled)?;
+    if sites.is_empty() {
+        return Err(if has_wildcard(pattern) || has_wildcard(target) {
+            format!("no functions match {provider}:{target}:{func}")
+        } else {
+            format!("Could not resolve symbol: {target}:{pattern}")
+        });
+    }
+    let mut out: Vec<ExpandedAttach> = Vec::new();
+    for site in sites {
+        if let Some(off) = plus {
+            if site.size == 0 {
+                return Err(format!(
+                    "Could not determine boundary for {} (symbol has size 0).",
+                    site.func
+                ));
+            }
+            if off >= site.size {
+                return Err(format!(
+                    "Offset outside the function bounds ('{}' size is {})",
+                    site.func, site.size
+                ));
+            }
+        }
+        let display = match plus {
+            Some(off) => format!("{}+{off}", site.func),
+            None => site.func.clone(),
+        };
+        let attach = Attach::Uprobe {
+            path: site.attach_path,
+            offset: site.offset + plus.unwrap_or(0),
+            ret,
+            func: site.func,
+        };
+        // Two names for one address (aliases) attach once.
+        if out.iter().any(|e| e.attach == attach) {
+            continue;
+        }
+        out.push(ExpandedAttach {
+            name: format!("{provider}:{}:{display}", site.path),
+            attach,
+        });
+    }
+    Ok(out)
+}
+
+/// `usdt:TARGET:PROVIDER:NAME`, `usdt:TARGET:NAME`, and `usdt:*` with `-p`.
+pub(super) fn expand_usdt(
+    parts: &[String],
+    env: &dyn ProbeEnv,
+    pid: Option<u32>,
+) -> Result<Vec<ExpandedAttach>, String> {
+    let usage =
+        || "usdt probes take the form usdt:binary:provider:name or usdt:binary:name".to_string();
+    let (target, provider, name) = match parts {
+        [_, target, provider, name] => (target.as_str(), provider.as_str(), name.as_str()),
+        [_, target, name] => (target.as_str(), "", name.as_str()),
+        [_, all] if all == "*" => ("*", "", "*"),
+        _ => return Err(usage()),
+    };
+    if name.is_empty() {
+        return Err(usage());
+    }
+    let target = if target.is_empty() { "*" } else { target };
+    let query = UserQuery { target, pid };
+    let sites = env.usdt_sites(query, provider, name)?;
+    if sites.is_empty() {
+        let shown = if provider.is_empty() {
+            name.to_string()
+        } else {
+            format!("{provider}:{name}")
+        };
+        return Err(format!("no USDT probes match {target}:{shown}"));
+    }
+    Ok(sites
+        .into_iter()
+        .map(|site| ExpandedAttach {
+            name: format!("usdt:{}:{}:{}", site.path, site.provider, site.name),
+            attach: Attach::Usdt {
+                path: site.attach_path,
+                offset: site.offset,
+                semaphore_offset: site.semaphore_offset,
+                args: site.args,
+            },
+        })
+        .collect())
+}
+
+fn parse_address(text: &str) -> Option<u64> {
+    let hex = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))?;
+    u64::from_str_radix(hex, 16).ok()
+}
+
+fn parse_number(text: &str) -> Option<u64> {
+    parse_address(text).or_else(|| text.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sema::env::{UsdtSite, UserSite};
+
+    struct Files;
+
+    impl ProbeEnv for Files {
+        fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
+            Ok(Vec::new())
+        }
+        fn tracepoint_format(&self, _: &str, _: &str) -> Option<String> {
+            None
+        }
+        fn user_functions(
+            &self,
+            query: UserQuery<'_>,
+            pattern: &str,
+            _demangled: bool,
+        ) -> Result<Vec<UserSite>, String> {
+            Ok(["f1", "f2", "g"]
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| super::super::probes::glob_match(pattern, f))
+                .map(|(i, f)| UserSite {
+                    path: query.target.to_string(),
+                    attach_path: format!("/abs/{}", query.target),
+                    func: f.to_string(),
+                    offset: 0x100 * (i as u64 + 1),
+                    size: 0x10,
+                })
+                .collect())
+        }
+        fn usdt_sites(
+            &self,
+            query: UserQuery<'_>,
+            provider: &str,
+            name: &str,
+        ) -> Result<Vec<UsdtSite>, String> {
+            let site = |p: &str, n: &str, offset| UsdtSite {
+                path: query.target.to_string(),
+                attach_path: query.target.to_string(),
+                provider: p.into(),
+                name: n.into(),
+                offset,
+                semaphore_offset: 0,
+                args: Vec::new(),
+            };
+            Ok(
+                vec![site("a", "x", 1), site("b", "x", 2), site("a", "y", 3)]
+                    .into_iter()
+                    .filter(|s| provider.is_empty() || s.provider == provider)
+                    .filter(|s| super::super::probes::glob_match(name, &s.name))
+                    .collect(),
+            )
+        }
+    }
+
+    fn names(v: &[ExpandedAttach]) -> Vec<&str> {
+        v.iter().map(|e| e.name.as_str()).collect()
+    }
+
+    fn parts(s: &str) -> Vec<String> {
+        super::super::probes::split_parts(s)
+    }
+
+    #[test]
+    fn uprobes_expand_with_offsets_and_wildcards() {
+        let all = expand_uprobe(&parts("uprobe:./bin:f*"), false, &Files, None).unwrap();
+        assert_eq!(names(&all), ["uprobe:./bin:f1", "uprobe:./bin:f2"]);
+        let plus = expand_uprobe(&parts("uprobe:./bin:g+4"), false, &Files, None).unwrap();
+        assert_eq!(names(&plus), ["uprobe:./bin:g+4"]);
+        assert_eq!(
+            plus[0].attach,
+            Attach::Uprobe {
+                path: "/abs/./bin".into(),
+                offset: 0x304,
+                ret: false,
+                func: "g".into()
+            }
+        );
+        let ret = expand_uprobe(&parts("uretprobe:./bin:g"), true, &Files, None).unwrap();
+        assert_eq!(names(&ret), ["uretprobe:./bin:g"]);
+        assert_eq!(
+            expand_uprobe(&parts("uprobe:./bin:nope"), false, &Files, None).unwrap_err(),
+            "Could not resolve symbol: ./bin:nope"
+        );
+        assert!(expand_uprobe(&parts("uretprobe:./bin:g+1"), true, &Files, None).is_err());
+        assert_eq!(
+            expand_uprobe(&parts("uprobe:./bin:g+16"), false, &Files, None).unwrap_err(),
+            "Offset outside the function bounds ('g' size is 16)"
+        );
+        assert!(expand_uprobe(&parts("uprobe:./bin"), false, &Files, None).is_err());
+    }
+
+    #[test]
+    fn usdt_forms() {
+        let full = expand_usdt(&parts("usdt:./b:a:x"), &Files, None).unwrap();
+        assert_eq!(names(&full), ["usdt:./b:a:x"]);
+        let any_provider = expand_usdt(&parts("usdt:./b:x"), &Files, None).unwrap();
+        assert_eq!(names(&any_provider), ["usdt:./b:a:x", "usdt:./b:b:x"]);
+        let empty_provider = expand_usdt(&parts("usdt:./b::*"), &Files, None).unwrap();
+        assert_eq!(empty_provider.len(), 3);
+        assert!(expand_usdt(&parts("usdt:./b:a:zz"), &Files, None).is_err());
+    }
+}

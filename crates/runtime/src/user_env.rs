@@ -1,0 +1,264 @@
+//! The compiler's view of user-space files: which files a probe's target
+//! names (a path, a library, a wildcard, every file a process maps), their
+//! functions and their USDT probes, read with `sonde-elf`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use sonde_elf::demangle::demangle;
+use sonde_elf::resolve::{find_binary, mapped_files, process_view};
+use sonde_elf::usdt::{parse_args, ArgLocation};
+use sonde_elf::ElfFile;
+use sonde_lang::sema::env::{UsdtArg, UsdtArgLocation, UsdtSite, UserQuery, UserSite};
+use sonde_lang::sema::probes::{glob_match, has_wildcard};
+
+/// Files read so far, by the path they were opened at.
+#[derive(Debug, Default)]
+pub(crate) struct UserFiles {
+    files: RefCell<HashMap<PathBuf, Rc<ElfFile>>>,
+}
+
+/// A file a query names: as the probe name shows it, and where to open it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub shown: String,
+    pub path: PathBuf,
+}
+
+impl UserFiles {
+    fn open(&self, path: &Path) -> Result<Rc<ElfFile>, String> {
+        if let Some(file) = self.files.borrow().get(path) {
+            return Ok(file.clone());
+        }
+        let file = Rc::new(ElfFile::open(path)?);
+        self.files
+            .borrow_mut()
+            .insert(path.to_path_buf(), file.clone());
+        Ok(file)
+    }
+
+    /// Every file `query` names, in a stable order.
+    pub fn targets(&self, query: UserQuery<'_>) -> Result<Vec<Target>, String> {
+        let target = query.target;
+        if target.is_empty() || target == "*" {
+            return Ok(process_files(query.pid));
+        }
+        if has_wildcard(target) {
+            return glob_files(target);
+        }
+        let path = find_binary(target, query.pid)?;
+        let shown = if target.contains('/') {
+            target.to_string()
+        } else {
+            path.display().to_string()
+        };
+        Ok(vec![Target {
+            shown,
+            path: absolute(&path),
+        }])
+    }
+
+    pub fn functions(
+        &self,
+        query: UserQuery<'_>,
+        pattern: &str,
+        demangled: bool,
+    ) -> Result<Vec<UserSite>, String> {
+        let mut out = Vec::new();
+        let targets = self.targets(query)?;
+        let several = targets.len() > 1;
+        for target in targets {
+            let file = match self.open(&target.path) {
+                Ok(file) => file,
+                // A wildcard may name files that are not ELF: skip those.
+                Err(_) if several => continue,
+                Err(e) => return Err(e),
+            };
+            for sym in file.functions()? {
+                let name = if demangled {
+                    match demangle(&sym.name) {
+                        Some(d) => d,
+                        None => continue,
+                    }
+                } else {
+                    sym.name.clone()
+                };
+                if !glob_match(pattern, &name) {
+                    continue;
+                }
+                let Some(offset) = file.vaddr_to_offset(sym.addr) else {
+                    continue;
+                };
+                out.push(UserSite {
+                    path: target.shown.clone(),
+                    attach_path: target.path.display().to_string(),
+                    func: name,
+                    offset,
+                    size: sym.size,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {
+        let unresolved = || format!("Could not resolve address: {}:{addr:#x}", query.target);
+        let targets = self.targets(query)?;
+        let [target] = targets.as_slice() else {
+            return Err(unresolved());
+        };
+        let file = self.open(&target.path)?;
+        let offset = file
+            .vaddr_to_offset(addr)
+            .filter(|_| file.is_code(addr))
+            .ok_or_else(unresolved)?;
+        let func = file
+            .functions()?
+            .into_iter()
+            .find(|s| addr >= s.addr && addr < s.addr + s.size.max(1))
+            .map_or_else(|| format!("{addr:#x}"), |s| s.name);
+        Ok(UserSite {
+            path: target.shown.clone(),
+            attach_path: target.path.display().to_string(),
+            func,
+            offset,
+            size: 0,
+        })
+    }
+
+    pub fn usdt(
+        &self,
+        query: UserQuery<'_>,
+        provider: &str,
+        name: &str,
+    ) -> Result<Vec<UsdtSite>, String> {
+        let mut out = Vec::new();
+        let targets = self.targets(query)?;
+        let several = targets.len() > 1;
+        for target in targets {
+            let file = match self.open(&target.path) {
+                Ok(file) => file,
+                Err(_) if several => continue,
+                Err(e) => return Err(e),
+            };
+            for note in file.usdt_notes() {
+                if !(provider.is_empty() || glob_match(provider, &note.provider))
+                    || !glob_match(name, &note.name)
+                {
+                    continue;
+                }
+                let Some(offset) = file.vaddr_to_offset(note.addr) else {
+                    continue;
+                };
+                let semaphore_offset = match note.semaphore {
+                    0 => 0,
+                    sem => file.vaddr_to_offset(sem).unwrap_or(0),
+                };
+                let args = parse_args(&note.args)
+                    .map_err(|e| format!("usdt {}:{}: {e}", note.provider, note.name))?
+                    .into_iter()
+                    .map(|a| UsdtArg {
+                        size: a.size,
+                        signed: a.signed,
+                        location: match a.location {
+                            ArgLocation::Const(v) => UsdtArgLocation::Const(v),
+                            ArgLocation::Reg(r) => UsdtArgLocation::Reg(r),
+                            ArgLocation::Mem { base, offset } => {
+                                UsdtArgLocation::Mem { base, offset }
+                            }
+                        },
+                    })
+                    .collect();
+                out.push(UsdtSite {
+                    path: target.shown.clone(),
+                    attach_path: target.path.display().to_string(),
+                    provider: note.provider,
+                    name: note.name,
+                    offset,
+                    semaphore_offset,
+                    args,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The files process `pid` maps executable, or (without a pid) those of
+/// every process, each once.
+fn process_files(pid: Option<u32>) -> Vec<Target> {
+    let pids: Vec<u32> = match pid {
+        Some(pid) => vec![pid],
+        None => std::fs::read_dir("/proc")
+            .map(|dir| {
+                dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let mut out: Vec<Target> = Vec::new();
+    for pid in pids {
+        for shown in mapped_files(pid) {
+            if out.iter().any(|t| t.shown == shown) {
+                continue;
+            }
+            let path = process_view(pid, &shown);
+            out.push(Target { shown, path });
+        }
+    }
+    out
+}
+
+/// Files matching a path whose last component has wildcards
+/// (`./testprogs/uprobe*`), shown with the directory as written.
+fn glob_files(pattern: &str) -> Result<Vec<Target>, String> {
+    let (dir, file) = match pattern.rsplit_once('/') {
+        Some((dir, file)) => (dir, file),
+        None => (".", pattern),
+    };
+    if has_wildcard(dir) {
+        return Err(format!(
+            "{pattern}: wildcards are only supported in the last part of a path"
+        ));
+    }
+    let listing = std::fs::read_dir(if dir.is_empty() { "/" } else { dir })
+        .map_err(|e| format!("cannot list {dir}: {e}"))?;
+    let mut names: Vec<String> = listing
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| glob_match(file, name))
+        .collect();
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|name| {
+            let shown = if pattern.contains('/') {
+                format!("{dir}/{name}")
+            } else {
+                name
+            };
+            Target {
+                path: absolute(Path::new(&shown)),
+                shown,
+            }
+        })
+        .filter(|t| t.path.is_file() && ElfFile::is_elf(&t.path))
+        .collect())
+}
+
+/// `path` from the current directory, without resolving symbolic links
+/// (which would break `/proc/PID/root/...`).
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => {
+            let joined = cwd.join(path);
+            // Drop `.` components for a tidier path.
+            joined.components().collect()
+        }
+        Err(_) => path.to_path_buf(),
+    }
+}
