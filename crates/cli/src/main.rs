@@ -6,6 +6,7 @@ mod args;
 mod compile;
 mod info;
 mod list;
+mod list_user;
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -63,6 +64,8 @@ fn run(args: Args) -> Result<u8, String> {
         if args.program.is_none() && args.rest.is_empty() {
             let mut stdout = std::io::stdout().lock();
             list::list(&env, pattern, args.verbose, &mut stdout)
+                .map_err(|e| format!("ERROR: {e}"))?;
+            list_user::list(&env, pattern, args.pid, args.verbose, &mut stdout)
                 .map_err(|e| format!("ERROR: {e}"))?;
             return Ok(0);
         }

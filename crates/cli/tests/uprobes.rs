@@ -206,3 +206,27 @@ fn perf_event_uprobes_where_there_are_no_uprobe_multi_links() {
     assert_eq!(stderr(&out), "Attached 3 probes\n");
     assert_released("@up_perf");
 }
+
+#[test]
+fn listing_functions_and_usdt_probes_of_a_file() {
+    let bin = user_target(true);
+    let out = run(&["-l", &format!("uprobe:{bin}:sonde_*")]);
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        format!("uprobe:{bin}:sonde_add\nuprobe:{bin}:sonde_many\nuprobe:{bin}:sonde_negate\n")
+    );
+    let out = run(&["-l", &format!("usdt:{bin}:*")]);
+    assert_eq!(
+        stdout(&out),
+        format!("usdt:{bin}:sonde:guarded\nusdt:{bin}:sonde:memory\nusdt:{bin}:sonde:tick\n")
+    );
+    // -v shows each argument's type; where it lives depends on the compiler.
+    let out = run(&["-lv", &format!("usdt:{bin}:sonde:tick")]);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], format!("usdt:{bin}:sonde:tick"));
+    assert!(lines[1].starts_with("    arg0: int32 ("), "{text}");
+    assert_eq!(lines[2], "    arg1: uint64 (constant 7)");
+}

@@ -115,7 +115,7 @@ fn one_named(attach: Attach, name: String) -> ExpandedAttach {
 }
 
 /// Split on `:` outside double quotes, dropping the quotes.
-pub(super) fn split_parts(raw: &str) -> Vec<String> {
+pub fn split_parts(raw: &str) -> Vec<String> {
     let mut parts = vec![String::new()];
     let mut quoted = false;
     for c in raw.chars() {

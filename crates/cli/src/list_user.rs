@@ -1,0 +1,76 @@
+//! `sonde -l` for user-space probes: the functions of a binary as
+//! `uprobe:FILE:FUNC` and its USDT probes as `usdt:FILE:PROVIDER:NAME`,
+//! for a path, a library, a wildcard or (with `-p`) every file a process
+//! maps. With `-v`, USDT probes show where their arguments are.
+
+use std::io::Write;
+
+use sonde_lang::sema::env::{UsdtArgLocation, UserQuery};
+use sonde_lang::sema::probes::{glob_match, split_parts};
+use sonde_lang::sema::ProbeEnv;
+
+pub fn list(
+    env: &dyn ProbeEnv,
+    pattern: &str,
+    pid: Option<u32>,
+    verbose: bool,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    let parts = split_parts(pattern);
+    let provider = parts[0].as_str();
+    let everything = pattern.is_empty();
+    // A pattern must name a file (or a pid must): every binary of the
+    // system is not listed.
+    let target = match parts.get(1).map(String::as_str) {
+        Some("") | None if pid.is_some() => "*",
+        Some(t) if !t.is_empty() => t,
+        _ => return Ok(()),
+    };
+    if (everything || !parts.is_empty()) && target == "*" && pid.is_none() {
+        return Ok(());
+    }
+    let query = UserQuery { target, pid };
+    let mut lines = String::new();
+    if everything || glob_match(provider, "uprobe") || provider == "u" {
+        let func = parts.get(2).map_or("*", String::as_str);
+        let mut sites = env.user_functions(query, func, false)?;
+        sites.sort_by(|a, b| a.path.cmp(&b.path).then(a.func.cmp(&b.func)));
+        sites.dedup_by(|a, b| a.path == b.path && a.func == b.func);
+        for site in sites {
+            lines.push_str(&format!("uprobe:{}:{}\n", site.path, site.func));
+        }
+    }
+    if everything || glob_match(provider, "usdt") || provider == "U" {
+        let (usdt_provider, name) = match &parts[..] {
+            [_, _, p, n, ..] => (p.as_str(), n.as_str()),
+            [_, _, n] => ("", n.as_str()),
+            _ => ("", "*"),
+        };
+        let mut sites = env.usdt_sites(query, usdt_provider, name)?;
+        sites.sort_by(|a, b| (&a.path, &a.provider, &a.name).cmp(&(&b.path, &b.provider, &b.name)));
+        sites.dedup_by(|a, b| a.path == b.path && a.provider == b.provider && a.name == b.name);
+        for site in sites {
+            lines.push_str(&format!(
+                "usdt:{}:{}:{}\n",
+                site.path, site.provider, site.name
+            ));
+            if verbose {
+                for (i, arg) in site.args.iter().enumerate() {
+                    let place = match &arg.location {
+                        UsdtArgLocation::Const(v) => format!("constant {v}"),
+                        UsdtArgLocation::Reg(r) => format!("register {r}"),
+                        UsdtArgLocation::Mem { base, offset } => {
+                            format!("memory at {base}{offset:+}")
+                        }
+                    };
+                    lines.push_str(&format!(
+                        "    arg{i}: {}int{} ({place})\n",
+                        if arg.signed { "" } else { "u" },
+                        arg.size as u32 * 8
+                    ));
+                }
+            }
+        }
+    }
+    out.write_all(lines.as_bytes()).map_err(|e| e.to_string())
+}
