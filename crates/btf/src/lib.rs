@@ -11,6 +11,7 @@
 //! The crate reads bytes it is given (or one file) and does nothing else:
 //! no system calls beyond reading that file.
 
+mod c_decl;
 mod parse;
 mod types;
 

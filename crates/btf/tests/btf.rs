@@ -180,3 +180,15 @@ fn the_running_kernel_describes_task_struct() {
         Kind::Enum { .. }
     ));
 }
+
+#[test]
+fn definitions_are_written_back_as_c() {
+    let btf = Btf::from_bytes(sample()).unwrap();
+    assert_eq!(
+        btf.c_definition(2),
+        "struct node {\n\tint v;\n\tstruct node *next;\n\tint flag: 3;\n};\n"
+    );
+    assert_eq!(btf.c_definition(4), "enum E {\n\tA = 1,\n\tB = -2,\n};\n");
+    assert_eq!(btf.c_type_name(3), "struct node *");
+    assert_eq!(btf.c_type_name(5), "myint");
+}

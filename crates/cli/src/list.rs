@@ -13,6 +13,9 @@ pub fn list(
     verbose: bool,
     out: &mut dyn Write,
 ) -> Result<(), String> {
+    if is_type_listing(pattern) {
+        return list_types(env, pattern, out);
+    }
     let pattern = normalise_provider(pattern);
     let mut tracepoints = env.tracepoints()?;
     tracepoints.sort_unstable();
@@ -48,6 +51,12 @@ pub fn list(
         if matches(&full) {
             lines.push_str(&full);
             lines.push('\n');
+            if verbose {
+                let args = env.kernel_types().and_then(|k| k.raw_tracepoint_args(name));
+                for (arg, ty) in args.unwrap_or_default() {
+                    lines.push_str(&format!("    {ty} {arg}\n"));
+                }
+            }
         }
     }
     out.write_all(lines.as_bytes()).map_err(|e| e.to_string())
@@ -77,6 +86,32 @@ fn matches_pattern(pattern: &str, full: &str) -> bool {
                     .next()
                     .is_some_and(|last| glob_match(pattern, last))
         })
+}
+
+/// `struct task_struct`, or several: `struct a,union b,enum c`.
+fn is_type_listing(pattern: &str) -> bool {
+    pattern.split(',').all(|p| {
+        let p = p.trim();
+        ["struct ", "union ", "enum "]
+            .iter()
+            .any(|k| p.starts_with(k) && p.len() > k.len())
+    })
+}
+
+/// The C definitions of the named types, from the kernel's BTF.
+fn list_types(env: &dyn ProbeEnv, pattern: &str, out: &mut dyn Write) -> Result<(), String> {
+    let kernel = env
+        .kernel_types()
+        .ok_or("listing types needs the kernel's BTF (/sys/kernel/btf/vmlinux)")?;
+    let mut text = String::new();
+    for name in pattern.split(',').map(str::trim) {
+        let definition = kernel
+            .c_definition(name)
+            .ok_or_else(|| format!("the kernel's BTF has no {name}"))?;
+        text.push_str(&definition);
+        text.push('\n');
+    }
+    out.write_all(text.as_bytes()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

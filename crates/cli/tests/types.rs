@@ -107,3 +107,25 @@ fn pointers_arrays_and_enums_print_as_bpftrace_prints_them() {
     );
     assert_released("@tt_");
 }
+
+#[test]
+fn kernel_types_are_listed_as_c() {
+    let out = run(&["-lv", "struct list_head,struct hlist_node"]);
+    assert_eq!(
+        stdout(&out),
+        "struct list_head {\n\tstruct list_head *next;\n\tstruct list_head *prev;\n};\n\n\
+         struct hlist_node {\n\tstruct hlist_node *next;\n\tstruct hlist_node **pprev;\n};\n\n"
+    );
+    let out = run(&["-lv", "rawtracepoint:sched_switch"]);
+    assert_eq!(
+        stdout(&out),
+        "rawtracepoint:sched_switch\n    uint8 preempt\n    struct task_struct * prev\n    \
+         struct task_struct * next\n    uint32 prev_state\n"
+    );
+    let out = run(&["-lv", "struct no_such_type_anywhere"]);
+    assert_eq!(
+        stderr(&out),
+        "ERROR: the kernel's BTF has no struct no_such_type_anywhere\n"
+    );
+    assert!(!out.status.success());
+}

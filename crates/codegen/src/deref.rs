@@ -61,10 +61,36 @@ impl ProgramCompiler<'_> {
         }
     }
 
-    /// The stack offset where the value part `e` (a `Member`) starts.
+    /// The stack offset where the value part at `offset` of `base` starts
+    /// (possibly unaligned: read it with `load_stack`).
     pub fn member_slot(&mut self, base: &TExpr, offset: u32) -> Result<i16> {
         let at = self.aggregate(base)?;
         Ok(at + offset as i16)
+    }
+
+    /// An 8-byte aligned buffer holding the member `e` of `base`: the part
+    /// itself when it is aligned, else a copy. A string member is copied up
+    /// to its NUL into a zeroed buffer, so that string code can rely on the
+    /// zero padding after it.
+    pub fn member_aggregate(&mut self, e: &TExpr, base: &TExpr, offset: u32) -> Result<i16> {
+        let raw = self.member_slot(base, offset)?;
+        let size = e.ty.size();
+        if let Type::Str { size } = e.ty {
+            let slot = self.frame.alloc(size.next_multiple_of(8));
+            self.zero(slot, size.next_multiple_of(8));
+            self.pointer_to_stack(R3, raw);
+            self.pointer_to_stack(R1, slot);
+            self.e.emit(Insn::mov64_imm(R2, size as i32));
+            self.e.call(helper::PROBE_READ_KERNEL_STR);
+            return Ok(slot);
+        }
+        if raw % 8 == 0 {
+            return Ok(raw);
+        }
+        let slot = self.frame.alloc(size.next_multiple_of(8));
+        self.zero(slot, size.next_multiple_of(8));
+        self.copy_exact(R10, raw, slot, size);
+        Ok(slot)
     }
 
     /// r0 = element `index` of the array value `base`; an index out of
@@ -97,6 +123,7 @@ impl ProgramCompiler<'_> {
     /// Store the record, array or string `e` at `r10 + dst` in its C
     /// layout (`size` bytes, already zeroed beyond `e`'s size).
     pub fn place_bytes(&mut self, e: &TExpr, dst: i16, size: u32) -> Result<()> {
+        let e = self.block_value(e)?;
         let own = e.ty.size().min(size);
         match &e.kind {
             TExprKind::Deref { addr, user } => {
@@ -146,7 +173,7 @@ impl ProgramCompiler<'_> {
                 self.e.bind(end);
                 Ok(())
             }
-            _ => {
+            TExprKind::Var(_) | TExprKind::TupleField { .. } | TExprKind::Member { .. } => {
                 let src = self.aggregate(e)?;
                 if src != dst {
                     self.zero(dst, size.next_multiple_of(8));
@@ -154,20 +181,30 @@ impl ProgramCompiler<'_> {
                 }
                 Ok(())
             }
+            _ => Err(Diagnostic::error(
+                e.span,
+                format!("a value of type '{}' cannot be built here yet", e.ty),
+            )),
         }
     }
 
     /// Copy exactly `size` bytes from `[ptr + src]` to `r10 + dst`, in the
     /// widest moves that fit.
+    /// The verifier refuses misaligned stack accesses, so each move is as
+    /// wide as both addresses' alignment allows.
     pub fn copy_exact(&mut self, ptr: u8, src: i16, dst: i16, size: u32) {
         let mut done = 0u32;
-        for (width, bytes) in [(Size::DW, 8), (Size::W, 4), (Size::H, 2), (Size::B, 1)] {
-            while size - done >= bytes {
-                let off = done as i16;
-                self.e.emit(Insn::ldx(width, R1, ptr, src + off));
-                self.e.emit(Insn::stx(width, R10, dst + off, R1));
-                done += bytes;
-            }
+        while done < size {
+            let (s, d) = (src as i32 + done as i32, dst as i32 + done as i32);
+            let (width, bytes) = [(Size::DW, 8), (Size::W, 4), (Size::H, 2), (Size::B, 1)]
+                .into_iter()
+                .find(|&(_, b)| {
+                    size - done >= b && s.rem_euclid(b as i32) == 0 && d.rem_euclid(b as i32) == 0
+                })
+                .unwrap_or((Size::B, 1));
+            self.e.emit(Insn::ldx(width, R1, ptr, s as i16));
+            self.e.emit(Insn::stx(width, R10, d as i16, R1));
+            done += bytes;
         }
     }
 

@@ -28,7 +28,7 @@ impl ProgramCompiler<'_> {
             return Ok(base + Type::tuple_offsets(fields)[*index] as i16);
         }
         if let TExprKind::Member { base, offset } = &e.kind {
-            return self.member_slot(base, *offset);
+            return self.member_aggregate(e, base, *offset);
         }
         let size = e.ty.storage_size().max(8);
         let slot = self.frame.alloc(size);
@@ -161,20 +161,7 @@ impl ProgramCompiler<'_> {
                 self.zero_tail(dst, size.min(dst_storage), dst_storage);
                 Ok(())
             }
-            TExprKind::Member { .. } => {
-                // A char array inside a struct the program holds: copied as
-                // is, then cut at its first NUL so the padding is zero.
-                let Type::Str { size } = e.ty else {
-                    return Err(internal(e, "string part of a non-string"));
-                };
-                let src = self.aggregate(e)?;
-                let n = size.min(dst_storage);
-                self.zero(dst, dst_storage);
-                self.copy_exact(sonde_isa::R10, src, dst, n);
-                self.terminate_if_truncated(dst, size.next_multiple_of(8), dst_storage);
-                Ok(())
-            }
-            TExprKind::Var(_) | TExprKind::TupleField { .. } => {
+            TExprKind::Var(_) | TExprKind::TupleField { .. } | TExprKind::Member { .. } => {
                 let src = self.aggregate(e)?;
                 let src_storage = e.ty.storage_size();
                 self.copy_stack(src, dst, src_storage.min(dst_storage));
@@ -210,6 +197,21 @@ impl ProgramCompiler<'_> {
         let e = self.block_value(e)?;
         let offsets = Type::tuple_offsets(fields);
         match &e.kind {
+            TExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let else_label = self.e.new_label();
+                let end = self.e.new_label();
+                self.branch(cond, false, else_label)?;
+                self.place_tuple(then, dst, fields)?;
+                self.e.jump(end);
+                self.e.bind(else_label);
+                self.place_tuple(otherwise, dst, fields)?;
+                self.e.bind(end);
+                Ok(())
+            }
             TExprKind::Tuple(items) => {
                 for ((item, field), off) in items.iter().zip(fields).zip(offsets) {
                     self.place(item, dst + off as i16, field)?;

@@ -161,6 +161,9 @@ impl KernelTypes for FakeTypes {
     fn type_named(&self, name: &str) -> Option<Type> {
         (name == "pid_t").then(|| int(4, true))
     }
+    fn c_definition(&self, _name: &str) -> Option<String> {
+        None
+    }
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {
         (name == "sched_switch").then(|| {
             vec![

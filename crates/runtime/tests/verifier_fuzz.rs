@@ -30,6 +30,23 @@ fn int_expr() -> impl Strategy<Value = String> {
             "@k[pid]",
             "@k[tid % 3]",
             "$t.0",
+            // Reads through pointers: fields, bitfields, arrays, chains.
+            "$p->a",
+            "$p->b",
+            "$p->c",
+            "$p->arr[1]",
+            "$p->arr[$i % 3]",
+            "$p->next->a",
+            "(*$p).a",
+            "*(int32 *)$p",
+            "curtask->pid",
+            "$v.c",
+            "$v.arr[2]",
+            "$arr[$i]",
+            "FZ_TWO",
+            "sizeof(struct fz)",
+            "offsetof(struct fz, arr)",
+            "(int64)($p + 1)",
         ])
         .prop_map(str::to_string),
     ];
@@ -74,6 +91,9 @@ fn str_expr_leaf() -> impl Strategy<Value = String> {
         "$t.1",
         "str(0)",
         "str($i, 5)",
+        "$p->s",
+        "$v.s",
+        "curtask->comm",
     ])
     .prop_map(str::to_string)
 }
@@ -106,6 +126,10 @@ fn statement() -> impl Strategy<Value = String> {
         )),
         int_expr().prop_map(|e| format!("@i = add1((int64)({e})); $i = bump($i); put(@k, pid);")),
         int_expr().prop_map(|e| format!("_ = twice({{ @i += 1; (int64)({e}) }});")),
+        Just("print(*$p); @fz = *$p; @fz_k[*$p] = 1;".to_string()),
+        Just("$wa = $p->arr; @ar = $wa; print(($i, $p->arr));".to_string()),
+        Just("@e = (enum fz_e)$i; printf(\"%s %d\\n\", FZ_ONE, FZ_TWO);".to_string()),
+        Just("$q = &$i; @deref = *$q; @bytes = (int8[8])$i;".to_string()),
     ];
     simple.prop_recursive(2, 8, 3, |inner| {
         (
@@ -144,8 +168,11 @@ fn probe() -> impl Strategy<Value = (&'static str, &'static str)> {
 }
 
 /// Every map read somewhere is assigned here first, so reads type-check;
-/// the macros are the ones statements call.
-const PRELUDE: &str = "macro add1(x) { x + 1 } macro bump($v) { $v += 1; $v } \
+/// the macros are the ones statements call, the C types the ones they read.
+const PRELUDE: &str = "struct fz { int a; char s[8]; unsigned int b:3; unsigned int c:5; \
+     long arr[3]; struct fz *next; }\n\
+     enum fz_e { FZ_ONE = 1, FZ_TWO }\n\
+     macro add1(x) { x + 1 } macro bump($v) { $v += 1; $v } \
      macro put(@m, k) { @m[k] = k; } macro twice(x) { x + x }\n\
      BEGIN { @i = 0; @s = \"\"; @k[0] = 0; @c[comm, 0] = count(); @sum = sum(0); @h = hist(0); }\n";
 
@@ -155,7 +182,8 @@ fn script() -> impl Strategy<Value = String> {
             let mut text = PRELUDE.to_string();
             for ((p, extra), body) in probes {
                 text.push_str(&format!(
-                    "{p} {{ $i = 1; $s = \"x\"; $t = (1, \"y\"); {extra} {} }}\n",
+                    "{p} {{ $i = 1; $s = \"x\"; $t = (1, \"y\"); \
+                     $p = (struct fz *)curtask; $v = *$p; $arr = $p->arr; {extra} {} }}\n",
                     body.join(" ")
                 ));
             }

@@ -211,6 +211,17 @@ impl KernelTypes for BtfTypes {
         Some(self.to_type(id))
     }
 
+    fn c_definition(&self, name: &str) -> Option<String> {
+        let (keyword, tag) = name.split_once(' ')?;
+        let id = self.find(tag, |k| match k {
+            Kind::Struct { .. } => keyword == "struct",
+            Kind::Union { .. } => keyword == "union",
+            Kind::Enum { .. } => keyword == "enum",
+            _ => false,
+        })?;
+        Some(self.btf.c_definition(id))
+    }
+
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {
         // The prototype of `btf_trace_<name>` has the argument types but
         // no names; the function `__bpf_trace_<name>` has both.

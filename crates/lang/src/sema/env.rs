@@ -131,4 +131,6 @@ pub trait KernelTypes {
     /// The arguments of raw tracepoint `name` (from `btf_trace_<name>`),
     /// without the leading context pointer.
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, super::types::Type)>>;
+    /// The C definition of `struct X`, `union X` or `enum X`, for listings.
+    fn c_definition(&self, name: &str) -> Option<String>;
 }

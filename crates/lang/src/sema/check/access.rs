@@ -291,15 +291,45 @@ impl Checker<'_> {
         ty
     }
 
+    /// `uptr(p)` and `kptr(p)`: the same address, read from then on in the
+    /// user (or kernel) address space.
+    pub(super) fn address_space(
+        &mut self,
+        user: bool,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Checked<TExpr> {
+        let name = if user { "uptr" } else { "kptr" };
+        let [arg] = args else {
+            return Err(Diagnostic::error(
+                span,
+                format!("{name}() requires one argument ({} provided)", args.len()),
+            ));
+        };
+        let value = self.value(arg)?;
+        let ty = match &value.ty {
+            Type::Ptr { pointee, .. } => Type::Ptr {
+                pointee: pointee.clone(),
+                user,
+            },
+            t if t.is_integer_like() => Type::void_ptr(user),
+            other => {
+                return Err(Diagnostic::error(
+                    arg.span,
+                    format!("{name}() expects a pointer or an integer ({other} provided)"),
+                ))
+            }
+        };
+        Ok(TExpr { ty, span, ..value })
+    }
+
     /// `sizeof(type)` or `sizeof(expr)`: a constant.
     pub(super) fn sizeof(&mut self, arg: &SizeofArg, span: Span) -> Checked<TExpr> {
         let size = match arg {
             SizeofArg::Type(t) => self.type_of_name(t)?.size(),
             SizeofArg::Expr(e) => {
-                if let ExprKind::Ident(name) = &e.kind {
-                    if let Some(ty) = self.types.named(name) {
-                        return Ok(size_literal(ty.size(), span));
-                    }
+                if let Some(ty) = self.bare_type_name(e) {
+                    return Ok(size_literal(ty.size(), span));
                 }
                 let checked = self.expr(e)?;
                 match checked.ty {
@@ -321,7 +351,10 @@ impl Checker<'_> {
     ) -> Checked<TExpr> {
         let mut ty = match of {
             SizeofArg::Type(t) => self.type_of_name(t)?,
-            SizeofArg::Expr(e) => self.expr(e)?.ty,
+            SizeofArg::Expr(e) => match self.bare_type_name(e) {
+                Some(t) => t,
+                None => self.expr(e)?.ty,
+            },
         };
         let mut offset = 0;
         for name in fields {
@@ -334,6 +367,26 @@ impl Checker<'_> {
             ty = field.ty;
         }
         Ok(size_literal(offset, span))
+    }
+
+    /// A lone name in `sizeof(x)` or `offsetof(x, f)` that is a type:
+    /// a typedef, or a struct or union written without its keyword (as
+    /// bpftrace allows: `offsetof(qspinlock, tail)`). Builtins and enum
+    /// constants are values.
+    fn bare_type_name(&self, e: &ast::Expr) -> Option<Type> {
+        let ExprKind::Ident(name) = &e.kind else {
+            return None;
+        };
+        if self.types.variant(name).is_some() {
+            return None;
+        }
+        if let Some(t) = self.types.named(name) {
+            return Some(t);
+        }
+        ["struct", "union"]
+            .iter()
+            .find_map(|k| self.types.record(&format!("{k} {name}")))
+            .map(Type::Record)
     }
 
     /// The type a written type name stands for, with its stars and `[N]`.

@@ -226,6 +226,7 @@ impl Checker<'_> {
     ) -> Checked<TExpr> {
         match name {
             "str" => self.str_call(args, span),
+            "uptr" | "kptr" => self.address_space(name == "uptr", args, span),
             "pid" | "tid" | "uid" | "gid" | "nsecs" | "elapsed" | "cpu" | "comm" | "cgroup"
             | "jiffies" | "rand" | "cpid" => {
                 if !args.is_empty() {

@@ -611,10 +611,9 @@ impl Checker<'_> {
             return self.tracepoint_field(field, base.span);
         };
         let FieldKind::IntArray { elem_size, len } = found.kind else {
-            return Err(Diagnostic::error(
-                span,
-                format!("args.{field} is not an array"),
-            ));
+            // A pointer field (`const char *const *argv`) indexes memory.
+            let base = self.value(base)?;
+            return self.element(base, index, span);
         };
         let i = match self.expr(index)?.kind {
             TExprKind::Int(i) => i,

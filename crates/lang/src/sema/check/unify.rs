@@ -24,6 +24,10 @@ pub fn unify(old: &Type, new: &Type) -> Option<Type> {
         (p @ Type::Ptr { .. }, Type::Int { .. }) | (Type::Int { .. }, p @ Type::Ptr { .. }) => {
             Some(p.clone())
         }
+        // An enum mixed with other integers is an integer: its values
+        // no longer print as names.
+        (Type::Enum(a), Type::Enum(b)) if a != b => Some(Type::U64),
+        (Type::Enum(_), Type::Int { .. }) | (Type::Int { .. }, Type::Enum(_)) => Some(Type::U64),
         (a, b) if a == b => Some(a.clone()),
         _ => None,
     }
