@@ -117,3 +117,83 @@ fn parse_pid(text: &str) -> Result<u32, String> {
     }
     Ok(pid as u32)
 }
+
+/// Options that take the next word as their value.
+const VALUE_OPTIONS: &[&str] = &[
+    "-e",
+    "-p",
+    "--pid",
+    "-c",
+    "--cmd",
+    "-f",
+    "-o",
+    "--output",
+    "-B",
+    "-I",
+    "--include",
+];
+
+/// Options whose value is optional: the next word, unless it is an option.
+const OPTIONAL_VALUE_OPTIONS: &[&str] = &["-l", "--list", "-d", "--debug"];
+
+/// Options first, then the script and its arguments, as getopt orders
+/// bpftrace's command line: `sonde script.bt -p 42 arg` means `-p 42` is
+/// an option, not a script argument. `--` ends the options.
+pub fn permute(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut words = argv.into_iter();
+    let mut options: Vec<std::ffi::OsString> = words.next().into_iter().collect();
+    let mut positional = Vec::new();
+    let mut words = words.peekable();
+    while let Some(word) = words.next() {
+        let text = word.to_string_lossy().into_owned();
+        if text == "--" {
+            positional.push(word);
+            positional.extend(words);
+            break;
+        }
+        if !text.starts_with('-') || text == "-" {
+            positional.push(word);
+            continue;
+        }
+        options.push(word);
+        if VALUE_OPTIONS.contains(&text.as_str()) {
+            options.extend(words.next());
+        } else if OPTIONAL_VALUE_OPTIONS.contains(&text.as_str()) {
+            if let Some(next) = words.next_if(|w| !w.to_string_lossy().starts_with('-')) {
+                options.push(next);
+            }
+        }
+    }
+    options.extend(positional);
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<std::ffi::OsString> {
+        s.split(' ').map(Into::into).collect()
+    }
+
+    #[test]
+    fn options_after_the_script_are_options() {
+        assert_eq!(
+            permute(words("sonde s.bt -p 42 42")),
+            words("sonde -p 42 s.bt 42")
+        );
+        assert_eq!(
+            permute(words("sonde -e prog -c cmd 1 -q")),
+            words("sonde -e prog -c cmd -q 1")
+        );
+        assert_eq!(
+            permute(words("sonde s.bt -- -p")),
+            words("sonde s.bt -- -p")
+        );
+        assert_eq!(
+            permute(words("sonde -l pat -p 1")),
+            words("sonde -l pat -p 1")
+        );
+        assert_eq!(permute(words("sonde -l -p 1")), words("sonde -l -p 1"));
+    }
+}

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             vec![a]
         }
     });
-    let args = match Args::try_parse_from(argv) {
+    let args = match Args::try_parse_from(args::permute(argv.collect())) {
         Ok(args) => args,
         Err(e) if !e.use_stderr() => {
             // --help and --version.
