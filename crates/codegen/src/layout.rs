@@ -2,7 +2,7 @@
 //! values, event records), and the map definitions that follow from it.
 
 use sonde_lang::sema::typed::MapInfo;
-use sonde_lang::sema::types::{EnumDef, MapValue, Type};
+use sonde_lang::sema::types::{EnumDef, MapValue, StackMode, Type};
 
 use crate::object::{MapDef, MapKind, MapValueKind, RecordField, UserMapDef, ValueType};
 
@@ -34,6 +34,16 @@ pub fn value_type(ty: &Type) -> ValueType {
                 .collect(),
         ),
         Type::ProbeName | Type::FuncName => ValueType::ProbeName,
+        Type::Stack(st) => ValueType::Stack {
+            user: st.user,
+            mode: match st.mode {
+                StackMode::Bpftrace => crate::object::StackMode::Bpftrace,
+                StackMode::Perf => crate::object::StackMode::Perf,
+                StackMode::Raw => crate::object::StackMode::Raw,
+            },
+            limit: st.limit,
+        },
+        Type::Sym { user } => ValueType::Sym { user: *user },
         Type::Void | Type::TracepointArgs => ValueType::Int {
             size: 8,
             signed: false,

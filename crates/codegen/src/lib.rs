@@ -22,6 +22,7 @@ mod program;
 mod ptregs;
 pub mod regs;
 mod scalar;
+mod stacks;
 mod syscalls;
 
 use sonde_lang::sema::probes::{Attach, Sample as LangSample};
@@ -73,8 +74,12 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         ringbuf,
         lost,
         probe_funcs: probe_funcs.clone(),
+        stack_maps: Vec::new(),
+        stack_base: 0,
     };
     let dispatch = SyscallDispatch::plan(program, &mut maps);
+    // Stack-trace maps are added after every program is compiled, from here.
+    shared.stack_base = maps.len();
     let mut programs: Vec<ProgramDef> = Vec::new();
     for index in 0..program.probes.len() {
         for def in compile_probe(program, index, &mut shared, opts, &dispatch)? {
@@ -91,6 +96,12 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         }
     }
     programs.extend(dispatch.dispatchers());
+    maps.extend(
+        shared
+            .stack_maps
+            .iter()
+            .map(|&(user, limit)| stacks::stack_map_def(user, limit)),
+    );
     let exit_after_begin = program.probes.iter().all(|p| {
         p.attach
             .iter()

@@ -44,6 +44,7 @@ impl ProgramCompiler<'_> {
             Type::Str { .. } => self.place_string(e, dst, ty.storage_size()),
             Type::Tuple(fields) => self.place_tuple(e, dst, fields),
             Type::Record(_) | Type::Array { .. } => self.place_bytes(e, dst, ty.storage_size()),
+            Type::Stack(_) | Type::Sym { .. } => self.place_symbolic(e, dst, ty),
             _ => {
                 self.scalar(e)?;
                 self.e.emit(Insn::stx(Size::DW, R10, dst, R0));

@@ -62,6 +62,9 @@ pub enum MapKind {
     /// Programs reached by `bpf_tail_call`, u32 keys; filled by the runtime
     /// from `AttachTarget::SyscallTail` points.
     ProgArray,
+    /// `BPF_MAP_TYPE_STACK_TRACE`: u32 stack ids to `value_size / 8`
+    /// instruction pointers, filled by `bpf_get_stackid`.
+    StackTrace,
 }
 
 #[derive(Clone, Debug)]
@@ -195,6 +198,34 @@ pub enum ValueType {
         size: u8,
         variants: Vec<(u64, String)>,
     },
+    /// A stack: an i64 stack id into the stack-trace map called
+    /// [`stack_map_name`]`(user, limit)` (negative when none was taken),
+    /// followed for user stacks by the u32 pid and u32 probe index that
+    /// took it. Printed as its frames, symbolised as `mode` says.
+    Stack {
+        user: bool,
+        mode: StackMode,
+        limit: u32,
+    },
+    /// A u64 address printed as its symbol; for user addresses followed by
+    /// the u32 pid whose address space it is in and the u32 probe index.
+    Sym { user: bool },
+}
+
+/// How a stack prints (bpftrace's stack modes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackMode {
+    /// `symbol+offset`, indented.
+    Bpftrace,
+    /// `\taddress symbol+offset (module)`.
+    Perf,
+    /// Addresses in hex.
+    Raw,
+}
+
+/// The name of the stack-trace map holding stacks of this kind and depth.
+pub fn stack_map_name(user: bool, limit: u32) -> String {
+    format!("stack_{}{limit}", if user { 'u' } else { 'k' })
 }
 
 /// One field of a [`ValueType::Record`].
@@ -221,6 +252,8 @@ impl ValueType {
                 .map(|end| end.next_multiple_of(8))
                 .unwrap_or(0),
             ValueType::ProbeName | ValueType::Bool | ValueType::Pointer => 8,
+            ValueType::Stack { user: true, .. } | ValueType::Sym { user: true } => 16,
+            ValueType::Stack { .. } | ValueType::Sym { .. } => 8,
             ValueType::Record { size, .. } => *size,
             ValueType::Array { elem, len } => elem.size() * len,
             ValueType::Enum { size, .. } => *size as u32,

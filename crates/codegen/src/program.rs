@@ -23,6 +23,10 @@ pub struct Shared {
     pub lost: usize,
     /// `Object::probe_funcs`: by probe index, the index of its function's name.
     pub probe_funcs: Vec<Option<u32>>,
+    /// Stack-trace maps the programs use, `(user, frames)`, in the order
+    /// they are added to `Object::maps` from index `stack_base`.
+    pub stack_maps: Vec<(bool, u32)>,
+    pub stack_base: usize,
 }
 
 /// Where an intermediate scalar waits while another is computed.
@@ -154,7 +158,10 @@ impl<'a> ProgramCompiler<'a> {
             TStmtKind::Expr(e) => {
                 if e.ty.is_scalar() {
                     self.scalar(e)
-                } else if matches!(e.ty, Type::Str { .. } | Type::Tuple(_)) {
+                } else if matches!(
+                    e.ty,
+                    Type::Str { .. } | Type::Tuple(_) | Type::Stack(_) | Type::Sym { .. }
+                ) {
                     self.aggregate(e).map(|_| ())
                 } else {
                     Ok(())

@@ -14,6 +14,8 @@ pub struct Abi {
     pub ret: &'static str,
     /// The stack pointer.
     pub sp: &'static str,
+    /// The instruction pointer.
+    pub ip: &'static str,
     /// Bytes between the stack pointer at function entry and the first
     /// argument passed on the stack (x86-64 has the return address there).
     pub stack_args_at: i32,
@@ -47,6 +49,7 @@ pub const ABI: Abi = Abi {
     args: &["di", "si", "dx", "cx", "r8", "r9"],
     ret: "ax",
     sp: "sp",
+    ip: "ip",
     stack_args_at: 8,
 };
 
@@ -90,6 +93,7 @@ pub const ABI: Abi = Abi {
     args: &["x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7"],
     ret: "x0",
     sp: "sp",
+    ip: "pc",
     stack_args_at: 0,
 };
 

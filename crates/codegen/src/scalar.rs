@@ -101,9 +101,12 @@ impl ProgramCompiler<'_> {
             TExprKind::Deref { .. } | TExprKind::Member { .. } | TExprKind::Element { .. } => {
                 return Err(not_scalar(e))
             }
-            TExprKind::Str(_) | TExprKind::Tuple(_) | TExprKind::ReadStr { .. } => {
-                return Err(not_scalar(e))
-            }
+            TExprKind::UserAddr { vaddr, site_vaddr } => self.user_addr(*vaddr, *site_vaddr),
+            TExprKind::Str(_)
+            | TExprKind::Tuple(_)
+            | TExprKind::ReadStr { .. }
+            | TExprKind::Stack(_)
+            | TExprKind::Sym { .. } => return Err(not_scalar(e)),
         }
         Ok(())
     }

@@ -126,6 +126,14 @@ impl ElfFile {
             .map(|s| offset - s.offset + s.vaddr)
     }
 
+    /// The virtual address range the loadable segments span.
+    pub fn load_range(&self) -> Option<(u64, u64)> {
+        let segments = self.segments();
+        let lo = segments.iter().map(|s| s.vaddr).min()?;
+        let hi = segments.iter().map(|s| s.vaddr + s.filesz).max()?;
+        Some((lo, hi))
+    }
+
     /// True when `vaddr` lies in an executable segment.
     pub fn is_code(&self, vaddr: u64) -> bool {
         self.segments()
@@ -136,6 +144,18 @@ impl ElfFile {
     /// Every defined function of `.symtab` and `.dynsym`, sorted by name then
     /// address, without duplicates.
     pub fn functions(&self) -> Result<Vec<Symbol>, String> {
+        self.symbols(&[elf::STT_FUNC, elf::STT_GNU_IFUNC])
+    }
+
+    /// The defined function or variable called `name`.
+    pub fn symbol(&self, name: &str) -> Option<Symbol> {
+        self.symbols(&[elf::STT_FUNC, elf::STT_GNU_IFUNC, elf::STT_OBJECT])
+            .ok()?
+            .into_iter()
+            .find(|s| s.name == name)
+    }
+
+    fn symbols(&self, types: &[elf::SymbolType]) -> Result<Vec<Symbol>, String> {
         let (header, endian) = self.header()?;
         let data = &*self.data;
         let sections = header
@@ -147,8 +167,7 @@ impl ElfFile {
                 continue;
             };
             for sym in table.iter() {
-                let st_type = sym.st_type();
-                if st_type != elf::STT_FUNC && st_type != elf::STT_GNU_IFUNC {
+                if !types.contains(&sym.st_type()) {
                     continue;
                 }
                 if sym.st_shndx(endian) == elf::SHN_UNDEF || sym.st_value(endian) == 0 {

@@ -169,3 +169,49 @@ fn errors_name_their_cause_and_place() {
         assert_eq!(span, *place, "span for {src}");
     }
 }
+
+#[test]
+fn stacks_take_a_mode_and_a_limit() {
+    use sonde_lang::sema::types::{StackMode, StackType};
+    let p = check("tracepoint:sched:sched_switch { @a[kstack] = count(); @b[ustack(perf, 5)] = count(); @c[kstack(3)] = count(); }");
+    let key = |i: usize| p.maps[i].key.clone();
+    assert_eq!(
+        key(0),
+        Some(Type::Stack(StackType {
+            user: false,
+            mode: StackMode::Bpftrace,
+            limit: 127
+        }))
+    );
+    assert_eq!(
+        key(1),
+        Some(Type::Stack(StackType {
+            user: true,
+            mode: StackMode::Perf,
+            limit: 5
+        }))
+    );
+    assert_eq!(
+        key(2),
+        Some(Type::Stack(StackType {
+            user: false,
+            mode: StackMode::Bpftrace,
+            limit: 3
+        }))
+    );
+    assert_eq!(
+        error("tracepoint:sched:sched_switch { print(kstack(fast)); }"),
+        ("fast is not a valid stack mode".into(), "fast".into())
+    );
+    assert_eq!(
+        error("tracepoint:sched:sched_switch { print(ustack(0)); }"),
+        (
+            "ustack() limit must be between 1 and 127".into(),
+            "0".into()
+        )
+    );
+    assert_eq!(
+        error("tracepoint:sched:sched_switch { print(kaddr(\"no_such_symbol\")); }").0,
+        "Failed to resolve kernel symbol: no_such_symbol"
+    );
+}

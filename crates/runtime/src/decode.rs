@@ -1,7 +1,7 @@
 //! Bytes of kernel memory to output values, as a [`ValueType`] describes
 //! them. Short or malformed input is an error, never a panic.
 
-use sonde_codegen::object::ValueType;
+use sonde_codegen::object::{StackMode, ValueType};
 use sonde_output::Value;
 
 /// Why bytes could not be decoded.
@@ -34,13 +34,62 @@ pub(crate) fn read_i64(bytes: &[u8], offset: usize) -> Option<i64> {
     read_u64(bytes, offset).map(|v| v as i64)
 }
 
+/// What decoding needs besides the bytes: the names of probes (for
+/// `ValueType::ProbeName`), and a [`Resolver`] for stacks and symbols.
+/// A plain list of probe names is one, without symbols.
+pub trait Names {
+    fn probe_names(&self) -> &[String];
+
+    fn resolver(&self) -> Option<&dyn Resolver> {
+        None
+    }
+}
+
+impl Names for [String] {
+    fn probe_names(&self) -> &[String] {
+        self
+    }
+}
+
+impl<const N: usize> Names for [String; N] {
+    fn probe_names(&self) -> &[String] {
+        self
+    }
+}
+
+impl Names for Vec<String> {
+    fn probe_names(&self) -> &[String] {
+        self
+    }
+}
+
+/// Turns stack ids and addresses into text.
+pub trait Resolver {
+    /// The stack with id `id` (negative: none was taken) of the
+    /// stack-trace map for `user` stacks of `limit` frames, printed as
+    /// `mode` says. `pid` and `probe` say whose user stack it is.
+    fn stack(
+        &self,
+        user: bool,
+        limit: u32,
+        mode: StackMode,
+        id: i64,
+        pid: u32,
+        probe: u32,
+    ) -> String;
+
+    /// The symbol at `addr` (kernel, or user in process `pid`), or the
+    /// address in hex when none is known.
+    fn symbol(&self, user: bool, addr: u64, pid: u32, probe: u32) -> String;
+}
+
 /// Decode the value of type `ty` at `offset` in `bytes`; `probes` names
-/// `ValueType::ProbeName` indices.
+/// `ValueType::ProbeName` indices and resolves stacks and symbols.
 pub fn decode(
     ty: &ValueType,
     bytes: &[u8],
     offset: u32,
-    probes: &[String],
+    probes: &(impl Names + ?Sized),
 ) -> Result<Value, DecodeError> {
     match ty {
         ValueType::Int { size, signed } => {
@@ -115,13 +164,44 @@ pub fn decode(
         }
         ValueType::ProbeName => {
             let index = read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0);
+            let names = probes.probe_names();
             let name = usize::try_from(index)
                 .ok()
-                .and_then(|i| probes.get(i))
-                .ok_or_else(|| DecodeError(format!("probe index {index} of {}", probes.len())))?;
+                .and_then(|i| names.get(i))
+                .ok_or_else(|| DecodeError(format!("probe index {index} of {}", names.len())))?;
             Ok(Value::Str(name.as_bytes().to_vec()))
         }
+        &ValueType::Stack { user, mode, limit } => {
+            let raw = field(bytes, offset, ty.size())?;
+            let id = read_i64(raw, 0).unwrap_or(-1);
+            let (pid, probe) = pid_and_probe(raw);
+            let text = match probes.resolver() {
+                Some(r) => r.stack(user, limit, mode, id, pid, probe),
+                None => "\n".to_string(),
+            };
+            Ok(Value::Str(text.into_bytes()))
+        }
+        &ValueType::Sym { user } => {
+            let raw = field(bytes, offset, ty.size())?;
+            let addr = read_u64(raw, 0).unwrap_or(0);
+            let (pid, probe) = pid_and_probe(raw);
+            let text = match probes.resolver() {
+                Some(r) => r.symbol(user, addr, pid, probe),
+                None => format!("{addr:#x}"),
+            };
+            Ok(Value::Str(text.into_bytes()))
+        }
     }
+}
+
+/// The u32 pid and u32 probe index after a user stack id or address.
+fn pid_and_probe(raw: &[u8]) -> (u32, u32) {
+    let word = |at: usize| {
+        raw.get(at..at + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+            .unwrap_or(0)
+    };
+    (word(8), word(12))
 }
 
 fn truncate(v: u64, size: u8) -> u64 {

@@ -5,7 +5,7 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 use sonde_lang::sema::btf_types::BtfTypes;
-use sonde_lang::sema::env::{KernelTypes, ProbeEnv, UsdtSite, UserQuery, UserSite};
+use sonde_lang::sema::env::{KernelTypes, ProbeEnv, UsdtSite, UserQuery, UserSite, UserSymbol};
 use sonde_sys::Tracefs;
 
 use crate::user_env::UserFiles;
@@ -22,6 +22,30 @@ pub struct KernelEnv {
     /// The kernel's BTF, read the first time a script needs a kernel type.
     btf: OnceCell<Option<BtfTypes>>,
     user: UserFiles,
+    /// `/proc/kallsyms` by name, read when `kaddr` first asks.
+    kallsyms: OnceCell<HashMap<String, u64>>,
+}
+
+/// Kernel symbols by name; the first address of a name wins. Empty when
+/// the file cannot be read or shows zeros (no privilege).
+fn read_kallsyms() -> HashMap<String, u64> {
+    let Ok(text) = std::fs::read_to_string("/proc/kallsyms") else {
+        return HashMap::new();
+    };
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(addr), Some(_kind), Some(name)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if let Ok(addr) = u64::from_str_radix(addr, 16) {
+            if addr != 0 {
+                out.entry(name.to_string()).or_insert(addr);
+            }
+        }
+    }
+    out
 }
 
 /// Where the kernel publishes its own BTF.
@@ -92,6 +116,18 @@ impl ProbeEnv for KernelEnv {
         demangled: bool,
     ) -> Result<Vec<UserSite>, String> {
         self.user.functions(query, pattern, demangled)
+    }
+
+    fn kernel_symbol(&self, name: &str) -> Option<u64> {
+        self.kallsyms.get_or_init(read_kallsyms).get(name).copied()
+    }
+
+    fn user_symbol(&self, path: &str, name: &str) -> Option<UserSymbol> {
+        self.user.symbol(path, name)
+    }
+
+    fn user_offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
+        self.user.offset_vaddr(path, offset)
     }
 
     fn user_address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {

@@ -16,6 +16,7 @@ mod options;
 mod printer;
 pub mod readout;
 mod session;
+mod symbols;
 pub mod testing;
 mod user_env;
 

@@ -31,6 +31,7 @@ fn map_type(kind: MapKind) -> MapType {
         MapKind::PercpuArray => MapType::PercpuArray,
         MapKind::RingBuf => MapType::RingBuf,
         MapKind::ProgArray => MapType::ProgArray,
+        MapKind::StackTrace => MapType::StackTrace,
     }
 }
 

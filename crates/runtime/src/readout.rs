@@ -7,7 +7,7 @@ use sonde_codegen::object::{MapValueKind, UserMapDef};
 use sonde_output::{AggValue, MapDump, Value};
 use sonde_sys::Map;
 
-use crate::decode::{decode, read_i64, read_u64, DecodeError};
+use crate::decode::{decode, read_i64, read_u64, DecodeError, Names};
 
 /// Buckets beyond this index are refused: a log2 histogram of u64 values
 /// has at most 67 and linear ones are bounded by the compiler; anything
@@ -18,7 +18,7 @@ const MAX_BUCKETS: u64 = 1 << 16;
 pub fn aggregate(
     kind: &MapValueKind,
     slots: &[&[u8]],
-    probes: &[String],
+    probes: &(impl Names + ?Sized),
 ) -> Result<AggValue, DecodeError> {
     let short = || DecodeError(format!("a per-CPU value shorter than {kind:?} needs"));
     let sum_u64 = |offset: usize| -> Result<u64, DecodeError> {
@@ -80,7 +80,7 @@ pub fn aggregate(
 fn decode_key(
     def: &UserMapDef,
     user_key: &[u8],
-    probes: &[String],
+    probes: &(impl Names + ?Sized),
 ) -> Result<Option<Vec<Value>>, DecodeError> {
     match &def.key {
         None => Ok(None),
@@ -108,7 +108,7 @@ pub fn build_dump<'v>(
     def: &UserMapDef,
     entries: &'v [(Vec<u8>, Vec<u8>)],
     slots: impl Fn(&'v [u8]) -> Vec<&'v [u8]>,
-    probes: &[String],
+    probes: &(impl Names + ?Sized),
 ) -> Result<MapDump, DecodeError> {
     let user_len = def.key_size as usize;
     let mut dump = MapDump {
@@ -193,7 +193,11 @@ fn fill(len: usize, counts: &BTreeMap<u64, u64>) -> Vec<u64> {
 }
 
 /// Read `map` now and dump it as `def` describes.
-pub fn read_map(def: &UserMapDef, map: &Map, probes: &[String]) -> anyhow::Result<MapDump> {
+pub fn read_map(
+    def: &UserMapDef,
+    map: &Map,
+    probes: &(impl Names + ?Sized),
+) -> anyhow::Result<MapDump> {
     let entries = map.entries()?;
     build_dump(def, &entries, |value| map.percpu_values(value), probes)
         .map_err(|e| anyhow::anyhow!("reading map {}: {e}", def.name))

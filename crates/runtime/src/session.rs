@@ -21,6 +21,7 @@ use crate::loader::{create_maps, is_uprobe_program, load_program, load_program_f
 use crate::options::{OutputSink, RunOptions};
 use crate::printer::Printer;
 use crate::readout::read_map;
+use crate::symbols::{SymbolNames, Symbols};
 
 /// How long the event loop sleeps without any wake-up before it checks the
 /// lost-event counter and the `-c` command again.
@@ -123,6 +124,8 @@ fn run_session(
         exit_code: None,
         finalizing: false,
         lost_seen: 0,
+        symbols: Symbols::new(object),
+        watched: None,
     };
     if opts.verbose {
         session.describe_programs(&programs)?;
@@ -209,12 +212,24 @@ fn run_session(
     if let Some(child) = child.as_mut() {
         child.release()?;
     }
+    if uses_user_addresses(object) {
+        session.watched = opts.pid.or(values.child_pid_opt());
+    }
     session.child = child;
 
     if !object.exit_after_begin {
         session.event_loop(&signals, opts.stop.as_ref().map(|s| s.notifier()))?;
     }
     session.finish(&programs)
+}
+
+/// Whether the programs take user stacks or run in user space, so that
+/// the traced process's maps are worth keeping.
+fn uses_user_addresses(object: &Object) -> bool {
+    object.programs.iter().any(|p| p.kind == ProgKind::Kprobe)
+        || object.maps.iter().any(|m| {
+            m.kind == sonde_codegen::object::MapKind::StackTrace && m.name.starts_with("stack_u")
+        })
 }
 
 struct Running<'a, 'w> {
@@ -228,6 +243,10 @@ struct Running<'a, 'w> {
     /// After `exit()`: records are read but ignored until END runs.
     finalizing: bool,
     lost_seen: u64,
+    symbols: Symbols,
+    /// The traced process (`-p`, or the `-c` command) whose maps are read
+    /// while it runs, so its addresses resolve after it exits.
+    watched: Option<u32>,
 }
 
 impl Running<'_, '_> {
@@ -274,6 +293,9 @@ impl Running<'_, '_> {
         loop {
             ready.clear();
             poller.wait(POLL_TIMEOUT_MS, &mut ready)?;
+            if let Some(pid) = self.watched {
+                self.symbols.watch(pid);
+            }
             self.check_lost()?;
             self.consume()?;
             if self.finalizing {
@@ -336,7 +358,7 @@ impl Running<'_, '_> {
         let Some(event) = usize::try_from(id).ok().and_then(|i| object.events.get(i)) else {
             return self.warn(&format!("an event record with unknown id {id}"));
         };
-        let probes = &object.probe_names;
+        let probes = &SymbolNames::new(object, &self.maps, &self.symbols);
         match event {
             EventDef::Printf { format, args } => {
                 let values = args
@@ -443,7 +465,8 @@ impl Running<'_, '_> {
             let Some(map) = self.maps.get(def.map) else {
                 continue;
             };
-            let dump = read_map(def, map, &object.probe_names)?;
+            let names = SymbolNames::new(object, &self.maps, &self.symbols);
+            let dump = read_map(def, map, &names)?;
             self.printer.map(&dump, None, None)?;
         }
         self.printer.flush()?;

@@ -11,7 +11,7 @@ use sonde_elf::demangle::demangle;
 use sonde_elf::resolve::{find_binary, mapped_files, process_view};
 use sonde_elf::usdt::{parse_args, ArgLocation};
 use sonde_elf::ElfFile;
-use sonde_lang::sema::env::{UsdtArg, UsdtArgLocation, UsdtSite, UserQuery, UserSite};
+use sonde_lang::sema::env::{UsdtArg, UsdtArgLocation, UsdtSite, UserQuery, UserSite, UserSymbol};
 use sonde_lang::sema::probes::{glob_match, has_wildcard};
 
 /// Files read so far, by the path they were opened at.
@@ -101,6 +101,20 @@ impl UserFiles {
             }
         }
         Ok(out)
+    }
+
+    pub fn symbol(&self, path: &str, name: &str) -> Option<UserSymbol> {
+        let file = self.open(Path::new(path)).ok()?;
+        let sym = file.symbol(name)?;
+        Some(UserSymbol {
+            vaddr: sym.addr,
+            size: sym.size,
+            relocatable: file.is_dynamic(),
+        })
+    }
+
+    pub fn offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
+        self.open(Path::new(path)).ok()?.offset_to_vaddr(offset)
     }
 
     pub fn address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {

@@ -21,6 +21,8 @@ pub enum MapType {
     RingBuf,
     /// Programs for `bpf_tail_call`: u32 keys, program fds as values.
     ProgArray,
+    /// Stacks for `bpf_get_stackid`: u32 ids, arrays of u64 addresses.
+    StackTrace,
 }
 
 impl MapType {
@@ -34,6 +36,7 @@ impl MapType {
             MapType::LruPercpuHash => 10,
             MapType::RingBuf => 27,
             MapType::ProgArray => 3,
+            MapType::StackTrace => 7,
         }
     }
 

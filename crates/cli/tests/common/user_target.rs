@@ -15,13 +15,15 @@ pub fn user_target(pie: bool) -> String {
 
 fn compile(pie: bool) -> PathBuf {
     let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/progs/user_target.c");
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(if pie {
-        "user_target_pie"
-    } else {
-        "user_target_fixed"
-    });
+    // One copy per test binary: binaries never race for the file.
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "user_target_{}_{}",
+        env!("CARGO_CRATE_NAME"),
+        if pie { "pie" } else { "fixed" }
+    ));
     let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-O1", "-g", if pie { "-pie" } else { "-no-pie" }])
+        // -O0 keeps frame pointers in every function, so user stacks unwind.
+        .args(["-O0", "-g", if pie { "-pie" } else { "-no-pie" }])
         .arg("-o")
         .arg(&out)
         .arg(&source)

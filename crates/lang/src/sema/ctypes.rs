@@ -22,6 +22,12 @@ pub struct TypeTable<'a> {
 }
 
 impl<'a> TypeTable<'a> {
+    /// The environment the table reads kernel types from (also what
+    /// `kaddr`/`uaddr` ask for symbols).
+    pub fn env(&self) -> &'a dyn ProbeEnv {
+        self.env
+    }
+
     /// The table of a script's definitions over the kernel's types.
     pub fn new(defs: &[CDefinition], env: &'a dyn ProbeEnv) -> Result<TypeTable<'a>, Diagnostic> {
         let mut table = TypeTable {

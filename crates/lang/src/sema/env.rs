@@ -36,6 +36,25 @@ pub trait ProbeEnv {
         Err("user-space probes are not available here".into())
     }
 
+    /// The address of kernel symbol `name` (for `kaddr`), if it has one.
+    fn kernel_symbol(&self, name: &str) -> Option<u64> {
+        let _ = name;
+        None
+    }
+
+    /// Symbol `name` (a function or a variable) of the file at `path`, for
+    /// `uaddr`.
+    fn user_symbol(&self, path: &str, name: &str) -> Option<UserSymbol> {
+        let _ = (path, name);
+        None
+    }
+
+    /// The virtual address of file offset `offset` of the file at `path`.
+    fn user_offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
+        let _ = (path, offset);
+        None
+    }
+
     /// The site at virtual address `addr` of the one file `query` names.
     fn user_address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {
         let _ = (query, addr);
@@ -69,6 +88,17 @@ pub struct UserSite {
     pub offset: u64,
     /// The function's size in bytes (0 when the symbol does not say).
     pub size: u64,
+}
+
+/// A symbol of a user-space file, for `uaddr`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserSymbol {
+    /// Its virtual address in the file's layout.
+    pub vaddr: u64,
+    pub size: u64,
+    /// True when the file is position-independent: the address moves with
+    /// where the file is loaded.
+    pub relocatable: bool,
 }
 
 /// One site of a USDT probe.

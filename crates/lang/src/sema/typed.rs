@@ -111,6 +111,21 @@ pub enum TExprKind {
     Retval,
     /// `argN` of a USDT probe site, as its note describes it.
     UsdtArg(UsdtArg),
+    /// `kstack`/`ustack`: the current stack, taken into a stack-trace map.
+    Stack(super::types::StackType),
+    /// `ksym(addr)`/`usym(addr)`: an address to print as a symbol.
+    Sym {
+        user: bool,
+        addr: Box<TExpr>,
+    },
+    /// `uaddr(name)` in a position-independent file: the symbol's address
+    /// in the probed process, computed from where the probe fired (the
+    /// instruction pointer at the probe is the probe's `site_vaddr` moved
+    /// by the same load bias as the symbol's `vaddr`).
+    UserAddr {
+        vaddr: u64,
+        site_vaddr: u64,
+    },
     /// A field of the tracepoint record.
     Field(FieldRead),
     Var(usize),

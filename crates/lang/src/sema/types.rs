@@ -40,6 +40,15 @@ pub enum Type {
     /// The `func` builtin of probes on known functions: the probe's index,
     /// printed as the name of the function that probe attaches to.
     FuncName,
+    /// `kstack`/`ustack`: a stack id in a stack-trace map (and for user
+    /// stacks the pid and probe that took it), printed as the stack's
+    /// symbolised frames.
+    Stack(StackType),
+    /// `ksym(addr)`/`usym(addr)`: an address printed as its symbol (user
+    /// addresses carry the pid whose address space they are in).
+    Sym {
+        user: bool,
+    },
     /// `args` of a tracepoint: only its fields can be used.
     TracepointArgs,
     /// What statements such as `printf` produce.
@@ -112,6 +121,7 @@ impl Type {
             Type::Bool => 1,
             Type::Str { size } => *size,
             Type::Ptr { .. } | Type::ProbeName | Type::FuncName => 8,
+            Type::Stack(_) | Type::Sym { .. } => self.storage_size(),
             Type::Tuple(_) => self.storage_size(),
             Type::Record(r) => r.size,
             Type::Array { elem, len } => elem.size() * len,
@@ -148,6 +158,8 @@ impl Type {
             // Records and arrays keep their C layout, padded to 8 bytes.
             Type::Record(_) | Type::Array { .. } => self.size().next_multiple_of(8),
             Type::Void | Type::TracepointArgs => 0,
+            // [stack id][pid, probe index] for user stacks and symbols.
+            Type::Stack(StackType { user: true, .. }) | Type::Sym { user: true } => 16,
             _ => 8,
         }
     }
@@ -194,11 +206,48 @@ impl fmt::Display for Type {
             Type::Enum(e) => f.write_str(&e.name),
             Type::ProbeName => f.write_str("probe"),
             Type::FuncName => f.write_str("usym_t"),
+            Type::Stack(st) => f.write_str(if st.user { "ustack" } else { "kstack" }),
+            Type::Sym { user } => f.write_str(if *user { "usym_t" } else { "ksym_t" }),
             Type::TracepointArgs => f.write_str("args"),
             Type::Void => f.write_str("none"),
         }
     }
 }
+
+/// Which stack a `kstack`/`ustack` value holds and how it prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StackType {
+    pub user: bool,
+    pub mode: StackMode,
+    /// Frames kept at most.
+    pub limit: u32,
+}
+
+/// bpftrace's stack printing modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackMode {
+    /// `symbol+offset`, indented.
+    Bpftrace,
+    /// `\taddress symbol+offset (module)`, as perf prints.
+    Perf,
+    /// Addresses in hex.
+    Raw,
+}
+
+impl StackMode {
+    pub fn from_name(name: &str) -> Option<StackMode> {
+        match name {
+            "bpftrace" => Some(StackMode::Bpftrace),
+            "perf" => Some(StackMode::Perf),
+            "raw" => Some(StackMode::Raw),
+            _ => None,
+        }
+    }
+}
+
+/// Frames a stack keeps unless the script says otherwise (the kernel's
+/// default `perf_event_max_stack`).
+pub const DEFAULT_STACK_LIMIT: u32 = 127;
 
 /// How a map stores its values. Aggregations are per-CPU in the kernel and
 /// summed in user space.

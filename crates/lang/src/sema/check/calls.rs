@@ -227,6 +227,10 @@ impl Checker<'_> {
         match name {
             "str" => self.str_call(args, span),
             "uptr" | "kptr" => self.address_space(name == "uptr", args, span),
+            "kstack" | "ustack" => self.stack_call(name == "ustack", args, span),
+            "ksym" | "usym" => self.sym_call(name == "usym", args, span),
+            "kaddr" => self.kaddr_call(args, span),
+            "uaddr" => self.uaddr_call(args, span),
             "pid" | "tid" | "uid" | "gid" | "nsecs" | "elapsed" | "cpu" | "comm" | "cgroup"
             | "jiffies" | "rand" | "cpid" => {
                 if !args.is_empty() {

@@ -154,11 +154,13 @@ impl Checker<'_> {
             {
                 builtin(Builtin::Func, Type::FuncName)
             }
-            "func" | "kstack" | "ustack" | "username" | "numaid" | "ctx" | "cpid_" | "ncpus"
-            | "usermode" | "ppid" => Err(Diagnostic::error(
-                span,
-                format!("the {name} builtin is not supported yet"),
-            )),
+            "kstack" | "ustack" => Ok(self.stack_builtin(name == "ustack", span)),
+            "func" | "username" | "numaid" | "ctx" | "cpid_" | "ncpus" | "usermode" | "ppid" => {
+                Err(Diagnostic::error(
+                    span,
+                    format!("the {name} builtin is not supported yet"),
+                ))
+            }
             _ => Err(Diagnostic::error(
                 span,
                 format!("Unknown identifier: '{name}'"),

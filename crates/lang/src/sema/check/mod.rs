@@ -10,6 +10,7 @@ mod calls;
 mod cast;
 mod expr;
 mod stmt;
+mod symbols;
 mod unify;
 
 pub(crate) use cast::scalar_type;

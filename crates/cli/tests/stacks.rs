@@ -1,0 +1,119 @@
+//! Stacks and symbols on the real kernel: user stacks of a C program with
+//! known call paths (tests/progs/user_target.c), kernel stacks of system
+//! calls, and ksym/usym/kaddr/uaddr.
+
+mod common;
+
+use common::user_target::user_target;
+use common::*;
+
+/// The source of the target, and the line numbers stack frames name.
+fn source() -> (String, String) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/progs/user_target.c");
+    (path.to_string(), std::fs::read_to_string(path).unwrap())
+}
+
+/// 1-based number of the first line containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle in source")
+        + 1
+}
+
+fn trace(script: &str, target: &str, rounds: u32) -> String {
+    let out = run(&["-e", script, "-c", &format!("{target} {rounds}")]);
+    assert!(out.status.success(), "sonde failed: {}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn user_stacks_of_a_process_that_has_exited() {
+    let (src, text) = source();
+    // sonde_add's entry is the line of its opening brace; main's frame is
+    // the return address, the first instruction of the statement after
+    // the call.
+    let entry = line_of(&text, "long sonde_add(long a, long b)") + 1;
+    let call = line_of(&text, "sonde_add(i, 2 * i);") + 1;
+    for pie in [true, false] {
+        let bin = user_target(pie);
+        let out = trace(
+            &format!("uprobe:{bin}:sonde_add {{ @st_user[ustack(2)] = count(); }}"),
+            &bin,
+            3,
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 6, "{out}");
+        assert_eq!(lines[..3], ["", "", "@st_user["]);
+        assert_eq!(lines[3], format!("        sonde_add+0@{src}:{entry}"));
+        assert!(
+            lines[4].starts_with("        main+") && lines[4].ends_with(&format!("@{src}:{call}")),
+            "{out}"
+        );
+        assert_eq!(lines[5], "]: 3");
+    }
+    assert_released("@st_user");
+}
+
+#[test]
+fn stack_modes_perf_and_raw() {
+    let bin = user_target(true);
+    let out = trace(
+        &format!(
+            r#"uprobe:{bin}:sonde_negate {{ printf("%s", ustack(perf, 1)); print(ustack(raw, 1)); exit(); }}"#
+        ),
+        &bin,
+        1,
+    );
+    // perf: "\t<address> symbol+offset (file)"; raw: the address alone.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "", "{out}");
+    let (addr, rest) = lines[1]
+        .strip_prefix('\t')
+        .and_then(|l| l.split_once(' '))
+        .expect("a perf frame");
+    assert_eq!(rest, format!("sonde_negate+0 ({bin})"));
+    assert_eq!(lines[2], "");
+    assert_eq!(lines[3], addr, "the raw frame is the same address: {out}");
+}
+
+#[test]
+fn kernel_stacks_of_a_tracepoint_are_symbols() {
+    let tp = testprog();
+    let out = trace(
+        r#"tracepoint:syscalls:sys_enter_getppid /comm == "st_kstack"/ { @st_kernel[kstack(3)] = count(); }"#,
+        &format!("{tp} comm st_kstack getppid"),
+        4,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 7, "{out}");
+    assert_eq!(lines[2], "@st_kernel[");
+    for frame in &lines[3..6] {
+        let name = frame.strip_prefix("        ").expect("indented frame");
+        let (symbol, offset) = name.rsplit_once('+').expect("symbol+offset");
+        assert!(!symbol.is_empty() && !symbol.starts_with("0x"), "{out}");
+        assert!(offset.parse::<u64>().is_ok(), "{out}");
+    }
+    assert_eq!(lines[6], "]: 4");
+    assert_released("@st_kernel");
+}
+
+#[test]
+fn symbols_and_addresses() {
+    let bin = user_target(true);
+    let out = trace(
+        &format!(
+            r#"uprobe:{bin}:sonde_add {{
+                 printf("%s|%s|%s|%s|%s\n", usym(uaddr("sonde_add")), usym(uaddr("sonde_negate") + 3),
+                        ksym(kaddr("do_nanosleep")), ksym(0), func);
+                 exit();
+               }}"#
+        ),
+        &bin,
+        1,
+    );
+    assert_eq!(
+        out,
+        "sonde_add|sonde_negate|do_nanosleep|0x0|sonde_add\n\n\n"
+    );
+}

@@ -1,0 +1,103 @@
+//! Stacks and symbols: `kstack`/`ustack` as stack ids in stack-trace maps
+//! (`bpf_get_stackid`), `ksym`/`usym` values, and `uaddr` of a symbol in a
+//! position-independent file.
+
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R6};
+use sonde_lang::sema::typed::{TExpr, TExprKind};
+use sonde_lang::sema::types::{StackType, Type};
+
+use crate::object::{stack_map_name, MapDef, MapKind, RelocKind};
+use crate::program::{ProgramCompiler, Result};
+use crate::regs::ABI;
+
+/// `bpf_get_stackid` flag: the user-space stack rather than the kernel's.
+const BPF_F_USER_STACK: i32 = 1 << 8;
+
+/// Distinct stacks a stack-trace map holds.
+const STACK_MAP_ENTRIES: u32 = 4096;
+
+pub fn stack_map_def(user: bool, limit: u32) -> MapDef {
+    MapDef {
+        name: stack_map_name(user, limit),
+        kind: MapKind::StackTrace,
+        key_size: 4,
+        value_size: 8 * limit,
+        max_entries: STACK_MAP_ENTRIES,
+    }
+}
+
+impl ProgramCompiler<'_> {
+    /// Store a stack or symbol value at `r10 + dst` in `ty`'s layout.
+    pub fn place_symbolic(&mut self, e: &TExpr, dst: i16, ty: &Type) -> Result<()> {
+        match &e.kind {
+            TExprKind::Stack(stack) => {
+                self.take_stack(*stack, dst);
+                Ok(())
+            }
+            TExprKind::Sym { user, addr } => {
+                self.scalar(addr)?;
+                self.e.emit(Insn::stx(Size::DW, R10, dst, R0));
+                if *user {
+                    self.store_pid_and_probe(dst + 8);
+                }
+                Ok(())
+            }
+            _ => self.place_bytes(e, dst, ty.storage_size()),
+        }
+    }
+
+    fn stack_map(&mut self, user: bool, limit: u32) -> usize {
+        let maps = &mut self.shared.stack_maps;
+        let at = maps
+            .iter()
+            .position(|&m| m == (user, limit))
+            .unwrap_or_else(|| {
+                maps.push((user, limit));
+                maps.len() - 1
+            });
+        self.shared.stack_base + at
+    }
+
+    /// `[r10 + dst] = bpf_get_stackid(ctx, map, flags)`, and for user
+    /// stacks the pid and probe after it.
+    fn take_stack(&mut self, stack: StackType, dst: i16) {
+        let map = self.stack_map(stack.user, stack.limit);
+        self.e.emit(Insn::mov64_reg(R1, R6));
+        self.e.ld_reloc(R2, RelocKind::MapFd(map));
+        let flags = if stack.user { BPF_F_USER_STACK } else { 0 };
+        self.e.emit(Insn::mov64_imm(R3, flags));
+        self.e.call(helper::GET_STACKID);
+        self.e.emit(Insn::stx(Size::DW, R10, dst, R0));
+        if stack.user {
+            self.store_pid_and_probe(dst + 8);
+        }
+    }
+
+    /// `[r10 + dst] = pid | probe index << 32`: whose address space a user
+    /// address is in, and which probe (and so which file) took it.
+    fn store_pid_and_probe(&mut self, dst: i16) {
+        self.e.call(helper::GET_CURRENT_PID_TGID);
+        self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
+        self.e.emit(Insn::stx(Size::W, R10, dst, R0));
+        if let [(_, index)] = self.probe.attach.as_slice() {
+            self.e
+                .emit(Insn::st_imm(Size::W, R10, dst + 4, *index as i32));
+        } else {
+            self.e.emit(Insn::mov64_reg(R1, R6));
+            self.e.call(helper::GET_ATTACH_COOKIE);
+            self.e.emit(Insn::stx(Size::W, R10, dst + 4, R0));
+        }
+    }
+
+    /// r0 = the run-time address of the symbol at `vaddr` of the probed
+    /// file: the instruction pointer at the probe, moved back by the probe
+    /// site's own address in the file.
+    pub fn user_addr(&mut self, vaddr: u64, site_vaddr: u64) {
+        let ip = ABI
+            .offset(ABI.ip)
+            .expect("the instruction pointer is in the table");
+        self.e.emit(Insn::ldx(Size::DW, R0, R6, ip));
+        self.e.ld_imm64(R1, vaddr.wrapping_sub(site_vaddr));
+        self.e.emit(Insn::alu64_reg(op::ADD, R0, R1));
+    }
+}

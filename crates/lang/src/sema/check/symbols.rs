@@ -1,0 +1,205 @@
+//! Stacks and symbols: `kstack`/`ustack` (with a mode and a frame limit),
+//! `ksym`/`usym` of an address, and `kaddr`/`uaddr` of a symbol name.
+
+use super::expr::{texpr, Checked};
+use super::Checker;
+use crate::ast::{self, ExprKind};
+use crate::diag::Diagnostic;
+use crate::sema::probes::Attach;
+use crate::sema::typed::{ProbeKind, TExpr, TExprKind};
+use crate::sema::types::{StackMode, StackType, Type, DEFAULT_STACK_LIMIT};
+use crate::span::Span;
+
+/// The most frames a stack may keep (the kernel's `perf_event_max_stack`
+/// default).
+const MAX_STACK_LIMIT: u64 = 127;
+
+impl Checker<'_> {
+    /// `kstack`, `ustack` with bpftrace's defaults.
+    pub(super) fn stack_builtin(&self, user: bool, span: Span) -> TExpr {
+        let ty = StackType {
+            user,
+            mode: StackMode::Bpftrace,
+            limit: DEFAULT_STACK_LIMIT,
+        };
+        texpr(TExprKind::Stack(ty), Type::Stack(ty), span)
+    }
+
+    /// `kstack(mode)`, `kstack(limit)`, `kstack(mode, limit)`.
+    pub(super) fn stack_call(
+        &mut self,
+        user: bool,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Checked<TExpr> {
+        let name = if user { "ustack" } else { "kstack" };
+        let mut ty = StackType {
+            user,
+            mode: StackMode::Bpftrace,
+            limit: DEFAULT_STACK_LIMIT,
+        };
+        if args.len() > 2 {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "{name}() takes at most 2 arguments ({} provided)",
+                    args.len()
+                ),
+            ));
+        }
+        for (i, arg) in args.iter().enumerate() {
+            match &arg.kind {
+                ExprKind::Ident(mode) if i == 0 => {
+                    ty.mode = StackMode::from_name(mode).ok_or_else(|| {
+                        Diagnostic::error(arg.span, format!("{mode} is not a valid stack mode"))
+                            .with_help("stack modes are bpftrace, perf and raw")
+                    })?;
+                }
+                ExprKind::Int(n) => {
+                    if *n == 0 || *n > MAX_STACK_LIMIT {
+                        return Err(Diagnostic::error(
+                            arg.span,
+                            format!("{name}() limit must be between 1 and {MAX_STACK_LIMIT}"),
+                        ));
+                    }
+                    ty.limit = *n as u32;
+                }
+                _ => {
+                    return Err(Diagnostic::error(
+                        arg.span,
+                        format!("{name}() takes a stack mode (bpftrace, perf, raw) and a literal frame limit"),
+                    ))
+                }
+            }
+        }
+        Ok(texpr(TExprKind::Stack(ty), Type::Stack(ty), span))
+    }
+
+    /// `ksym(addr)`, `usym(addr)`.
+    pub(super) fn sym_call(
+        &mut self,
+        user: bool,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Checked<TExpr> {
+        let name = if user { "usym" } else { "ksym" };
+        let [arg] = args else {
+            return Err(Diagnostic::error(
+                span,
+                format!("{name}() takes 1 argument ({} provided)", args.len()),
+            ));
+        };
+        let addr = self.value(arg)?;
+        if !addr.ty.is_integer_like() {
+            return Err(Diagnostic::error(
+                arg.span,
+                format!(
+                    "{name}() expects an integer or a pointer ({} provided)",
+                    addr.ty
+                ),
+            ));
+        }
+        Ok(texpr(
+            TExprKind::Sym {
+                user,
+                addr: Box::new(addr),
+            },
+            Type::Sym { user },
+            span,
+        ))
+    }
+
+    /// `kaddr("name")`: the address of a kernel symbol, known when compiling.
+    pub(super) fn kaddr_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        let name = self.symbol_name_arg("kaddr", args, span)?;
+        let addr = self.types.env().kernel_symbol(&name).ok_or_else(|| {
+            Diagnostic::error(span, format!("Failed to resolve kernel symbol: {name}"))
+        })?;
+        Ok(texpr(TExprKind::Int(addr), Type::U64, span))
+    }
+
+    /// `uaddr("name")`: the address of a symbol of the probed file, as a
+    /// pointer sized by the symbol.
+    pub(super) fn uaddr_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        let name = self.symbol_name_arg("uaddr", args, span)?;
+        if !matches!(self.inst.kind, ProbeKind::Uprobe { .. } | ProbeKind::Usdt) {
+            return Err(Diagnostic::error(
+                span,
+                "uaddr can only be used with uprobe and usdt probes",
+            ));
+        }
+        let mut paths = self.inst.attach.iter().filter_map(|(a, _)| match a {
+            Attach::Uprobe { path, .. } | Attach::Usdt { path, .. } => Some(path.as_str()),
+            _ => None,
+        });
+        let path = paths.next().unwrap_or_default().to_string();
+        if paths.any(|p| p != path) {
+            return Err(Diagnostic::error(
+                span,
+                "uaddr is ambiguous in a probe attached to several files",
+            ));
+        }
+        let sym = self.types.env().user_symbol(&path, &name).ok_or_else(|| {
+            Diagnostic::error(span, format!("Could not resolve symbol: {path}:{name}"))
+        })?;
+        let pointee = match sym.size {
+            1 | 2 | 4 | 8 => Type::Int {
+                bytes: sym.size as u8,
+                signed: false,
+            },
+            _ => Type::Int {
+                bytes: 1,
+                signed: false,
+            },
+        };
+        let ty = Type::ptr(pointee, true);
+        if !sym.relocatable {
+            return Ok(texpr(TExprKind::Int(sym.vaddr), ty, span));
+        }
+        // The probe's own address tells where the file is loaded; that
+        // needs one probe site (whose offset this program knows).
+        let offsets: Vec<u64> = self
+            .inst
+            .attach
+            .iter()
+            .filter_map(|(a, _)| match a {
+                Attach::Uprobe {
+                    offset, ret: false, ..
+                } => Some(*offset),
+                Attach::Usdt { offset, .. } => Some(*offset),
+                _ => None,
+            })
+            .collect();
+        let site_vaddr = match offsets.as_slice() {
+            [offset] => self.types.env().user_offset_vaddr(&path, *offset),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            Diagnostic::error(
+                span,
+                "uaddr of a position-independent file needs a probe on one function entry",
+            )
+        })?;
+        Ok(texpr(
+            TExprKind::UserAddr {
+                vaddr: sym.vaddr,
+                site_vaddr,
+            },
+            ty,
+            span,
+        ))
+    }
+
+    fn symbol_name_arg(&self, func: &str, args: &[ast::Expr], span: Span) -> Checked<String> {
+        match args {
+            [ast::Expr {
+                kind: ExprKind::Str(bytes),
+                ..
+            }] => Ok(String::from_utf8_lossy(bytes).into_owned()),
+            _ => Err(Diagnostic::error(
+                span,
+                format!("{func}() takes one string literal, the symbol's name"),
+            )),
+        }
+    }
+}
