@@ -57,6 +57,11 @@ pub struct Args {
     #[arg(long = "dry-run")]
     pub dry_run: bool,
 
+    /// Accepted for compatibility: USDT semaphores are always counted in
+    /// every process that maps the file (the kernel's uprobe ref_ctr).
+    #[arg(long = "usdt-file-activation")]
+    pub usdt_file_activation: bool,
+
     /// Print what this kernel supports.
     #[arg(long = "info")]
     pub info: bool,

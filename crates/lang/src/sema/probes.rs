@@ -114,15 +114,22 @@ fn one_named(attach: Attach, name: String) -> ExpandedAttach {
     ExpandedAttach { attach, name }
 }
 
-/// Split on `:` outside double quotes, dropping the quotes.
+/// Split on `:` outside double quotes, dropping the quotes; inside quotes
+/// `\"` stands for a quote that is part of the name.
 pub fn split_parts(raw: &str) -> Vec<String> {
     let mut parts = vec![String::new()];
     let mut quoted = false;
-    for c in raw.chars() {
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        let part = parts.last_mut().expect("parts starts non-empty");
         match c {
+            '\\' if quoted && chars.peek() == Some(&'"') => {
+                part.push('"');
+                chars.next();
+            }
             '"' => quoted = !quoted,
             ':' if !quoted => parts.push(String::new()),
-            _ => parts.last_mut().expect("parts starts non-empty").push(c),
+            _ => part.push(c),
         }
     }
     parts
@@ -322,5 +329,9 @@ mod tests {
     fn parts_keep_quoted_colons() {
         assert_eq!(split_parts("uprobe:\"/a:b\":f"), ["uprobe", "/a:b", "f"]);
         assert_eq!(split_parts("interval:s:1"), ["interval", "s", "1"]);
+        assert_eq!(
+            split_parts(r#"usdt:./b:test:"\"probe1\"""#),
+            ["usdt", "./b", "test", "\"probe1\""]
+        );
     }
 }
