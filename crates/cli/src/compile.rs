@@ -14,6 +14,8 @@ pub struct CompileOptions {
     pub positional: Vec<String>,
     pub has_child: bool,
     pub pid_filter: Option<u32>,
+    /// `--unsafe`.
+    pub unsafe_ops: bool,
 }
 
 pub fn compile(
@@ -28,6 +30,10 @@ pub fn compile(
         positional: opts.positional.clone(),
         has_child: opts.has_child,
         pid: opts.pid_filter,
+        unsafe_ops: opts.unsafe_ops,
+        stack_mode: std::env::var("BPFTRACE_STACK_MODE")
+            .ok()
+            .and_then(|m| sema::types::StackMode::from_name(&m)),
         ..sema::Options::default()
     };
     let typed = sema::analyse(&ast, env, &sema_opts).map_err(|d| render(&d))?;

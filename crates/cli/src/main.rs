@@ -79,6 +79,7 @@ fn run(args: Args) -> Result<u8, String> {
             positional,
             has_child: child.is_some(),
             pid_filter: args.pid,
+            unsafe_ops: args.unsafe_ops,
         },
     )?;
     if args.debug.is_some() {

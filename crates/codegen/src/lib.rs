@@ -117,6 +117,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         lost_events: Some(lost),
         exit_after_begin,
         probe_funcs,
+        hide_debug_info: !program.show_debug_info,
     })
 }
 

@@ -29,6 +29,8 @@ pub struct Object {
     /// known functions. The runtime passes it in the high half of the BPF
     /// cookie; see [`Object::cookie`].
     pub probe_funcs: Vec<Option<u32>>,
+    /// Stack frames leave out `@file:line` (config `show_debug_info = 0`).
+    pub hide_debug_info: bool,
 }
 
 impl Object {

@@ -31,6 +31,25 @@ impl ProgramCompiler<'_> {
         self.e.emit(Insn::ldx(Size::DW, R0, R6, off));
     }
 
+    /// r0 = 1 when the context's registers were taken in user mode (the
+    /// code segment's privilege level is 3); x86-64 only.
+    pub fn user_mode(&mut self, e: &TExpr) -> Result<()> {
+        let Some(cs) = ABI.offset("cs") else {
+            return Err(Diagnostic::error(
+                e.span,
+                "'usermode' builtin is only supported on x86_64",
+            ));
+        };
+        // perf event programs see `struct bpf_perf_event_data`, whose
+        // first member is the pt_regs.
+        self.e.emit(Insn::ldx(Size::DW, R0, R6, cs));
+        // ((cs & 3) + 1) >> 2 is 1 for privilege level 3 and 0 below it.
+        self.e.emit(Insn::alu64_imm(op::AND, R0, 3));
+        self.e.emit(Insn::alu64_imm(op::ADD, R0, 1));
+        self.e.emit(Insn::alu64_imm(op::RSH, R0, 2));
+        Ok(())
+    }
+
     /// r0 = a USDT argument, widened to 64 bits as its size and sign say.
     pub fn usdt_arg(&mut self, e: &TExpr, arg: &UsdtArg) -> Result<()> {
         let reg = |name: &str| {

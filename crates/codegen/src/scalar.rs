@@ -24,6 +24,7 @@ impl ProgramCompiler<'_> {
             TExprKind::Arg(n) => self.e.emit(Insn::ldx(Size::DW, R0, R6, *n as i16 * 8)),
             TExprKind::RegArg(n) => self.reg_arg(*n),
             TExprKind::Retval => self.retval(),
+            TExprKind::UserMode => self.user_mode(e)?,
             TExprKind::UsdtArg(arg) => self.usdt_arg(e, arg)?,
             TExprKind::Field(field) => match field.kind {
                 FieldReadKind::Int { size, signed } => {

@@ -144,7 +144,9 @@ fn run_session(
         .filter(|(def, _)| !is_uprobe_program(def))
         .flat_map(|(def, prog)| def.attach.iter().map(move |point| (def, prog, point)))
         .partition(|(_, _, point)| matches!(point.target, AttachTarget::SyscallTail { .. }));
-    for (def, prog) in object.programs.iter().zip(&programs) {
+    // The kernel runs the programs on one uprobe newest first: attach them
+    // last to first so that they run in the order of the script.
+    for (def, prog) in object.programs.iter().zip(&programs).rev() {
         if is_uprobe_program(def) {
             let mut load_plain =
                 || load_program_for(object, def, &session.maps, values, opts.verbose, false);

@@ -95,7 +95,7 @@ impl Symbols {
                 });
             }
         }
-        let debug_info = true;
+        let debug_info = !object.hide_debug_info;
         Symbols {
             blaze: Symbolizer::builder()
                 .enable_code_info(debug_info)

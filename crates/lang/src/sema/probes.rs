@@ -60,8 +60,9 @@ pub struct ExpandedAttach {
 pub fn expand(
     point: &ast::AttachPoint,
     env: &dyn ProbeEnv,
-    pid: Option<u32>,
+    opts: &super::Options,
 ) -> Result<Vec<ExpandedAttach>, Diagnostic> {
+    let pid = opts.pid;
     let raw = point.raw.as_str();
     let err = |msg: String| Diagnostic::error(point.span, msg);
     let parts = split_parts(raw);
@@ -94,7 +95,8 @@ pub fn expand(
         }
         "uprobe" | "u" | "uretprobe" | "ur" => {
             let ret = matches!(provider, "uretprobe" | "ur");
-            super::user_probes::expand_uprobe(&parts, ret, env, pid).map_err(err)
+            super::user_probes::expand_uprobe(&parts, ret, env, pid, opts.unsafe_ops)
+                .map_err(err)
         }
         "usdt" | "U" => super::user_probes::expand_usdt(&parts, env, pid).map_err(err),
         "software" | "s" | "hardware"

@@ -15,6 +15,8 @@ pub struct TypedProgram {
     pub maps: Vec<MapInfo>,
     /// The `probe` builtin's values: the expanded attach point names.
     pub probe_names: Vec<String>,
+    /// Whether stack frames show `@file:line` (config `show_debug_info`).
+    pub show_debug_info: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +111,9 @@ pub enum TExprKind {
     RegArg(u8),
     /// `retval` of a return probe: the return value register.
     Retval,
+    /// `usermode`: 1 when the registers in the context were interrupted in
+    /// user mode.
+    UserMode,
     /// `argN` of a USDT probe site, as its note describes it.
     UsdtArg(UsdtArg),
     /// `kstack`/`ustack`: the current stack, taken into a stack-trace map.

@@ -11,6 +11,7 @@ pub(super) fn expand_uprobe(
     ret: bool,
     env: &dyn ProbeEnv,
     pid: Option<u32>,
+    unsafe_ops: bool,
 ) -> Result<Vec<ExpandedAttach>, String> {
     let provider = if ret { "uretprobe" } else { "uprobe" };
     let usage = || format!("{provider} probes take the form {provider}:binary:function");
@@ -24,7 +25,7 @@ pub(super) fn expand_uprobe(
         return Err(usage());
     }
     let query = UserQuery { target, pid };
-    if let Some(addr) = parse_address(func) {
+    if let Some(addr) = parse_address(func).or_else(|| decimal(func)) {
         if ret {
             return Err("uretprobe cannot be attached to an address".into());
         }
@@ -50,13 +51,23 @@ pub(super) fn expand_uprobe(
         }
         _ => (func, None),
     };
-    let sites = env.user_functions(query, pattern, demangled)?;
+    let wildcard = has_wildcard(pattern) || has_wildcard(target);
+    let mut sites = env.user_functions(query, pattern, demangled)?;
+    if wildcard && !unsafe_ops {
+        // Functions of unknown size may not be functions at all.
+        sites.retain(|s| s.size > 0);
+    }
     if sites.is_empty() {
-        return Err(if has_wildcard(pattern) || has_wildcard(target) {
-            format!("no functions match {provider}:{target}:{func}")
-        } else {
-            format!("Could not resolve symbol: {target}:{pattern}")
-        });
+        return Err(format!("No matches for {provider} {target}:{func}."));
+    }
+    if let (false, false, [site]) = (wildcard, unsafe_ops, sites.as_slice()) {
+        if site.size == 0 {
+            return Err(format!(
+                "Could not determine boundary for {} (symbol has size 0).\n       \
+                 Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.",
+                site.func
+            ));
+        }
     }
     let mut out: Vec<ExpandedAttach> = Vec::new();
     for site in sites {
@@ -145,6 +156,13 @@ fn parse_address(text: &str) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok()
 }
 
+/// A function given as a decimal number is an address too.
+fn decimal(text: &str) -> Option<u64> {
+    text.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| text.parse().ok())?
+}
+
 fn parse_number(text: &str) -> Option<u64> {
     parse_address(text).or_else(|| text.parse().ok())
 }
@@ -217,9 +235,9 @@ mod tests {
 
     #[test]
     fn uprobes_expand_with_offsets_and_wildcards() {
-        let all = expand_uprobe(&parts("uprobe:./bin:f*"), false, &Files, None).unwrap();
+        let all = expand_uprobe(&parts("uprobe:./bin:f*"), false, &Files, None, false).unwrap();
         assert_eq!(names(&all), ["uprobe:./bin:f1", "uprobe:./bin:f2"]);
-        let plus = expand_uprobe(&parts("uprobe:./bin:g+4"), false, &Files, None).unwrap();
+        let plus = expand_uprobe(&parts("uprobe:./bin:g+4"), false, &Files, None, false).unwrap();
         assert_eq!(names(&plus), ["uprobe:./bin:g+4"]);
         assert_eq!(
             plus[0].attach,
@@ -230,18 +248,18 @@ mod tests {
                 func: "g".into()
             }
         );
-        let ret = expand_uprobe(&parts("uretprobe:./bin:g"), true, &Files, None).unwrap();
+        let ret = expand_uprobe(&parts("uretprobe:./bin:g"), true, &Files, None, false).unwrap();
         assert_eq!(names(&ret), ["uretprobe:./bin:g"]);
         assert_eq!(
-            expand_uprobe(&parts("uprobe:./bin:nope"), false, &Files, None).unwrap_err(),
-            "Could not resolve symbol: ./bin:nope"
+            expand_uprobe(&parts("uprobe:./bin:nope"), false, &Files, None, false).unwrap_err(),
+            "No matches for uprobe ./bin:nope."
         );
-        assert!(expand_uprobe(&parts("uretprobe:./bin:g+1"), true, &Files, None).is_err());
+        assert!(expand_uprobe(&parts("uretprobe:./bin:g+1"), true, &Files, None, false).is_err());
         assert_eq!(
-            expand_uprobe(&parts("uprobe:./bin:g+16"), false, &Files, None).unwrap_err(),
+            expand_uprobe(&parts("uprobe:./bin:g+16"), false, &Files, None, false).unwrap_err(),
             "Offset outside the function bounds ('g' size is 16)"
         );
-        assert!(expand_uprobe(&parts("uprobe:./bin"), false, &Files, None).is_err());
+        assert!(expand_uprobe(&parts("uprobe:./bin"), false, &Files, None, false).is_err());
     }
 
     #[test]

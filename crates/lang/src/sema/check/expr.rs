@@ -155,7 +155,19 @@ impl Checker<'_> {
                 builtin(Builtin::Func, Type::FuncName)
             }
             "kstack" | "ustack" => Ok(self.stack_builtin(name == "ustack", span)),
-            "func" | "username" | "numaid" | "ctx" | "cpid_" | "ncpus" | "usermode" | "ppid" => {
+            "usermode" => match self.inst.kind {
+                ProbeKind::Begin | ProbeKind::End | ProbeKind::Uprobe { .. } | ProbeKind::Usdt => {
+                    Ok(texpr(TExprKind::Int(1), Type::U64, span))
+                }
+                ProbeKind::Kprobe { .. } | ProbeKind::PerfEvent => {
+                    Ok(texpr(TExprKind::UserMode, Type::U64, span))
+                }
+                _ => Err(Diagnostic::error(
+                    span,
+                    "the usermode builtin needs the CPU's registers: use it in kprobe, uprobe, profile or interval probes",
+                )),
+            },
+            "func" | "username" | "numaid" | "ctx" | "cpid_" | "ncpus" | "ppid" => {
                 Err(Diagnostic::error(
                     span,
                     format!("the {name} builtin is not supported yet"),

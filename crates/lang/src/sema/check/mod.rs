@@ -22,7 +22,7 @@ use super::env::ProbeEnv;
 use super::probes::{self, Attach, ExpandedAttach};
 use super::tracepoint_format::{parse_format, TracepointField};
 use super::typed::{MapInfo, ProbeKind, TypedProgram};
-use super::types::{MapValue, Type};
+use super::types::{MapValue, StackMode, Type};
 use crate::ast;
 use crate::diag::Diagnostic;
 use crate::span::Span;
@@ -38,6 +38,12 @@ pub struct Options {
     pub has_child: bool,
     /// `-p PID`: the process whose files user-space probes name.
     pub pid: Option<u32>,
+    /// How stacks print when the script does not say (`BPFTRACE_STACK_MODE`;
+    /// a `stack_mode` config item overrides it).
+    pub stack_mode: Option<StackMode>,
+    /// `--unsafe`: allow what may harm the traced system (uprobes on
+    /// functions whose size is unknown).
+    pub unsafe_ops: bool,
 }
 
 impl Default for Options {
@@ -47,6 +53,8 @@ impl Default for Options {
             strlen: 64,
             has_child: false,
             pid: None,
+            stack_mode: None,
+            unsafe_ops: false,
         }
     }
 }
@@ -58,6 +66,8 @@ pub fn analyse(
     opts: &Options,
 ) -> Result<TypedProgram, Diagnostic> {
     let program = prepare(program)?;
+    let (opts, show_debug_info) = &apply_config(&program, opts)?;
+    let show_debug_info = *show_debug_info;
     let mut probe_names = Vec::new();
     let types = TypeTable::new(&program.c_definitions, env)?;
     let instances = instantiate(&program, env, opts, &mut probe_names)?;
@@ -80,7 +90,34 @@ pub fn analyse(
         probes,
         maps: maps.into_infos(),
         probe_names,
+        show_debug_info,
     })
+}
+
+/// The settings of a `config = { ... }` block this checker uses:
+/// `stack_mode` (the default of `kstack`/`ustack`) and `show_debug_info`
+/// (whether stack frames show `@file:line`). Other keys are left to the
+/// stages that know them.
+fn apply_config(program: &ast::Program, opts: &Options) -> Result<(Options, bool), Diagnostic> {
+    let mut opts = opts.clone();
+    let mut show_debug_info = true;
+    let Some(config) = &program.config else {
+        return Ok((opts, show_debug_info));
+    };
+    for item in &config.items {
+        match (item.key.to_ascii_lowercase().as_str(), &item.value) {
+            ("stack_mode", ast::ConfigValue::Ident(v) | ast::ConfigValue::Str(v)) => {
+                opts.stack_mode = Some(StackMode::from_name(v).ok_or_else(|| {
+                    Diagnostic::error(item.span, format!("{v} is not a valid stack mode"))
+                        .with_help("stack modes are bpftrace, perf and raw")
+                })?);
+            }
+            ("show_debug_info", ast::ConfigValue::Int(n)) => show_debug_info = *n != 0,
+            ("show_debug_info", ast::ConfigValue::Bool(b)) => show_debug_info = *b,
+            _ => {}
+        }
+    }
+    Ok((opts, show_debug_info))
 }
 
 /// The program as the checker wants it: macros and defines expanded, every
@@ -118,7 +155,7 @@ fn instantiate<'a>(
         let mut groups: Vec<(ProbeKind, Vec<(Attach, u32)>)> = Vec::new();
         for point in &probe.attach_points {
             let point = substitute_positionals(point, &opts.positional);
-            for ExpandedAttach { attach, name } in probes::expand(&point, env, opts.pid)? {
+            for ExpandedAttach { attach, name } in probes::expand(&point, env, opts)? {
                 let kind = kind_of(&attach);
                 let index = name_index(probe_names, name);
                 match groups.iter_mut().find(|(k, _)| *k == kind) {

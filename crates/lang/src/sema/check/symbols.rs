@@ -19,7 +19,7 @@ impl Checker<'_> {
     pub(super) fn stack_builtin(&self, user: bool, span: Span) -> TExpr {
         let ty = StackType {
             user,
-            mode: StackMode::Bpftrace,
+            mode: self.opts.stack_mode.unwrap_or(StackMode::Bpftrace),
             limit: DEFAULT_STACK_LIMIT,
         };
         texpr(TExprKind::Stack(ty), Type::Stack(ty), span)
@@ -35,7 +35,7 @@ impl Checker<'_> {
         let name = if user { "ustack" } else { "kstack" };
         let mut ty = StackType {
             user,
-            mode: StackMode::Bpftrace,
+            mode: self.opts.stack_mode.unwrap_or(StackMode::Bpftrace),
             limit: DEFAULT_STACK_LIMIT,
         };
         if args.len() > 2 {
