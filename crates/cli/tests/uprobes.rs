@@ -167,7 +167,7 @@ fn missing_functions_and_bad_offsets_are_errors() {
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains(&format!(
-            "ERROR: Could not resolve symbol: {bin}:no_such_function"
+            "ERROR: No matches for uprobe {bin}:no_such_function."
         )),
         "{}",
         stderr(&out)

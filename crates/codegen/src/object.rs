@@ -210,7 +210,9 @@ pub enum ValueType {
         limit: u32,
     },
     /// A u64 address printed as its symbol; for user addresses followed by
-    /// the u32 pid whose address space it is in and the u32 probe index.
+    /// the u32 pid whose address space it is in, the u32 probe index and
+    /// the u64 instruction pointer at the probe (0 outside uprobes), which
+    /// tells where the probed file was loaded once the process is gone.
     Sym { user: bool },
 }
 
@@ -254,7 +256,8 @@ impl ValueType {
                 .map(|end| end.next_multiple_of(8))
                 .unwrap_or(0),
             ValueType::ProbeName | ValueType::Bool | ValueType::Pointer => 8,
-            ValueType::Stack { user: true, .. } | ValueType::Sym { user: true } => 16,
+            ValueType::Stack { user: true, .. } => 16,
+            ValueType::Sym { user: true } => 24,
             ValueType::Stack { .. } | ValueType::Sym { .. } => 8,
             ValueType::Record { size, .. } => *size,
             ValueType::Array { elem, len } => elem.size() * len,

@@ -39,6 +39,15 @@ impl ProgramCompiler<'_> {
                 self.e.emit(Insn::stx(Size::DW, R10, dst, R0));
                 if *user {
                     self.store_pid_and_probe(dst + 8);
+                    if self.probe.kind.is_user() {
+                        let ip = ABI
+                            .offset(ABI.ip)
+                            .expect("the instruction pointer is in the table");
+                        self.e.emit(Insn::ldx(Size::DW, R0, R6, ip));
+                        self.e.emit(Insn::stx(Size::DW, R10, dst + 16, R0));
+                    } else {
+                        self.e.emit(Insn::st_imm(Size::DW, R10, dst + 16, 0));
+                    }
                 }
                 Ok(())
             }

@@ -78,9 +78,10 @@ pub trait Resolver {
         probe: u32,
     ) -> String;
 
-    /// The symbol at `addr` (kernel, or user in process `pid`), or the
+    /// The symbol at `addr` (kernel, or user in process `pid`, taken by
+    /// `probe` whose site was at address `at`, 0 if unknown), or the
     /// address in hex when none is known.
-    fn symbol(&self, user: bool, addr: u64, pid: u32, probe: u32) -> String;
+    fn symbol(&self, user: bool, addr: u64, pid: u32, probe: u32, at: u64) -> String;
 }
 
 /// Decode the value of type `ty` at `offset` in `bytes`; `probes` names
@@ -185,8 +186,9 @@ pub fn decode(
             let raw = field(bytes, offset, ty.size())?;
             let addr = read_u64(raw, 0).unwrap_or(0);
             let (pid, probe) = pid_and_probe(raw);
+            let at = read_u64(raw, 16).unwrap_or(0);
             let text = match probes.resolver() {
-                Some(r) => r.symbol(user, addr, pid, probe),
+                Some(r) => r.symbol(user, addr, pid, probe, at),
                 None => format!("{addr:#x}"),
             };
             Ok(Value::Str(text.into_bytes()))

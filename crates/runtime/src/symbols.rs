@@ -198,6 +198,13 @@ impl Symbols {
         out
     }
 
+    /// How far the file of `probe` moved when loaded, given the address
+    /// `at` where the probe fired.
+    fn bias(&self, probe: u32, at: u64) -> Option<u64> {
+        let site = self.probe_files.get(probe as usize)?.as_ref()?.site_vaddr?;
+        Some(at.wrapping_sub(site))
+    }
+
     /// A stack's addresses as bpftrace prints them (leading newline, one
     /// line per frame).
     pub fn format_stack(
@@ -212,12 +219,7 @@ impl Symbols {
         // The first frame of a stack taken at a probe site is the site
         // itself: how far it moved from its place in the file is how far
         // the whole file moved.
-        let bias = self
-            .probe_files
-            .get(probe as usize)
-            .and_then(|f| f.as_ref()?.site_vaddr)
-            .zip(ips.first())
-            .map(|(site, first)| first.wrapping_sub(site));
+        let bias = ips.first().and_then(|&first| self.bias(probe, first));
         for &ip in ips {
             if mode == StackMode::Raw {
                 out.push_str(&format!("{ip:x}\n"));
@@ -249,9 +251,11 @@ impl Symbols {
     }
 
     /// `ksym(addr)`/`usym(addr)`: the function's name, or the address.
-    pub fn symbol(&self, user: bool, addr: u64, pid: u32, probe: u32) -> String {
+    /// `at` is where the probe fired (0: unknown).
+    pub fn symbol(&self, user: bool, addr: u64, pid: u32, probe: u32, at: u64) -> String {
         let syms = if user {
-            self.user_syms(addr, pid, probe, None)
+            let bias = (at != 0).then(|| self.bias(probe, at)).flatten();
+            self.user_syms(addr, pid, probe, bias)
         } else {
             self.kernel_syms(addr)
         };
@@ -387,7 +391,7 @@ impl Resolver for SymbolNames<'_> {
         self.symbols.format_stack(&ips, user, mode, pid, probe)
     }
 
-    fn symbol(&self, user: bool, addr: u64, pid: u32, probe: u32) -> String {
-        self.symbols.symbol(user, addr, pid, probe)
+    fn symbol(&self, user: bool, addr: u64, pid: u32, probe: u32, at: u64) -> String {
+        self.symbols.symbol(user, addr, pid, probe, at)
     }
 }

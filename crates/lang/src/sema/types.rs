@@ -158,8 +158,10 @@ impl Type {
             // Records and arrays keep their C layout, padded to 8 bytes.
             Type::Record(_) | Type::Array { .. } => self.size().next_multiple_of(8),
             Type::Void | Type::TracepointArgs => 0,
-            // [stack id][pid, probe index] for user stacks and symbols.
-            Type::Stack(StackType { user: true, .. }) | Type::Sym { user: true } => 16,
+            // [stack id][pid, probe index] for user stacks; [address][pid,
+            // probe index][instruction pointer at the probe] for symbols.
+            Type::Stack(StackType { user: true, .. }) => 16,
+            Type::Sym { user: true } => 24,
             _ => 8,
         }
     }
