@@ -57,7 +57,9 @@ impl ProgramCompiler<'_> {
                 Ok(())
             }
             TExprKind::Binary { op: bin, lhs, rhs } if bin.is_comparison() => {
-                if let (Type::Str { .. }, Type::Str { .. }) = (&lhs.ty, &rhs.ty) {
+                if let (Type::Str { .. }, Type::Str { .. })
+                | (Type::Array { .. }, Type::Array { .. }) = (&lhs.ty, &rhs.ty)
+                {
                     self.strings_equal(lhs, rhs)?;
                     let equal_wanted = (*bin == BinOp::Eq) == when;
                     let jmp = if equal_wanted { op::JNE } else { op::JEQ };

@@ -84,7 +84,8 @@ impl ProgramCompiler<'_> {
             self.e.call(helper::PROBE_READ_KERNEL_STR);
             return Ok(slot);
         }
-        if raw % 8 == 0 {
+        // In place only when whole words of it hold nothing else.
+        if raw % 8 == 0 && size.is_multiple_of(8) {
             return Ok(raw);
         }
         let slot = self.frame.alloc(size.next_multiple_of(8));

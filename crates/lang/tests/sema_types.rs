@@ -325,3 +325,30 @@ fn address_of_a_variable_is_a_pointer_to_it() {
     assert!(matches!(value.kind, TExprKind::AddrOfVar(0)));
     assert_eq!(value.ty, Type::ptr(int(8, false), false));
 }
+
+#[test]
+fn char_arrays_are_strings_and_byte_arrays_compare_whole() {
+    let p = check(
+        "struct A { char name[4]; unsigned char raw[4]; int x[2]; } \
+         BEGIN { $a = (struct A *)0; $n = $a->name; $r = $a->raw; $e = $a->x == $a->x; }",
+    );
+    assert_eq!(assigned(&p, 1).ty, Type::Str { size: 4 });
+    assert_eq!(assigned(&p, 2).ty, Type::array(int(1, false), 4));
+    assert_eq!(assigned(&p, 3).ty, Type::Bool);
+    let (message, _) = error(
+        "struct A { int x[2]; int y[3]; } BEGIN { $a = (struct A *)0; $e = $a->x == $a->y; }",
+    );
+    assert_eq!(
+        message,
+        "Type mismatch for '==': comparing 'int32[2]' with 'int32[3]'"
+    );
+}
+
+#[test]
+fn typeof_names_types_with_pointers() {
+    let p = check_kernel("BEGIN { let $a: typeof(pid_t) = 1; let $b: typeof(pid_t *) = &$a; }")
+        .unwrap();
+    // Variables hold integers in 64 bits; the pointer keeps its pointee.
+    assert_eq!(p.probes[0].vars[0], Type::I64);
+    assert_eq!(p.probes[0].vars[1], Type::ptr(int(4, true), false));
+}

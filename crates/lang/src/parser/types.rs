@@ -11,6 +11,10 @@ impl Parser<'_> {
         if self.is_word("typeof") {
             let start = self.bump().span;
             self.expect(Punct::LParen)?;
+            if let Some(ty) = self.typeof_pointer_type()? {
+                self.expect(Punct::RParen)?;
+                return Ok(TypeSpec::Name(ty));
+            }
             let expr = self.nested(|p| p.expression())?;
             let close = self.expect(Punct::RParen)?;
             return Ok(TypeSpec::Typeof {
@@ -47,6 +51,36 @@ impl Parser<'_> {
         Ok(TypeSpec::Name(TypeName {
             name,
             pointer_depth,
+            array: None,
+            span,
+        }))
+    }
+
+    /// `name *...` inside `typeof(...)`: a pointer type, which cannot be an
+    /// expression (`x *)` has no right operand). Consumed when found.
+    fn typeof_pointer_type(&mut self) -> PResult<Option<TypeName>> {
+        let Tok::Ident(name) = &self.tok.kind else {
+            return Ok(None);
+        };
+        let mut ahead = self.lexer.clone();
+        let mut depth = 0;
+        let mut next = ahead.next_token();
+        while next.kind == Tok::Punct(Punct::Star) {
+            depth += 1;
+            next = ahead.next_token();
+        }
+        if depth == 0 || next.kind != Tok::Punct(Punct::RParen) {
+            return Ok(None);
+        }
+        let name = name.clone();
+        let start = self.bump().span;
+        let mut span = start;
+        while let Some(star) = self.eat(Punct::Star) {
+            span = span.to(star);
+        }
+        Ok(Some(TypeName {
+            name,
+            pointer_depth: depth,
             array: None,
             span,
         }))

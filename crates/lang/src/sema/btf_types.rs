@@ -40,7 +40,11 @@ impl BtfTypes {
             return Type::Void;
         };
         match info.kind {
-            Kind::Int { size, signed, .. } => int_type(size, signed),
+            // Plain `char` counts as `int8` whatever the kernel's compiler
+            // made it, so that `char[N]` reads as a string.
+            Kind::Int {
+                size, signed, char, ..
+            } => int_type(size, signed || char || info.name == "char"),
             Kind::Ptr(pointee) => Type::ptr(self.pointee(pointee), false),
             Kind::Array { elem, len } => array_of(self.to_type(elem), len),
             Kind::Struct { .. } | Kind::Union { .. } => Type::Record(self.record_by_id(id)),

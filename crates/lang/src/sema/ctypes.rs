@@ -204,10 +204,14 @@ impl<'a> TypeTable<'a> {
     }
 }
 
-/// `elem[len]`; arrays of `char` are strings, as bpftrace makes them.
+/// `elem[len]`; arrays of `char` (`int8`) are strings, as bpftrace makes
+/// them, while `unsigned char` arrays stay arrays of bytes.
 pub fn array_of(elem: Type, len: u32) -> Type {
     match elem {
-        Type::Int { bytes: 1, .. } if len > 0 => Type::Str { size: len },
+        Type::Int {
+            bytes: 1,
+            signed: true,
+        } if len > 0 => Type::Str { size: len },
         elem => Type::array(elem, len),
     }
 }

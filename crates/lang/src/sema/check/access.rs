@@ -373,7 +373,7 @@ impl Checker<'_> {
     /// a typedef, or a struct or union written without its keyword (as
     /// bpftrace allows: `offsetof(qspinlock, tail)`). Builtins and enum
     /// constants are values.
-    fn bare_type_name(&self, e: &ast::Expr) -> Option<Type> {
+    pub(super) fn bare_type_name(&self, e: &ast::Expr) -> Option<Type> {
         let ExprKind::Ident(name) = &e.kind else {
             return None;
         };

@@ -340,6 +340,12 @@ impl Checker<'_> {
                 )),
             };
         }
+        if let (Type::Array { .. }, Type::Array { .. }) = (&l.ty, &r.ty) {
+            // Arrays of the same type compare byte for byte.
+            if l.ty == r.ty && matches!(op, BinOp::Eq | BinOp::Ne) {
+                return Ok(node(Type::Bool, l, r));
+            }
+        }
         if !l.ty.is_integer_like() || !r.ty.is_integer_like() {
             return Err(mismatch(op, &l.ty, &r.ty, span));
         }

@@ -342,7 +342,11 @@ impl<'a> Checker<'a> {
     /// `typeof(expr)`.
     fn declared_type(&mut self, ty: &ast::TypeSpec) -> Checked<Type> {
         match ty {
-            ast::TypeSpec::Typeof { expr, .. } => Ok(self.value(expr)?.ty),
+            ast::TypeSpec::Typeof { expr, .. } => match self.bare_type_name(expr) {
+                // `typeof(size_t)`: a type's name stands for the type.
+                Some(ty) => Ok(ty),
+                None => Ok(self.value(expr)?.ty),
+            },
             ast::TypeSpec::Name(name) => {
                 if name.name == "string" && name.pointer_depth == 0 {
                     return Ok(Type::Str {
