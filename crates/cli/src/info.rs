@@ -28,7 +28,8 @@ pub fn print() -> Result<(), String> {
     out.push_str("Build\n");
     out.push_str(&format!("  version: v{}\n", env!("CARGO_PKG_VERSION")));
     out.push_str("  LLVM: none (Sonde generates eBPF itself)\n");
-    out.push_str("  libdw (DWARF support): no\n");
+    // Typed uprobe args come from DWARF (gimli).
+    out.push_str("  libdw (DWARF support): yes\n");
     out.push_str("  dwunwind (DWARF stack unwinding): no\n");
     // Library names resolve like the dynamic linker (sonde-elf), and USDT
     // semaphores are counted by the kernel (uprobe ref_ctr_offset).

@@ -38,6 +38,12 @@ pub fn list(
         sites.dedup_by(|a, b| a.path == b.path && a.func == b.func);
         for site in sites {
             lines.push_str(&format!("uprobe:{}:{}\n", site.path, site.func));
+            if verbose {
+                let args = env.user_function_args(&site.attach_path, &site.func);
+                for arg in args.iter().flatten() {
+                    lines.push_str(&format!("    {} {}\n", arg.c_type, arg.name));
+                }
+            }
         }
     }
     if everything || glob_match(provider, "usdt") || provider == "U" {

@@ -76,11 +76,12 @@ fn wildcards_name_each_function_in_probe_and_func() {
         out,
         format!(
             "\n\n@up_func[sonde_add]: 2\n@up_func[sonde_many]: 2\n@up_func[sonde_negate]: 2\n\
+             @up_func[sonde_point_x]: 2\n\
              @up_probe[uprobe:{bin}:sonde_add]: 2\n@up_probe[uprobe:{bin}:sonde_many]: 2\n\
-             @up_probe[uprobe:{bin}:sonde_negate]: 2\n"
+             @up_probe[uprobe:{bin}:sonde_negate]: 2\n@up_probe[uprobe:{bin}:sonde_point_x]: 2\n"
         )
     );
-    assert_eq!(err, "Attached 3 probes\n");
+    assert_eq!(err, "Attached 4 probes\n");
     assert_released("@up_func");
 }
 
@@ -214,7 +215,10 @@ fn listing_functions_and_usdt_probes_of_a_file() {
     assert!(out.status.success());
     assert_eq!(
         stdout(&out),
-        format!("uprobe:{bin}:sonde_add\nuprobe:{bin}:sonde_many\nuprobe:{bin}:sonde_negate\n")
+        format!(
+            "uprobe:{bin}:sonde_add\nuprobe:{bin}:sonde_many\nuprobe:{bin}:sonde_negate\n\
+             uprobe:{bin}:sonde_point_x\n"
+        )
     );
     let out = run(&["-l", &format!("usdt:{bin}:*")]);
     assert_eq!(
@@ -229,4 +233,34 @@ fn listing_functions_and_usdt_probes_of_a_file() {
     assert_eq!(lines[0], format!("usdt:{bin}:sonde:tick"));
     assert!(lines[1].starts_with("    arg0: int32 ("), "{text}");
     assert_eq!(lines[2], "    arg1: uint64 (constant 7)");
+}
+
+#[test]
+fn typed_args_from_dwarf() {
+    let bin = user_target(true);
+    let (out, _) = trace(
+        &format!(
+            r#"uprobe:{bin}:sonde_point_x {{ printf("%d %s %c\n", args.p->x, args.p->name, args.tag); }}
+               uprobe:{bin}:sonde_add {{ @up_dwarf = sum(args.a + args.b); }}"#
+        ),
+        &bin,
+        2,
+    );
+    // sonde_add(i, 2i) for i = 0, 1: 0 + 3.
+    assert_eq!(out, "40 pt k\n41 pt k\n\n\n@up_dwarf: 3\n");
+    let out = run(&["-lv", &format!("uprobe:{bin}:sonde_point_x")]);
+    assert_eq!(
+        stdout(&out),
+        format!("uprobe:{bin}:sonde_point_x\n    struct sonde_point* p\n    char tag\n")
+    );
+    let out = run(&[
+        "-e",
+        &format!("uprobe:{bin}:sonde_add {{ print(args.c); }}"),
+    ]);
+    assert!(
+        stderr(&out).contains("ERROR: Can't find a field c in args of sonde_add"),
+        "{}",
+        stderr(&out)
+    );
+    assert_released("@up_dwarf");
 }

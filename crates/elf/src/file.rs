@@ -219,6 +219,11 @@ impl ElfFile {
             .collect()
     }
 
+    pub(crate) fn is_little_endian(&self) -> bool {
+        use object::Endian;
+        self.endian().is_little_endian()
+    }
+
     pub(crate) fn endian(&self) -> Endianness {
         self.header().map(|(_, e)| e).unwrap_or(Endianness::Little)
     }

@@ -7,6 +7,7 @@
 //! BPF. Errors are sentences naming the file.
 
 pub mod demangle;
+pub mod dwarf;
 mod file;
 pub mod resolve;
 pub mod usdt;

@@ -5,7 +5,9 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 use sonde_lang::sema::btf_types::BtfTypes;
-use sonde_lang::sema::env::{KernelTypes, ProbeEnv, UsdtSite, UserQuery, UserSite, UserSymbol};
+use sonde_lang::sema::env::{
+    KernelTypes, ProbeEnv, UsdtSite, UserArg, UserQuery, UserSite, UserSymbol,
+};
 use sonde_sys::Tracefs;
 
 use crate::user_env::UserFiles;
@@ -124,6 +126,10 @@ impl ProbeEnv for KernelEnv {
 
     fn user_symbol(&self, path: &str, name: &str) -> Option<UserSymbol> {
         self.user.symbol(path, name)
+    }
+
+    fn user_function_args(&self, path: &str, func: &str) -> Option<Vec<UserArg>> {
+        self.user.function_args(path, func)
     }
 
     fn user_offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {

@@ -8,11 +8,17 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use sonde_elf::demangle::demangle;
+use sonde_elf::dwarf::CType;
 use sonde_elf::resolve::{find_binary, mapped_files, process_view};
 use sonde_elf::usdt::{parse_args, ArgLocation};
 use sonde_elf::ElfFile;
-use sonde_lang::sema::env::{UsdtArg, UsdtArgLocation, UsdtSite, UserQuery, UserSite, UserSymbol};
+use sonde_lang::sema::env::{
+    UsdtArg, UsdtArgLocation, UsdtSite, UserArg, UserQuery, UserSite, UserSymbol,
+};
 use sonde_lang::sema::probes::{glob_match, has_wildcard};
+use sonde_lang::sema::records::{EnumDef, Field, Record};
+use sonde_lang::sema::types::Type;
+use std::sync::Arc;
 
 /// Files read so far, by the path they were opened at.
 #[derive(Debug, Default)]
@@ -274,5 +280,79 @@ fn absolute(path: &Path) -> PathBuf {
             joined.components().collect()
         }
         Err(_) => path.to_path_buf(),
+    }
+}
+
+impl UserFiles {
+    /// The parameters of `func` in the file at `path`, typed for the
+    /// checker from the file's DWARF.
+    pub fn function_args(&self, path: &str, func: &str) -> Option<Vec<UserArg>> {
+        let file = self.open(Path::new(path)).ok()?;
+        let params = file.function_params(func)?;
+        Some(
+            params
+                .into_iter()
+                .map(|p| UserArg {
+                    name: p.name,
+                    c_type: p.c_type,
+                    ty: lang_type(&p.ty),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A DWARF type as the checker's type: user-space pointers, records laid
+/// out as the debug info says.
+fn lang_type(ty: &CType) -> Type {
+    match ty {
+        CType::Void | CType::Function => Type::Void,
+        CType::Int { bytes, signed } => Type::Int {
+            bytes: (*bytes).clamp(1, 8),
+            signed: *signed,
+        },
+        CType::Char { signed } => Type::Int {
+            bytes: 1,
+            signed: *signed,
+        },
+        CType::Array { elem, len } if matches!(**elem, CType::Char { .. }) => {
+            Type::Str { size: *len }
+        }
+        CType::Bool => Type::Bool,
+        CType::Float { bytes } => Type::Int {
+            bytes: (*bytes).clamp(1, 8),
+            signed: false,
+        },
+        CType::Ptr(inner) => Type::ptr(lang_type(inner), true),
+        CType::Record {
+            name, size, fields, ..
+        } => Type::Record(Arc::new(Record {
+            name: name.clone(),
+            size: *size,
+            complete: fields.is_some(),
+            fields: fields
+                .iter()
+                .flatten()
+                .map(|f| Field {
+                    name: f.name.clone(),
+                    offset: f.offset,
+                    ty: lang_type(&f.ty),
+                    bitfield: None,
+                })
+                .collect(),
+        })),
+        CType::Array { elem, len } => Type::Array {
+            elem: Box::new(lang_type(elem)),
+            len: *len,
+        },
+        CType::Enum {
+            name,
+            bytes,
+            variants,
+        } => Type::Enum(Arc::new(EnumDef {
+            name: name.clone(),
+            bytes: *bytes,
+            variants: variants.clone(),
+        })),
     }
 }

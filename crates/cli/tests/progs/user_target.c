@@ -66,6 +66,18 @@ __attribute__((noinline)) long sonde_negate(long a)
   return -a;
 }
 
+/* A structure behind a pointer, for typed `args` from DWARF. */
+struct sonde_point {
+  int x;
+  char name[8];
+};
+
+__attribute__((noinline)) long sonde_point_x(struct sonde_point *p, char tag)
+{
+  __asm__ __volatile__("" ::: "memory");
+  return p->x + tag;
+}
+
 /* Eight arguments: the last two are passed on the stack on x86-64. */
 __attribute__((noinline)) long sonde_many(long a, long b, long c, long d,
                                           long e, long f, long g, long h)
@@ -83,6 +95,8 @@ int main(int argc, char **argv)
     getppid();
     sonde_negate(i + 1);
     sonde_many(1, 2, 3, 4, 5, 6, 70 + i, 80 + i);
+    struct sonde_point point = { .x = 40 + i, .name = "pt" };
+    sonde_point_x(&point, 'k');
     SONDE_USDT2("sonde", "tick", "0", -1000 * i, 7);
     memory = 100 + i;
     SONDE_USDT2("sonde", "memory", "0", i, memory);

@@ -49,6 +49,13 @@ pub trait ProbeEnv {
         None
     }
 
+    /// The parameters of function `func` of the file at `path`, from its
+    /// debug info, for typed `args` of uprobes.
+    fn user_function_args(&self, path: &str, func: &str) -> Option<Vec<UserArg>> {
+        let _ = (path, func);
+        None
+    }
+
     /// The virtual address of file offset `offset` of the file at `path`.
     fn user_offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
         let _ = (path, offset);
@@ -88,6 +95,15 @@ pub struct UserSite {
     pub offset: u64,
     /// The function's size in bytes (0 when the symbol does not say).
     pub size: u64,
+}
+
+/// A parameter of a user-space function.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserArg {
+    pub name: String,
+    /// The type as C spells it (`struct Foo*`), for listings.
+    pub c_type: String,
+    pub ty: super::types::Type,
 }
 
 /// A symbol of a user-space file, for `uaddr`.

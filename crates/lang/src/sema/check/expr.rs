@@ -118,7 +118,7 @@ impl Checker<'_> {
                     .with_help("run the command to trace with -c CMD"),
             ),
             "args" => match self.inst.kind {
-                ProbeKind::Tracepoint | ProbeKind::RawTracepoint => {
+                ProbeKind::Tracepoint | ProbeKind::RawTracepoint | ProbeKind::Uprobe { ret: false } => {
                     Ok(texpr(TExprKind::Int(0), Type::TracepointArgs, span))
                 }
                 _ => Err(Diagnostic::error(
@@ -495,6 +495,9 @@ impl Checker<'_> {
     fn field(&mut self, base: &ast::Expr, field: &str, span: Span) -> Checked<TExpr> {
         let base = self.expr(base)?;
         match &base.ty {
+            Type::TracepointArgs if self.inst.kind == (ProbeKind::Uprobe { ret: false }) => {
+                self.uprobe_arg(field, span)
+            }
             Type::TracepointArgs if self.inst.kind == ProbeKind::RawTracepoint => {
                 self.raw_tracepoint_arg(field, span)
             }

@@ -187,6 +187,18 @@ fn instantiate<'a>(
                         usdt_args: None,
                     });
                 }
+            } else if matches!(kind, ProbeKind::Uprobe { .. }) && uses_args {
+                // Each function has its own parameters.
+                for point in attach {
+                    instances.push(Instance {
+                        probe,
+                        kind,
+                        attach: vec![point],
+                        fields: None,
+                        user_pointers: true,
+                        usdt_args: None,
+                    });
+                }
             } else if kind == ProbeKind::Usdt {
                 // Sites whose arguments live in different places need
                 // different code; sites that agree share one program.

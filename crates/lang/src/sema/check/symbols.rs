@@ -203,3 +203,50 @@ impl Checker<'_> {
         }
     }
 }
+
+impl Checker<'_> {
+    /// `args.name` of a uprobe: the function's parameter typed from the
+    /// file's debug info, read from its argument register.
+    pub(super) fn uprobe_arg(&mut self, name: &str, span: Span) -> Checked<TExpr> {
+        let mut functions = self.inst.attach.iter().filter_map(|(a, _)| match a {
+            Attach::Uprobe { path, func, .. } => Some((path.clone(), func.clone())),
+            _ => None,
+        });
+        let Some((path, func)) = functions.next() else {
+            return Err(Diagnostic::error(span, "args needs a uprobe on a function"));
+        };
+        let params = self
+            .types
+            .env()
+            .user_function_args(&path, &func)
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    span,
+                    format!("no debug info describes the arguments of {func} in {path}"),
+                )
+                .with_help("use arg0, arg1, ... instead")
+            })?;
+        let Some(index) = params.iter().position(|p| p.name == name) else {
+            let known: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+            return Err(Diagnostic::error(
+                span,
+                format!("Can't find a field {name} in args of {func}"),
+            )
+            .with_help(format!("its arguments are: {}", known.join(", "))));
+        };
+        let ty = params[index].ty.clone();
+        let arg = texpr(TExprKind::RegArg(index as u8), Type::U64, span);
+        Ok(match ty {
+            Type::Int { bytes: 8, .. } | Type::Ptr { .. } => TExpr { ty, ..arg },
+            Type::Int { .. } | Type::Enum(_) | Type::Bool => {
+                texpr(TExprKind::Cast(Box::new(arg)), ty, span)
+            }
+            other => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("args.{name} has type '{other}', which cannot be read yet"),
+                ))
+            }
+        })
+    }
+}

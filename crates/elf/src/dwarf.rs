@@ -1,0 +1,368 @@
+//! DWARF debug info of a file: the parameters of a function and their C
+//! types, for typed `args` of uprobes and for `-lv`.
+//!
+//! Types come back as a [`CType`] tree, deep enough to follow a few
+//! pointers (`args.bar->foos[0]->a`); records further away are left
+//! without fields.
+
+use gimli::{AttributeValue, EndianSlice, RunTimeEndian, UnitOffset};
+
+use crate::file::ElfFile;
+
+type R<'a> = EndianSlice<'a, RunTimeEndian>;
+
+/// How many pointers deep record fields are described.
+const DEPTH: u32 = 4;
+
+/// A C type as the debug info describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CType {
+    Void,
+    Int {
+        bytes: u8,
+        signed: bool,
+    },
+    /// `char`, `signed char`, `unsigned char`: arrays of them are strings.
+    Char {
+        signed: bool,
+    },
+    Bool,
+    Float {
+        bytes: u8,
+    },
+    Ptr(Box<CType>),
+    /// A struct or union: `name` is `struct Foo`, `union U`.
+    Record {
+        name: String,
+        size: u32,
+        union: bool,
+        /// `None` when not described (too deep, or only declared).
+        fields: Option<Vec<CField>>,
+    },
+    Array {
+        elem: Box<CType>,
+        len: u32,
+    },
+    Enum {
+        name: String,
+        bytes: u8,
+        variants: Vec<(String, u64)>,
+    },
+    /// A function (reached through a function pointer).
+    Function,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CField {
+    pub name: String,
+    pub offset: u32,
+    pub ty: CType,
+}
+
+/// One parameter: its name, its type, and the type as C spells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Param {
+    pub name: String,
+    pub ty: CType,
+    pub c_type: String,
+}
+
+impl ElfFile {
+    /// The parameters of function `func`, if the file's debug info has it.
+    pub fn function_params(&self, func: &str) -> Option<Vec<Param>> {
+        let endian = if self.is_little_endian() {
+            RunTimeEndian::Little
+        } else {
+            RunTimeEndian::Big
+        };
+        let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
+            let data = self.section(id.name()).map(|(d, _)| d).unwrap_or(&[]);
+            Ok(EndianSlice::new(data, endian))
+        })
+        .ok()?;
+        let mut units = dwarf.units();
+        while let Ok(Some(header)) = units.next() {
+            let Ok(unit) = dwarf.unit(header) else {
+                continue;
+            };
+            let reader = Reader {
+                dwarf: &dwarf,
+                unit: &unit,
+            };
+            if let Some(params) = reader.function(func) {
+                return Some(params);
+            }
+        }
+        None
+    }
+}
+
+struct Reader<'d, 'a> {
+    dwarf: &'d gimli::Dwarf<R<'a>>,
+    unit: &'d gimli::Unit<R<'a>>,
+}
+
+impl<'a> Reader<'_, 'a> {
+    fn name(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>) -> Option<String> {
+        let value = entry.attr_value(gimli::DW_AT_name)?;
+        let text = self.dwarf.attr_string(self.unit, value).ok()?;
+        Some(String::from_utf8_lossy(text.slice()).into_owned())
+    }
+
+    fn type_of(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>) -> Option<UnitOffset> {
+        match entry.attr_value(gimli::DW_AT_type)? {
+            AttributeValue::UnitRef(offset) => Some(offset),
+            _ => None,
+        }
+    }
+
+    fn udata(
+        &self,
+        entry: &gimli::DebuggingInformationEntry<R<'a>>,
+        at: gimli::DwAt,
+    ) -> Option<u64> {
+        entry.attr_value(at)?.udata_value()
+    }
+
+    /// The parameters of the defined (not declared) function `func`.
+    fn function(&self, func: &str) -> Option<Vec<Param>> {
+        let mut tree = self.unit.entries_tree(None).ok()?;
+        let root = tree.root().ok()?;
+        let mut children = root.children();
+        while let Ok(Some(child)) = children.next() {
+            let entry = child.entry();
+            if entry.tag() != gimli::DW_TAG_subprogram
+                || self.name(entry).as_deref() != Some(func)
+                || entry.attr_value(gimli::DW_AT_declaration).is_some()
+            {
+                continue;
+            }
+            let mut params = Vec::new();
+            let mut grand = child.children();
+            while let Ok(Some(param)) = grand.next() {
+                let entry = param.entry();
+                if entry.tag() != gimli::DW_TAG_formal_parameter {
+                    continue;
+                }
+                let name = self.name(entry).unwrap_or_default();
+                let offset = self.type_of(entry);
+                params.push(Param {
+                    name,
+                    ty: offset.map_or(CType::Void, |o| self.ctype(o, 0)),
+                    c_type: offset.map_or_else(|| "void".into(), |o| self.c_name(o, 0)),
+                });
+            }
+            return Some(params);
+        }
+        None
+    }
+
+    fn ctype(&self, offset: UnitOffset, depth: u32) -> CType {
+        let Ok(entry) = self.unit.entry(offset) else {
+            return CType::Void;
+        };
+        let inner = |r: &Self| r.type_of(&entry).map_or(CType::Void, |o| r.ctype(o, depth));
+        match entry.tag() {
+            gimli::DW_TAG_base_type => {
+                let bytes = self.udata(&entry, gimli::DW_AT_byte_size).unwrap_or(0) as u8;
+                match entry.attr_value(gimli::DW_AT_encoding) {
+                    Some(AttributeValue::Encoding(gimli::DW_ATE_boolean)) => CType::Bool,
+                    Some(AttributeValue::Encoding(gimli::DW_ATE_float)) => CType::Float { bytes },
+                    Some(AttributeValue::Encoding(gimli::DW_ATE_signed_char)) => {
+                        CType::Char { signed: true }
+                    }
+                    Some(AttributeValue::Encoding(gimli::DW_ATE_unsigned_char)) => {
+                        CType::Char { signed: false }
+                    }
+                    Some(AttributeValue::Encoding(gimli::DW_ATE_signed)) => CType::Int {
+                        bytes,
+                        signed: true,
+                    },
+                    _ => CType::Int {
+                        bytes,
+                        signed: false,
+                    },
+                }
+            }
+            gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type => {
+                let pointee = match self.type_of(&entry) {
+                    Some(o) if depth < DEPTH => self.ctype(o, depth + 1),
+                    Some(o) => self.shallow(o),
+                    None => CType::Void,
+                };
+                CType::Ptr(Box::new(pointee))
+            }
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_typedef
+            | gimli::DW_TAG_restrict_type
+            | gimli::DW_TAG_atomic_type => inner(self),
+            gimli::DW_TAG_structure_type | gimli::DW_TAG_union_type | gimli::DW_TAG_class_type => {
+                let union = entry.tag() == gimli::DW_TAG_union_type;
+                let name = self.record_name(&entry, union);
+                let size = self.udata(&entry, gimli::DW_AT_byte_size).unwrap_or(0) as u32;
+                CType::Record {
+                    name,
+                    size,
+                    union,
+                    fields: self.fields(offset, depth),
+                }
+            }
+            gimli::DW_TAG_array_type => {
+                let elem = inner(self);
+                CType::Array {
+                    elem: Box::new(elem),
+                    len: self.array_len(offset).unwrap_or(0),
+                }
+            }
+            gimli::DW_TAG_enumeration_type => CType::Enum {
+                name: format!("enum {}", self.name(&entry).unwrap_or_default()),
+                bytes: self.udata(&entry, gimli::DW_AT_byte_size).unwrap_or(4) as u8,
+                variants: self.enumerators(offset),
+            },
+            gimli::DW_TAG_subroutine_type => CType::Function,
+            _ => CType::Void,
+        }
+    }
+
+    /// A record reached too deep: named and sized, without fields.
+    fn shallow(&self, offset: UnitOffset) -> CType {
+        match self.ctype_kind(offset) {
+            Some((name, size, union)) => CType::Record {
+                name,
+                size,
+                union,
+                fields: None,
+            },
+            None => CType::Void,
+        }
+    }
+
+    fn ctype_kind(&self, mut offset: UnitOffset) -> Option<(String, u32, bool)> {
+        loop {
+            let entry = self.unit.entry(offset).ok()?;
+            match entry.tag() {
+                gimli::DW_TAG_structure_type | gimli::DW_TAG_union_type => {
+                    let union = entry.tag() == gimli::DW_TAG_union_type;
+                    let size = self.udata(&entry, gimli::DW_AT_byte_size).unwrap_or(0) as u32;
+                    return Some((self.record_name(&entry, union), size, union));
+                }
+                gimli::DW_TAG_typedef | gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => {
+                    offset = self.type_of(&entry)?;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn record_name(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>, union: bool) -> String {
+        let kind = if union { "union" } else { "struct" };
+        match self.name(entry) {
+            Some(name) => format!("{kind} {name}"),
+            None => format!("{kind} (anonymous {})", entry.offset().0),
+        }
+    }
+
+    fn fields(&self, offset: UnitOffset, depth: u32) -> Option<Vec<CField>> {
+        let mut tree = self.unit.entries_tree(Some(offset)).ok()?;
+        let root = tree.root().ok()?;
+        if root.entry().attr_value(gimli::DW_AT_declaration).is_some() {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut children = root.children();
+        while let Ok(Some(child)) = children.next() {
+            let entry = child.entry();
+            if entry.tag() != gimli::DW_TAG_member {
+                continue;
+            }
+            let field_offset = match entry.attr_value(gimli::DW_AT_data_member_location) {
+                Some(v) => v.udata_value().unwrap_or(0) as u32,
+                None => 0,
+            };
+            out.push(CField {
+                name: self.name(entry).unwrap_or_default(),
+                offset: field_offset,
+                ty: self
+                    .type_of(entry)
+                    .map_or(CType::Void, |o| self.ctype(o, depth)),
+            });
+        }
+        Some(out)
+    }
+
+    fn array_len(&self, offset: UnitOffset) -> Option<u32> {
+        let mut tree = self.unit.entries_tree(Some(offset)).ok()?;
+        let root = tree.root().ok()?;
+        let mut children = root.children();
+        while let Ok(Some(child)) = children.next() {
+            let entry = child.entry();
+            if entry.tag() != gimli::DW_TAG_subrange_type {
+                continue;
+            }
+            if let Some(count) = self.udata(entry, gimli::DW_AT_count) {
+                return Some(count as u32);
+            }
+            if let Some(upper) = self.udata(entry, gimli::DW_AT_upper_bound) {
+                return Some(upper as u32 + 1);
+            }
+        }
+        None
+    }
+
+    fn enumerators(&self, offset: UnitOffset) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        let Ok(mut tree) = self.unit.entries_tree(Some(offset)) else {
+            return out;
+        };
+        let Ok(root) = tree.root() else {
+            return out;
+        };
+        let mut children = root.children();
+        while let Ok(Some(child)) = children.next() {
+            let entry = child.entry();
+            if entry.tag() != gimli::DW_TAG_enumerator {
+                continue;
+            }
+            let value = match entry.attr_value(gimli::DW_AT_const_value) {
+                Some(AttributeValue::Sdata(v)) => v as u64,
+                Some(v) => v.udata_value().unwrap_or(0),
+                None => 0,
+            };
+            out.push((self.name(entry).unwrap_or_default(), value));
+        }
+        out
+    }
+
+    /// The type as C spells it, bpftrace style: `int`, `int*`,
+    /// `struct Foo*`, `const char*`.
+    fn c_name(&self, offset: UnitOffset, depth: u32) -> String {
+        if depth > 16 {
+            return "void".into();
+        }
+        let Ok(entry) = self.unit.entry(offset) else {
+            return "void".into();
+        };
+        let inner = |r: &Self| {
+            r.type_of(&entry)
+                .map_or_else(|| "void".to_string(), |o| r.c_name(o, depth + 1))
+        };
+        match entry.tag() {
+            gimli::DW_TAG_pointer_type => format!("{}*", inner(self)),
+            gimli::DW_TAG_const_type => format!("const {}", inner(self)),
+            gimli::DW_TAG_volatile_type => format!("volatile {}", inner(self)),
+            gimli::DW_TAG_structure_type => {
+                format!("struct {}", self.name(&entry).unwrap_or_default())
+            }
+            gimli::DW_TAG_union_type => format!("union {}", self.name(&entry).unwrap_or_default()),
+            gimli::DW_TAG_enumeration_type => {
+                format!("enum {}", self.name(&entry).unwrap_or_default())
+            }
+            gimli::DW_TAG_array_type => {
+                format!("{}[{}]", inner(self), self.array_len(offset).unwrap_or(0))
+            }
+            gimli::DW_TAG_subroutine_type => "void (*)()".into(),
+            _ => self.name(&entry).unwrap_or_else(|| "void".into()),
+        }
+    }
+}
