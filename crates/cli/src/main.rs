@@ -61,14 +61,29 @@ fn run(args: Args) -> Result<u8, String> {
     }
     let env = KernelEnv::new();
     if let Some(pattern) = &args.list {
-        if args.program.is_none() && args.rest.is_empty() {
-            let mut stdout = std::io::stdout().lock();
-            list::list(&env, pattern, args.verbose, &mut stdout)
-                .map_err(|e| format!("ERROR: {e}"))?;
-            list_user::list(&env, pattern, args.pid, args.verbose, &mut stdout)
-                .map_err(|e| format!("ERROR: {e}"))?;
-            return Ok(0);
+        let mut stdout = std::io::stdout().lock();
+        if args.program.is_some() || !args.rest.is_empty() {
+            let (script, _) = read_script(&args)?;
+            return list::list_program(
+                &script.source,
+                &script.filename,
+                &env,
+                args.pid,
+                &mut stdout,
+            )
+            .map(|_| 0);
         }
+        if !pattern.is_empty() && std::path::Path::new(pattern).is_file() {
+            let source = std::fs::read_to_string(pattern)
+                .map_err(|e| format!("ERROR: failed to open file '{pattern}': {e}"))?;
+            return list::list_program(&source, pattern, &env, args.pid, &mut stdout).map(|_| 0);
+        }
+        let mut stderr = std::io::stderr().lock();
+        list::list(&env, pattern, args.verbose, &mut stdout, &mut stderr)
+            .map_err(|e| format!("ERROR: {e}"))?;
+        list_user::list(&env, pattern, args.pid, args.verbose, &mut stdout)
+            .map_err(|e| format!("ERROR: {e}"))?;
+        return Ok(0);
     }
     let (script, positional) = read_script(&args)?;
     let child = args.cmd.as_deref().map(split_command).transpose()?;
@@ -84,14 +99,6 @@ fn run(args: Args) -> Result<u8, String> {
     )?;
     if args.debug.is_some() {
         eprint!("{}", compile::disassembly(&object));
-    }
-    if args.list.is_some() {
-        // `-l` with a script lists the probes it would attach.
-        let mut names = object.probe_names.clone();
-        names.sort();
-        names.dedup();
-        println!("{}", names.join("\n"));
-        return Ok(0);
     }
     if args.dry_run && args.debug.is_some() {
         return Ok(0);

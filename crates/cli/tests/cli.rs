@@ -12,7 +12,7 @@ fn lists_tracepoints_matching_a_pattern() {
         "tracepoint:syscalls:sys_enter_getpgid\ntracepoint:syscalls:sys_enter_getpid\ntracepoint:syscalls:sys_enter_getppid\n"
     );
     let out = run(&["-l", "rt:sched_switch"]);
-    assert_eq!(stdout(&out), "rawtracepoint:sched_switch\n");
+    assert_eq!(stdout(&out), "rawtracepoint:vmlinux:sched_switch\n");
 }
 
 #[test]
@@ -33,7 +33,7 @@ fn listing_a_script_shows_its_probes() {
     ]);
     assert_eq!(
         stdout(&out),
-        "begin\ntracepoint:syscalls:sys_enter_getpgid\ntracepoint:syscalls:sys_enter_getpid\ntracepoint:syscalls:sys_enter_getppid\n"
+        "tracepoint:syscalls:sys_enter_getpgid\ntracepoint:syscalls:sys_enter_getpid\ntracepoint:syscalls:sys_enter_getppid\n"
     );
 }
 

@@ -26,7 +26,7 @@ fn script_errors_point_at_line_and_column() {
         ),
         (
             "tracepoint:syscalls:sys_enter_nope { }",
-            "stdin:1:1-35: ERROR: tracepoint not found: syscalls:sys_enter_nope\ntracepoint:syscalls:sys_enter_nope { }\n~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n",
+            "stdin:1:1-35: ERROR: No matches for tracepoint syscalls:sys_enter_nope.\ntracepoint:syscalls:sys_enter_nope { }\n~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n",
         ),
         (
             "BEGIN {\n  if (comm == 1) {}\n}",
@@ -46,11 +46,11 @@ fn script_errors_point_at_line_and_column() {
         ),
         (
             "kprobe:vfs_read { }",
-            "stdin:1:1-16: ERROR: kprobe probes need kprobes, which this kernel lacks (built without CONFIG_KPROBES)\nkprobe:vfs_read { }\n~~~~~~~~~~~~~~~\nHINT: trace the event through a tracepoint (sonde -l 'tracepoint:*') or a raw tracepoint instead\n",
+            "stdin:1:1-16: ERROR: kprobe:vfs_read: kprobes are unavailable: this kernel was built without CONFIG_KPROBES (there is no kprobe PMU in /sys/bus/event_source/devices)\nkprobe:vfs_read { }\n~~~~~~~~~~~~~~~\nHINT: trace tracepoint:syscalls:sys_enter_read instead\n",
         ),
         (
             "nosuchprovider:x { }",
-            "stdin:1:1-17: ERROR: Invalid probe type: nosuchprovider\nnosuchprovider:x { }\n~~~~~~~~~~~~~~~~\nHINT: probe types are begin, end, tracepoint, rawtracepoint, interval and profile\n",
+            "stdin:1:1-17: ERROR: Invalid probe type: nosuchprovider\nnosuchprovider:x { }\n~~~~~~~~~~~~~~~~\nHINT: probe types are begin, end, self, tracepoint, rawtracepoint, kprobe, kretprobe, fentry, fexit, software, hardware, interval, profile, watchpoint, iter, uprobe, uretprobe and usdt\n",
         ),
     ];
     for (script, expected) in cases {

@@ -119,7 +119,8 @@ fn kernel_types_are_listed_as_c() {
     let out = run(&["-lv", "rawtracepoint:sched_switch"]);
     assert_eq!(
         stdout(&out),
-        "rawtracepoint:sched_switch\n    uint8 preempt\n    struct task_struct * prev\n    \
+        // bpftrace 0.26 names raw tracepoints with their module.
+        "rawtracepoint:vmlinux:sched_switch\n    uint8 preempt\n    struct task_struct * prev\n    \
          struct task_struct * next\n    uint32 prev_state\n"
     );
     let out = run(&["-lv", "struct no_such_type_anywhere"]);

@@ -105,7 +105,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
     let exit_after_begin = program.probes.iter().all(|p| {
         p.attach
             .iter()
-            .all(|(a, _)| matches!(a, Attach::Begin | Attach::End))
+            .all(|(a, _)| matches!(a, Attach::Begin | Attach::End | Attach::Iter { .. }))
     });
     Ok(Object {
         maps,
@@ -153,14 +153,22 @@ fn compile_probe(
     let mut defs = Vec::new();
     if !ordinary.is_empty() {
         let (kind, insns, relocs) = build(shared, None, None)?;
-        let attach = ordinary
+        let attach: Vec<AttachPoint> = ordinary
             .iter()
             .map(|(a, index)| AttachPoint {
                 target: attach_target(a),
                 probe: *index,
             })
             .collect();
-        defs.push(def(kind, insns, relocs, attach));
+        if matches!(kind, ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter) {
+            // A tracing program's target is fixed when it is loaded: one
+            // program per attach point.
+            for point in attach {
+                defs.push(def(kind, insns.clone(), relocs.clone(), vec![point]));
+            }
+        } else {
+            defs.push(def(kind, insns, relocs, attach));
+        }
     }
     let Some(served) = served else {
         return Ok(defs);
@@ -424,6 +432,36 @@ fn attach_target(attach: &Attach) -> AttachTarget {
             offset: *offset,
             ret: false,
             ref_ctr_offset: *semaphore_offset,
+        },
+        &Attach::Software { config, period } => AttachTarget::Software { config, period },
+        &Attach::Hardware { config, period } => AttachTarget::Hardware { config, period },
+        &Attach::Watchpoint { addr, len, access } => AttachTarget::Watchpoint { addr, len, access },
+        &Attach::Signal { signal } => AttachTarget::Signal { signal },
+        Attach::Kprobe {
+            module,
+            function,
+            offset,
+            addr,
+            ret,
+        } => AttachTarget::Kprobe {
+            module: module.clone(),
+            function: function.clone(),
+            offset: *offset,
+            addr: *addr,
+            ret: *ret,
+        },
+        Attach::Fentry {
+            module,
+            function,
+            ret,
+        } => AttachTarget::Fentry {
+            module: module.clone(),
+            function: function.clone(),
+            ret: *ret,
+        },
+        Attach::Iter { target, pin } => AttachTarget::Iter {
+            target: target.clone(),
+            pin: pin.clone(),
         },
     }
 }

@@ -88,12 +88,18 @@ pub enum ProgKind {
     RawTracepoint,
     /// `BPF_PROG_TYPE_PERF_EVENT`: `profile`, `interval`, `software`.
     PerfEvent,
-    /// BEGIN/END: a `BPF_PROG_TYPE_RAW_TRACEPOINT` program that is never
-    /// attached but run once with `BPF_PROG_TEST_RUN`.
+    /// BEGIN/END and `self:signal:`: a `BPF_PROG_TYPE_RAW_TRACEPOINT`
+    /// program that is never attached but run with `BPF_PROG_TEST_RUN`.
     RunOnce,
     /// `BPF_PROG_TYPE_KPROBE`: ctx is `struct pt_regs` (kprobes, uprobes,
     /// USDT).
     Kprobe,
+    /// `BPF_PROG_TYPE_TRACING` fentry/fexit; the target is fixed at load
+    /// time, so such a program has exactly one attach point.
+    Fentry,
+    Fexit,
+    /// `BPF_PROG_TYPE_TRACING` iterator; one attach point.
+    Iter,
 }
 
 /// A patch the runtime applies to `insns[insn]` (the first slot of an
@@ -164,6 +170,49 @@ pub enum AttachTarget {
         offset: u64,
         ret: bool,
         ref_ctr_offset: u64,
+    },
+    /// A software perf event (`PERF_COUNT_SW_*` `config`) on every online
+    /// CPU, firing every `period` events.
+    Software {
+        config: u64,
+        period: u64,
+    },
+    /// A hardware perf event (`PERF_COUNT_HW_*` `config`) on every online CPU.
+    Hardware {
+        config: u64,
+        period: u64,
+    },
+    /// A hardware breakpoint: on every CPU, or on every thread of the traced
+    /// process (`-p`/`-c`) and the threads it creates.
+    Watchpoint {
+        addr: u64,
+        len: u8,
+        /// `HW_BREAKPOINT_R` (1), `_W` (2), `_X` (4) bits.
+        access: u8,
+    },
+    /// Run when the tracer receives signal number `signal`.
+    Signal {
+        signal: i32,
+    },
+    /// kprobe or kretprobe on `function` + `offset`, or at `addr`.
+    Kprobe {
+        module: Option<String>,
+        function: String,
+        offset: u64,
+        addr: Option<u64>,
+        ret: bool,
+    },
+    /// fentry/fexit on `function` in `module`'s BTF.
+    Fentry {
+        module: String,
+        function: String,
+        ret: bool,
+    },
+    /// A BPF iterator over `bpf_iter_<target>` objects, run once after
+    /// every probe is attached (or pinned at `pin`).
+    Iter {
+        target: String,
+        pin: Option<String>,
     },
 }
 

@@ -80,6 +80,14 @@ impl<'a> ProgramCompiler<'a> {
     ) -> Result<(Vec<sonde_isa::Insn>, Vec<crate::object::Reloc>)> {
         // The context pointer is needed after helper calls clobber r1.
         self.e.emit(Insn::mov64_reg(R6, R1));
+        if self.probe.kind == ProbeKind::Iter {
+            // After the last object the kernel runs the program once more
+            // with no object (the task pointer, second in every
+            // bpf_iter__task* context, is NULL): that is not an element.
+            self.e.emit(Insn::ldx(Size::DW, R0, R6, 8));
+            let exit = self.exit_label;
+            self.e.jump_imm(op::JEQ, R0, 0, exit);
+        }
         if let Some(pid) = opts.pid_filter {
             if !matches!(self.probe.kind, ProbeKind::Begin | ProbeKind::End) {
                 self.e.call(helper::GET_CURRENT_PID_TGID);
@@ -302,7 +310,7 @@ impl<'a> ProgramCompiler<'a> {
     /// The kind of BPF program this probe becomes.
     pub fn prog_kind(&self) -> ProgKind {
         match self.probe.kind {
-            ProbeKind::Begin | ProbeKind::End => ProgKind::RunOnce,
+            ProbeKind::Begin | ProbeKind::End | ProbeKind::Signal => ProgKind::RunOnce,
             ProbeKind::Tracepoint if self.syscall_exit.is_some() => ProgKind::RawTracepoint,
             ProbeKind::Tracepoint => ProgKind::Tracepoint,
             ProbeKind::RawTracepoint => ProgKind::RawTracepoint,
@@ -310,6 +318,9 @@ impl<'a> ProgramCompiler<'a> {
             ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. } | ProbeKind::Usdt => {
                 ProgKind::Kprobe
             }
+            ProbeKind::Fentry => ProgKind::Fentry,
+            ProbeKind::Fexit => ProgKind::Fexit,
+            ProbeKind::Iter => ProgKind::Iter,
         }
     }
 }

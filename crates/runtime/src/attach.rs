@@ -1,5 +1,7 @@
 //! Attaching programs where their probes point, and detaching them all.
 
+mod sources;
+
 use std::collections::{BTreeMap, HashSet};
 
 use anyhow::{bail, Context};
@@ -29,6 +31,13 @@ pub struct Attachments {
     /// The perf event target of uprobes (any process: CPU 0 stands for all,
     /// as uprobes run their programs on whichever CPU hits them).
     uprobe_target: Target,
+    /// Iterator links, run (or pinned at the path) once all is attached.
+    iters: Vec<(Link, Option<String>)>,
+    /// The process traced with `-p`: software and hardware events count
+    /// its threads only.
+    target_pid: Option<u32>,
+    /// The process whose threads watchpoints watch (`-p` or `-c`).
+    watch_pid: Option<u32>,
 }
 
 /// Set in the environment, uprobes attach through perf events even where
@@ -45,6 +54,9 @@ impl Default for Attachments {
             no_uprobe_multi: std::env::var_os(NO_UPROBE_MULTI_ENV).is_some(),
             uprobe_pid: None,
             uprobe_target: Target::cpu(0),
+            iters: Vec::new(),
+            target_pid: None,
+            watch_pid: None,
         }
     }
 }
@@ -84,13 +96,29 @@ impl Attachments {
                 ProgKind::RawTracepoint
             }
             AttachTarget::Uprobe { .. } => ProgKind::Kprobe,
+            AttachTarget::Software { .. }
+            | AttachTarget::Hardware { .. }
+            | AttachTarget::Watchpoint { .. } => ProgKind::PerfEvent,
+            AttachTarget::Signal { .. } => ProgKind::RunOnce,
+            AttachTarget::Kprobe { .. } => ProgKind::Kprobe,
+            AttachTarget::Fentry { ret: false, .. } => ProgKind::Fentry,
+            AttachTarget::Fentry { ret: true, .. } => ProgKind::Fexit,
+            AttachTarget::Iter { .. } => ProgKind::Iter,
         };
         if kind != expected {
             bail!("cannot attach {probe_name}: a {kind:?} program cannot attach to a {expected:?} target");
         }
         let context = || format!("cannot attach {probe_name}");
         match target {
-            AttachTarget::Begin | AttachTarget::End => {}
+            AttachTarget::Begin | AttachTarget::End | AttachTarget::Signal { .. } => {}
+            AttachTarget::Software { .. }
+            | AttachTarget::Hardware { .. }
+            | AttachTarget::Watchpoint { .. }
+            | AttachTarget::Kprobe { .. }
+            | AttachTarget::Fentry { .. }
+            | AttachTarget::Iter { .. } => self
+                .attach_source(prog, target, cookie)
+                .with_context(context)?,
             AttachTarget::Tracepoint { category, name } => {
                 let id = Tracefs::get()
                     .and_then(|fs| fs.event_id(category, name))
@@ -267,6 +295,7 @@ impl Attachments {
     /// perf events, closed from several threads at once.
     pub fn detach_all(&mut self) {
         self.links.clear();
+        self.iters.clear();
         let mut perf = std::mem::take(&mut self.perf);
         if perf.len() < 2 {
             return;

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use sonde_lang::sema::btf_types::BtfTypes;
 use sonde_lang::sema::env::{
-    KernelTypes, ProbeEnv, UsdtSite, UserArg, UserQuery, UserSite, UserSymbol,
+    Facility, KernelTypes, ProbeEnv, UsdtSite, UserArg, UserQuery, UserSite, UserSymbol,
 };
-use sonde_sys::Tracefs;
+use sonde_sys::{AttachType, Tracefs};
 
 use crate::user_env::UserFiles;
 
@@ -26,6 +26,8 @@ pub struct KernelEnv {
     user: UserFiles,
     /// `/proc/kallsyms` by name, read when `kaddr` first asks.
     kallsyms: OnceCell<HashMap<String, u64>>,
+    functions: OnceCell<Result<Vec<(String, String)>, String>>,
+    facilities: RefCell<HashMap<Facility, Option<String>>>,
 }
 
 /// Kernel symbols by name; the first address of a name wins. Empty when
@@ -147,6 +149,32 @@ impl ProbeEnv for KernelEnv {
         name: &str,
     ) -> Result<Vec<UsdtSite>, String> {
         self.user.usdt(query, provider, name)
+    }
+
+    fn kernel_functions(&self) -> Result<Vec<(String, String)>, String> {
+        self.functions
+            .get_or_init(|| sonde_sys::kfuncs::kernel_functions().map_err(|e| e.to_string()))
+            .clone()
+    }
+
+    /// Probed on the running kernel the first time each is asked: a path
+    /// check, one perf_event_open, or one program load.
+    fn missing(&self, facility: Facility) -> Option<String> {
+        if let Some(known) = self.facilities.borrow().get(&facility) {
+            return known.clone();
+        }
+        use sonde_sys::features;
+        let answer = match facility {
+            Facility::Kprobes => features::kprobes_missing(),
+            Facility::Trampolines => features::tracing_refused(AttachType::TraceFentry),
+            Facility::Iterators => features::tracing_refused(AttachType::TraceIter),
+            Facility::HardwarePmu => features::hardware_events_missing(),
+            Facility::Breakpoints => features::breakpoints_missing(),
+        };
+        self.facilities
+            .borrow_mut()
+            .insert(facility, answer.clone());
+        answer
     }
 }
 

@@ -96,6 +96,7 @@ fn prog_type(kind: ProgKind) -> ProgType {
         ProgKind::RawTracepoint | ProgKind::RunOnce => ProgType::RawTracepoint,
         ProgKind::PerfEvent => ProgType::PerfEvent,
         ProgKind::Kprobe => ProgType::Kprobe,
+        ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter => ProgType::Tracing,
     }
 }
 
@@ -108,6 +109,33 @@ pub fn is_uprobe_program(program: &ProgramDef) -> bool {
             .attach
             .iter()
             .all(|a| matches!(a.target, AttachTarget::Uprobe { .. }))
+}
+
+/// For a tracing program, its attach type and the BTF id of its target
+/// (the kernel binds these programs to one function at load time).
+fn tracing_target(program: &ProgramDef) -> anyhow::Result<Option<(AttachType, u32)>> {
+    let attach_type = match program.kind {
+        ProgKind::Fentry => AttachType::TraceFentry,
+        ProgKind::Fexit => AttachType::TraceFexit,
+        ProgKind::Iter => AttachType::TraceIter,
+        _ => return Ok(None),
+    };
+    let function = match program.attach.first().map(|a| &a.target) {
+        Some(AttachTarget::Fentry {
+            module, function, ..
+        }) => {
+            if module != "vmlinux" {
+                bail!(
+                    "fentry/fexit on module functions ({module}:{function}) are not supported yet"
+                );
+            }
+            function.clone()
+        }
+        Some(AttachTarget::Iter { target, .. }) => format!("bpf_iter_{target}"),
+        _ => bail!("program {} has no tracing target", program.name),
+    };
+    let id = sonde_sys::btf_id::vmlinux_func_id(&function)?;
+    Ok(Some((attach_type, id)))
 }
 
 /// Lines of verifier log shown when a load fails: the end of the log is
@@ -153,6 +181,10 @@ pub fn load_program_for(
     let mut spec = ProgSpec::new(&program.name, prog_type(program.kind), &bytes);
     if uprobe_multi {
         spec.expected_attach_type = Some(AttachType::TraceUprobeMulti);
+    }
+    if let Some((attach_type, btf_id)) = tracing_target(program)? {
+        spec.expected_attach_type = Some(attach_type);
+        spec.attach_btf_id = btf_id;
     }
     Program::load(&spec).map_err(|e| {
         let probes: Vec<&str> = program

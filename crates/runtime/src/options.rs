@@ -62,7 +62,8 @@ pub struct RunOptions {
     /// `-c CMD`: the command and its arguments.
     pub child: Option<Vec<String>>,
     /// `-p PID`: user-space probes attach in this process only (with `-c`,
-    /// they attach in the command's process).
+    /// they attach in the command's process); watchpoints and software
+    /// events follow its threads.
     pub pid: Option<u32>,
     /// `-v`: program ids, verifier statistics and start-up timings on stderr.
     pub verbose: bool,

@@ -87,7 +87,16 @@ fn run_session(
 ) -> anyhow::Result<i32> {
     // Blocked before anything is created, so a Ctrl-C during start-up
     // waits in the signalfd instead of killing us with probes attached.
-    let signals = SignalFd::new()?;
+    let wants_user1 = object.programs.iter().any(|p| {
+        p.attach
+            .iter()
+            .any(|a| matches!(a.target, AttachTarget::Signal { .. }))
+    });
+    let signals = if wants_user1 {
+        SignalFd::with_extra(&[Signal::User1])?
+    } else {
+        SignalFd::new()?
+    };
     let started = Instant::now();
     let mut child = match &opts.child {
         Some(argv) => Some(PausedChild::spawn(argv)?),
@@ -131,6 +140,9 @@ fn run_session(
         session.describe_programs(&programs)?;
     }
 
+    session
+        .attachments
+        .set_traced(opts.pid, child.as_ref().map(|c| c.pid() as u32));
     session.run_once(&programs, &AttachTarget::Begin)?;
     session
         .attachments
@@ -219,8 +231,18 @@ fn run_session(
     }
     session.child = child;
 
-    if !object.exit_after_begin {
-        session.event_loop(&signals, opts.stop.as_ref().map(|s| s.notifier()))?;
+    if object
+        .programs
+        .iter()
+        .any(|p| matches!(p.kind, ProgKind::Iter))
+    {
+        session.run_iterators()?;
+    } else if !object.exit_after_begin {
+        session.event_loop(
+            &programs,
+            &signals,
+            opts.stop.as_ref().map(|s| s.notifier()),
+        )?;
     }
     session.finish(&programs)
 }
@@ -279,7 +301,12 @@ impl Running<'_, '_> {
         Ok(())
     }
 
-    fn event_loop(&mut self, signals: &SignalFd, stop: Option<&Notifier>) -> anyhow::Result<()> {
+    fn event_loop(
+        &mut self,
+        programs: &[Program],
+        signals: &SignalFd,
+        stop: Option<&Notifier>,
+    ) -> anyhow::Result<()> {
         let poller = Poller::new()?;
         if let Some(ring) = &self.ring {
             poller.add(ring.fd(), TOKEN_RING)?;
@@ -308,8 +335,17 @@ impl Running<'_, '_> {
             }
             if ready.contains(&TOKEN_SIGNAL) {
                 while let Some(signal) = signals.read()? {
-                    if matches!(signal, Signal::Interrupt | Signal::Terminate) {
-                        return Ok(());
+                    match signal {
+                        Signal::Interrupt | Signal::Terminate => return Ok(()),
+                        Signal::User1 => {
+                            self.run_once(
+                                programs,
+                                &AttachTarget::Signal {
+                                    signal: libc::SIGUSR1,
+                                },
+                            )?;
+                        }
+                        Signal::Child => {}
                     }
                 }
             }
@@ -322,6 +358,25 @@ impl Running<'_, '_> {
                 }
             }
         }
+    }
+
+    /// Run the script's iterator to its end (or pin it), print what it
+    /// sent, and end the session as bpftrace does after an iterator.
+    fn run_iterators(&mut self) -> anyhow::Result<()> {
+        let mut seq = Vec::new();
+        let pinned = self
+            .attachments
+            .run_iterators(|bytes| seq.extend_from_slice(bytes))?;
+        while self.consume()? > 0 {}
+        if !seq.is_empty() {
+            self.printer.printf(&String::from_utf8_lossy(&seq))?;
+        }
+        for path in pinned {
+            self.printer
+                .raw_line(&format!("Program pinned to {path}"))?;
+        }
+        self.printer.flush()?;
+        Ok(())
     }
 
     /// Read every available record; returns how many there were.

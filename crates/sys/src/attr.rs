@@ -23,6 +23,7 @@ pub(crate) mod cmd {
     pub const MAP_LOOKUP_BATCH: u32 = 24;
     pub const MAP_DELETE_BATCH: u32 = 27;
     pub const LINK_CREATE: u32 = 28;
+    pub const ITER_CREATE: u32 = 33;
     pub const LINK_GET_FD_BY_ID: u32 = 30;
     pub const LINK_GET_NEXT_ID: u32 = 31;
 
@@ -46,6 +47,7 @@ pub(crate) mod cmd {
             MAP_LOOKUP_BATCH => "bpf(BPF_MAP_LOOKUP_BATCH)",
             MAP_DELETE_BATCH => "bpf(BPF_MAP_DELETE_BATCH)",
             LINK_CREATE => "bpf(BPF_LINK_CREATE)",
+            ITER_CREATE => "bpf(BPF_ITER_CREATE)",
             LINK_GET_FD_BY_ID => "bpf(BPF_LINK_GET_FD_BY_ID)",
             LINK_GET_NEXT_ID => "bpf(BPF_LINK_GET_NEXT_ID)",
             _ => "bpf",
@@ -241,6 +243,35 @@ pub(crate) struct LinkCreateUprobeMulti {
 // SAFETY: repr(C) integers; the u64s sit at 16..48, the u32s fill 48..64
 // with the tail hole made explicit.
 unsafe impl BpfAttr for LinkCreateUprobeMulti {}
+
+/// `BPF_LINK_CREATE` of a kprobe_multi link.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct LinkCreateKprobeMulti {
+    pub prog_fd: u32,
+    pub target_fd: u32,
+    pub attach_type: u32,
+    pub flags: u32,
+    /// `BPF_F_KPROBE_MULTI_RETURN` for kretprobes.
+    pub kprobe_flags: u32,
+    pub cnt: u32,
+    /// Array of `cnt` pointers to NUL-terminated symbol names.
+    pub syms: u64,
+    pub addrs: u64,
+    /// Array of `cnt` u64 cookies.
+    pub cookies: u64,
+}
+// SAFETY: repr(C) integers, no holes.
+unsafe impl BpfAttr for LinkCreateKprobeMulti {}
+
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct IterCreate {
+    pub link_fd: u32,
+    pub flags: u32,
+}
+// SAFETY: repr(C) integers, no holes.
+unsafe impl BpfAttr for IterCreate {}
 
 #[repr(C)]
 #[derive(Default)]

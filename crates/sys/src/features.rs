@@ -171,3 +171,89 @@ pub fn uprobe_multi_supported() -> bool {
         Err(e) if e.errno() == Some(libc::EBADF)
     )
 }
+
+/// Why kprobes cannot be used here, or `None` when the kprobe PMU exists.
+pub fn kprobes_missing() -> Option<String> {
+    if std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists() {
+        return None;
+    }
+    Some(
+        "this kernel was built without CONFIG_KPROBES (there is no kprobe PMU in \
+         /sys/bus/event_source/devices)"
+            .into(),
+    )
+}
+
+/// Why `BPF_PROG_TYPE_TRACING` programs of `attach_type` cannot be loaded,
+/// or `None` when they can. A program with no target is loaded: a kernel
+/// that allows the type rejects the missing target with EINVAL; one that
+/// forbids it answers EPERM before looking.
+pub fn tracing_refused(attach_type: crate::AttachType) -> Option<String> {
+    let mut spec = ProgSpec::new("probe_tracing", ProgType::Tracing, &RETURN_ZERO);
+    spec.expected_attach_type = Some(attach_type);
+    match Program::load(&spec) {
+        Ok(_) => None,
+        Err(e) if e.errno() == Some(libc::EPERM) && crate::is_root() => Some(format!(
+            "the kernel refuses BPF_PROG_TYPE_TRACING {} programs: loading one fails with \
+             EPERM even as root ({})",
+            kind_name(attach_type),
+            if attach_type == crate::AttachType::TraceIter {
+                "forbidden by policy"
+            } else {
+                "BPF trampolines are disabled or forbidden by policy"
+            }
+        )),
+        Err(e) if e.errno() == Some(libc::EPERM) => {
+            Some("loading BPF tracing programs needs root (or CAP_BPF and CAP_PERFMON)".into())
+        }
+        Err(e) if e.errno() == Some(libc::EINVAL) => None,
+        Err(e) => Some(format!(
+            "loading a BPF_PROG_TYPE_TRACING {} program fails: {e}",
+            kind_name(attach_type)
+        )),
+    }
+}
+
+/// fentry and fexit share trampolines and stand or fall together.
+fn kind_name(attach_type: crate::AttachType) -> &'static str {
+    match attach_type {
+        crate::AttachType::TraceFentry | crate::AttachType::TraceFexit => "fentry/fexit",
+        other => other.describe(),
+    }
+}
+
+/// Why hardware events cannot be counted here, or `None` when a CPU
+/// cycles counter opens.
+pub fn hardware_events_missing() -> Option<String> {
+    let cpu = crate::cpu::online_cpus()
+        .ok()
+        .and_then(|cpus| cpus.first().copied())
+        .unwrap_or(0);
+    match crate::PerfEvent::hardware(
+        0,
+        crate::Sampling::Period(1_000_000_000),
+        crate::Target::cpu(cpu),
+    ) {
+        Ok(_) => None,
+        Err(e) => match e.errno() {
+            Some(libc::ENOENT | libc::EOPNOTSUPP | libc::ENODEV) => Some(format!(
+                "this machine has no hardware performance monitoring unit (perf_event_open of \
+                 a PERF_TYPE_HARDWARE event fails with {}; virtual machines often have none)",
+                crate::strerror(e.errno().unwrap_or(0))
+            )),
+            _ => Some(format!("cannot open a hardware event: {e}")),
+        },
+    }
+}
+
+/// Why hardware breakpoints cannot be set here, or `None`.
+pub fn breakpoints_missing() -> Option<String> {
+    if std::path::Path::new("/sys/bus/event_source/devices/breakpoint").exists() {
+        return None;
+    }
+    Some(
+        "this kernel has no hardware breakpoint PMU (CONFIG_HAVE_HW_BREAKPOINT; no \
+         /sys/bus/event_source/devices/breakpoint)"
+            .into(),
+    )
+}

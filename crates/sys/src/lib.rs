@@ -16,9 +16,11 @@
 //! and kernel ids.
 
 mod attr;
+pub mod btf_id;
 pub mod cpu;
 mod error;
 pub mod features;
+pub mod kfuncs;
 mod link;
 mod map;
 mod objects;
@@ -39,7 +41,7 @@ pub use objects::{
 };
 pub use perf::{BreakpointKind, PerfEvent, Sampling, SoftwareEvent, Target};
 pub use poll::{Notifier, Poller, Signal, SignalFd};
-pub use process::{resolve_program, ExitStatus, PausedChild};
+pub use process::{process_threads, resolve_program, ExitStatus, PausedChild};
 pub use prog::{AttachType, ProgSpec, ProgType, Program, TestRun};
 pub use ringbuf::RingBuf;
 pub use tracefs::Tracefs;

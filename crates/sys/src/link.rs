@@ -8,6 +8,9 @@ use crate::prog::AttachType;
 use crate::syscall;
 use crate::{Error, PerfEvent, Program, Result};
 
+/// `BPF_TRACE_KPROBE_MULTI`.
+const KPROBE_MULTI_ATTACH_TYPE: u32 = 42;
+
 /// A BPF link; dropping it detaches the program.
 #[derive(Debug)]
 pub struct Link {
@@ -141,6 +144,94 @@ impl Link {
                 prog.name(),
                 sites.len(),
                 if ret { "uretprobes" } else { "uprobes" }
+            ))
+        })?;
+        Ok(Link { fd })
+    }
+
+    /// `BPF_LINK_CREATE` of a loaded iterator program (`BPF_TRACE_ITER`)
+    /// over every object of its kind.
+    pub fn iter(prog: &Program) -> Result<Link> {
+        let mut attr = attr::LinkCreate {
+            prog_fd: prog.fd().as_raw_fd() as u32,
+            attach_type: AttachType::TraceIter.kernel_id(),
+            ..Default::default()
+        };
+        // SAFETY: BPF_LINK_CREATE for iterators without iter_info carries
+        // no addresses.
+        let fd = unsafe { syscall::bpf_fd(cmd::LINK_CREATE, &mut attr) }.map_err(|errno| {
+            Error::os(cmd::op(cmd::LINK_CREATE), errno)
+                .with_explanation(format!("creating iterator link of `{}`", prog.name()))
+        })?;
+        Ok(Link { fd })
+    }
+
+    /// Run an iterator link to its end (`BPF_ITER_CREATE`, then `read` to
+    /// EOF): its program runs once per object, then once more with no
+    /// object. `output` gets what the program wrote to the seq_file.
+    pub fn run_iter(&self, mut output: impl FnMut(&[u8])) -> Result<()> {
+        let mut attr = attr::IterCreate {
+            link_fd: self.fd.as_raw_fd() as u32,
+            flags: 0,
+        };
+        // SAFETY: BPF_ITER_CREATE carries no addresses.
+        let iter = unsafe { syscall::bpf_fd(cmd::ITER_CREATE, &mut attr) }
+            .map_err(|errno| Error::os(cmd::op(cmd::ITER_CREATE), errno))?;
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let n = syscall::read(iter.as_fd(), &mut buf)
+                .map_err(|errno| Error::os("read(bpf iterator)", errno))?;
+            if n == 0 {
+                return Ok(());
+            }
+            output(&buf[..n]);
+        }
+    }
+
+    /// `BPF_LINK_CREATE` of a kprobe program on every function in `names`
+    /// at once (`BPF_TRACE_KPROBE_MULTI`, Linux 5.18), each with its cookie;
+    /// kretprobes when `ret`.
+    pub fn kprobe_multi(
+        prog: &Program,
+        names: &[&str],
+        cookies: &[u64],
+        ret: bool,
+    ) -> Result<Link> {
+        let op = cmd::op(cmd::LINK_CREATE);
+        if names.len() != cookies.len() || names.is_empty() {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "{} kprobe_multi symbols with {} cookies",
+                    names.len(),
+                    cookies.len()
+                ),
+            ));
+        }
+        let c_names = names
+            .iter()
+            .map(|n| {
+                syscall::cstring(n)
+                    .ok_or_else(|| Error::invalid(op, format!("symbol `{n}` contains a NUL")))
+            })
+            .collect::<Result<Vec<CString>>>()?;
+        let pointers: Vec<u64> = c_names.iter().map(|c| c.as_ptr() as u64).collect();
+        let mut attr = attr::LinkCreateKprobeMulti {
+            prog_fd: prog.fd().as_raw_fd() as u32,
+            attach_type: KPROBE_MULTI_ATTACH_TYPE,
+            kprobe_flags: u32::from(ret),
+            cnt: names.len() as u32,
+            syms: pointers.as_ptr() as u64,
+            cookies: cookies.as_ptr() as u64,
+            ..Default::default()
+        };
+        // SAFETY: `syms` points to `cnt` pointers to NUL-terminated strings
+        // and `cookies` to `cnt` u64s; all outlive the call.
+        let fd = unsafe { syscall::bpf_fd(cmd::LINK_CREATE, &mut attr) }.map_err(|errno| {
+            Error::os(op, errno).with_explanation(format!(
+                "attaching `{}` to {} kernel functions",
+                prog.name(),
+                names.len()
             ))
         })?;
         Ok(Link { fd })

@@ -6,14 +6,15 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use crate::syscall::{self, PerfEventAttr};
 use crate::{Error, Program, Result};
 
+const PERF_TYPE_HARDWARE: u32 = 0;
 const PERF_TYPE_SOFTWARE: u32 = 1;
 const PERF_TYPE_TRACEPOINT: u32 = 2;
 const PERF_TYPE_BREAKPOINT: u32 = 5;
 
 /// `attr.flags` bit for `freq`: `sample_freq` instead of `sample_period`.
 const FLAG_FREQ: u64 = 1 << 10;
-/// `attr.flags` bit for `disabled`.
-const FLAG_DISABLED: u64 = 1 << 0;
+/// `attr.flags` bit for `inherit`: child threads get the event too.
+const FLAG_INHERIT: u64 = 1 << 1;
 
 const IOC_ENABLE: libc::c_ulong = 0x2400;
 const IOC_DISABLE: libc::c_ulong = 0x2401;
@@ -32,6 +33,29 @@ pub enum SoftwareEvent {
     AlignmentFaults = 7,
     EmulationFaults = 8,
     Dummy = 9,
+    BpfOutput = 10,
+}
+
+impl SoftwareEvent {
+    /// The event whose `PERF_COUNT_SW_*` number is `config`.
+    pub fn from_config(config: u64) -> Option<SoftwareEvent> {
+        use SoftwareEvent::*;
+        [
+            CpuClock,
+            TaskClock,
+            PageFaults,
+            ContextSwitches,
+            CpuMigrations,
+            PageFaultsMin,
+            PageFaultsMaj,
+            AlignmentFaults,
+            EmulationFaults,
+            Dummy,
+            BpfOutput,
+        ]
+        .into_iter()
+        .find(|e| *e as u64 == config)
+    }
 }
 
 /// When a sampling event fires.
@@ -67,6 +91,28 @@ impl Target {
             cpu: cpu as i32,
         }
     }
+
+    /// One thread (or process: its main thread) on whatever CPU it runs.
+    pub fn thread(tid: u32) -> Target {
+        Target {
+            pid: tid as i32,
+            cpu: -1,
+        }
+    }
+}
+
+fn sampling_fields(sampling: Sampling) -> Result<(u64, u64)> {
+    let (value, flags) = match sampling {
+        Sampling::Period(n) => (n, 0),
+        Sampling::Frequency(hz) => (hz, FLAG_FREQ),
+    };
+    if value == 0 {
+        return Err(Error::invalid(
+            "perf_event_open",
+            "a sampling period or frequency of 0",
+        ));
+    }
+    Ok((value, flags))
 }
 
 /// An open perf event; dropping it closes the descriptor, which detaches
@@ -98,16 +144,7 @@ impl PerfEvent {
 
     /// A software event sampling as `sampling` says.
     pub fn software(event: SoftwareEvent, sampling: Sampling, target: Target) -> Result<PerfEvent> {
-        let (value, flags) = match sampling {
-            Sampling::Period(n) => (n, 0),
-            Sampling::Frequency(hz) => (hz, FLAG_FREQ),
-        };
-        if value == 0 {
-            return Err(Error::invalid(
-                "perf_event_open",
-                "a sampling period or frequency of 0",
-            ));
-        }
+        let (value, flags) = sampling_fields(sampling)?;
         let attr = PerfEventAttr {
             type_: PERF_TYPE_SOFTWARE,
             config: event as u64,
@@ -163,13 +200,42 @@ impl PerfEvent {
             })
     }
 
-    /// A hardware breakpoint on `len` bytes (1, 2, 4 or 8) at `addr`.
+    /// A hardware event (`PERF_COUNT_HW_*` number `config`) sampling as
+    /// `sampling` says. Fails with ENOENT or EOPNOTSUPP where the machine
+    /// has no performance monitoring unit (most virtual machines).
+    pub fn hardware(config: u64, sampling: Sampling, target: Target) -> Result<PerfEvent> {
+        let (value, flags) = sampling_fields(sampling)?;
+        let attr = PerfEventAttr {
+            type_: PERF_TYPE_HARDWARE,
+            config,
+            sample_period_or_freq: value,
+            flags,
+            ..Default::default()
+        };
+        PerfEvent::open(
+            &attr,
+            target,
+            &format!("hardware event {config} on cpu {}", target.cpu),
+        )
+    }
+
+    /// A hardware breakpoint on `len` bytes (1, 2, 4 or 8) at `addr`,
+    /// enabled at once. With `inherit`, threads the target creates later
+    /// get it too (for a thread target).
     pub fn breakpoint(
         addr: u64,
         len: u64,
         kind: BreakpointKind,
         target: Target,
+        inherit: bool,
     ) -> Result<PerfEvent> {
+        // An execution breakpoint covers one instruction: the kernel wants
+        // the length of a long there.
+        let len = if kind == BreakpointKind::Execute {
+            8
+        } else {
+            len
+        };
         if !matches!(len, 1 | 2 | 4 | 8) {
             return Err(Error::invalid(
                 "perf_event_open",
@@ -183,10 +249,78 @@ impl PerfEvent {
             bp_type: kind as u32,
             config1: addr,
             config2: len,
-            flags: FLAG_DISABLED,
+            flags: if inherit { FLAG_INHERIT } else { 0 },
             ..Default::default()
         };
         PerfEvent::open(&attr, target, &format!("breakpoint at {addr:#x}"))
+    }
+
+    /// A kprobe PMU event on `function` + `offset` (a kretprobe when
+    /// `ret`), or at the absolute address `addr` when `function` is empty.
+    /// Fails where the kernel has no kprobe PMU (built without
+    /// CONFIG_KPROBES).
+    pub fn kprobe(
+        function: &str,
+        offset: u64,
+        addr: u64,
+        ret: bool,
+        target: Target,
+    ) -> Result<PerfEvent> {
+        let what = if function.is_empty() {
+            format!("kprobe at {addr:#x}")
+        } else {
+            format!("kprobe on {function}+{offset}")
+        };
+        let read = |path: &str| {
+            std::fs::read_to_string(path).map_err(|e| {
+                Error::os(
+                    format!("read {path}"),
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                )
+            })
+        };
+        let pmu = "/sys/bus/event_source/devices/kprobe";
+        let type_: u32 = read(&format!("{pmu}/type"))?.trim().parse().map_err(|_| {
+            Error::invalid("perf_event_open", format!("{pmu}/type is not a number"))
+        })?;
+        let mut config = 0u64;
+        if ret {
+            // `config:N`: the bit that makes a kretprobe.
+            let format = read(&format!("{pmu}/format/retprobe"))?;
+            let bit: u32 = format
+                .trim()
+                .strip_prefix("config:")
+                .and_then(|b| b.parse().ok())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "perf_event_open",
+                        format!("{pmu}/format/retprobe says `{}`", format.trim()),
+                    )
+                })?;
+            config |= 1 << bit;
+        }
+        let attr = PerfEventAttr {
+            type_,
+            config,
+            sample_period_or_freq: 1,
+            wakeup_events: 1,
+            config2: if function.is_empty() { addr } else { offset },
+            ..Default::default()
+        };
+        let result = if function.is_empty() {
+            syscall::perf_event_open(&attr, target.pid, target.cpu)
+        } else {
+            let name = syscall::cstring(function).ok_or_else(|| {
+                Error::invalid(
+                    "perf_event_open",
+                    format!("function `{function}` contains a NUL"),
+                )
+            })?;
+            syscall::perf_event_open_named(&attr, &name, target.pid, target.cpu)
+        };
+        result
+            .map(|fd| PerfEvent { fd })
+            .map_err(|errno| Error::os("perf_event_open", errno).with_explanation(what))
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {

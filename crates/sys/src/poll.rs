@@ -70,6 +70,8 @@ pub enum Signal {
     Interrupt,
     Terminate,
     Child,
+    /// SIGUSR1, read only when asked for (`self:signal:SIGUSR1` probes).
+    User1,
 }
 
 impl Signal {
@@ -78,6 +80,7 @@ impl Signal {
             Signal::Interrupt => libc::SIGINT,
             Signal::Terminate => libc::SIGTERM,
             Signal::Child => libc::SIGCHLD,
+            Signal::User1 => libc::SIGUSR1,
         }
     }
 }
@@ -96,11 +99,18 @@ pub struct SignalFd {
 
 impl SignalFd {
     pub fn new() -> Result<SignalFd> {
-        let set = syscall::sigset(&[
+        SignalFd::with_extra(&[])
+    }
+
+    /// SIGINT, SIGTERM, SIGCHLD and `extra` (e.g. [`Signal::User1`]).
+    pub fn with_extra(extra: &[Signal]) -> Result<SignalFd> {
+        let mut numbers = vec![
             Signal::Interrupt.number(),
             Signal::Terminate.number(),
             Signal::Child.number(),
-        ]);
+        ];
+        numbers.extend(extra.iter().map(|s| s.number()));
+        let set = syscall::sigset(&numbers);
         let previous_mask =
             syscall::block_signals(&set).map_err(|errno| Error::os("pthread_sigmask", errno))?;
         match syscall::signalfd(&set) {
@@ -124,6 +134,7 @@ impl SignalFd {
             libc::SIGINT => Some(Signal::Interrupt),
             libc::SIGTERM => Some(Signal::Terminate),
             libc::SIGCHLD => Some(Signal::Child),
+            libc::SIGUSR1 => Some(Signal::User1),
             _ => None,
         }))
     }

@@ -208,3 +208,15 @@ impl Drop for PausedChild {
         let _ = self.terminate(Duration::from_millis(100));
     }
 }
+
+/// The ids of every thread of process `pid` (`/proc/PID/task`).
+pub fn process_threads(pid: u32) -> Result<Vec<u32>> {
+    let dir = format!("/proc/{pid}/task");
+    let entries = std::fs::read_dir(&dir)
+        .map_err(|e| Error::os(format!("read {dir}"), e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let mut tids: Vec<u32> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    tids.sort_unstable();
+    Ok(tids)
+}

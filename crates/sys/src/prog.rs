@@ -62,7 +62,7 @@ impl AttachType {
         }
     }
 
-    fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         match self {
             AttachType::TraceRawTp => "tp_btf",
             AttachType::TraceFentry => "fentry",

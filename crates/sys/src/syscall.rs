@@ -95,14 +95,32 @@ pub(crate) struct PerfEventAttr {
     pub reserved_2: u16,
 }
 
+/// `perf_event_open` of a kprobe PMU event whose `config1` is the address
+/// of the function name `name` (the kernel copies the string).
+pub(crate) fn perf_event_open_named(
+    attr: &PerfEventAttr,
+    name: &std::ffi::CStr,
+    pid: i32,
+    cpu: i32,
+) -> SysResult<OwnedFd> {
+    let mut attr = *attr;
+    attr.config1 = name.as_ptr() as u64;
+    perf_event_open_raw(attr, pid, cpu)
+}
+
 /// `perf_event_open(attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC)`.
 ///
 /// The attributes built by this crate never carry addresses (`config1` is
 /// a breakpoint address the kernel does not dereference, never a string
 /// pointer), so the call is safe.
 pub(crate) fn perf_event_open(attr: &PerfEventAttr, pid: i32, cpu: i32) -> SysResult<OwnedFd> {
+    perf_event_open_raw(*attr, pid, cpu)
+}
+
+/// The call itself. Any address in `attr` (a kprobe name in `config1`) must
+/// be valid for the duration of the call: the callers above guarantee it.
+fn perf_event_open_raw(mut attr: PerfEventAttr, pid: i32, cpu: i32) -> SysResult<OwnedFd> {
     const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
-    let mut attr = *attr;
     attr.size = size_of::<PerfEventAttr>() as u32;
     // SAFETY: `attr` is a valid perf_event_attr whose `size` field matches
     // the bytes we own; the kernel only reads it (and may write back `size`

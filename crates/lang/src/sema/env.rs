@@ -20,6 +20,21 @@ pub trait ProbeEnv {
         None
     }
 
+    /// The kernel functions kprobes and fentry can name, as `(module,
+    /// name)` with module `vmlinux` for the core kernel. An error is a
+    /// sentence saying why the list cannot be read.
+    fn kernel_functions(&self) -> Result<Vec<(String, String)>, String> {
+        Err("this environment lists no kernel functions".into())
+    }
+
+    /// Why this kernel cannot provide `facility` (a sentence naming what is
+    /// missing), or `None` when it can. Asked only for facilities a script
+    /// uses, at most once each.
+    fn missing(&self, facility: Facility) -> Option<String> {
+        let _ = facility;
+        None
+    }
+
     // User-space files: every method has a default saying the feature is
     // missing, so an environment implements only what it has.
 
@@ -179,4 +194,19 @@ pub trait KernelTypes {
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, super::types::Type)>>;
     /// The C definition of `struct X`, `union X` or `enum X`, for listings.
     fn c_definition(&self, name: &str) -> Option<String>;
+}
+
+/// Kernel facilities some attach points need beyond BPF and perf events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Facility {
+    /// kprobes and kretprobes (`CONFIG_KPROBES`, the kprobe PMU).
+    Kprobes,
+    /// fentry/fexit: `BPF_PROG_TYPE_TRACING` programs on BPF trampolines.
+    Trampolines,
+    /// `iter:` probes: `BPF_PROG_TYPE_TRACING` iterator programs.
+    Iterators,
+    /// `hardware:` events: a CPU performance monitoring unit.
+    HardwarePmu,
+    /// `watchpoint:`: the hardware breakpoint PMU.
+    Breakpoints,
 }

@@ -1,11 +1,17 @@
 //! A fixed table of tracepoints standing in for the kernel, so that the
 //! compiler can be tested (and fuzzed) without root or tracefs.
 
-use super::env::ProbeEnv;
+use super::env::{Facility, ProbeEnv};
 
-/// A handful of real tracepoints with their real formats from a 6.x kernel.
+/// A handful of real tracepoints with their real formats from a 6.x kernel,
+/// a few kernel functions, and every facility present unless listed in
+/// `missing`.
 pub struct FakeEnv {
     pub tracepoints: Vec<(String, String, String)>,
+    /// `(module, function)`.
+    pub functions: Vec<(String, String)>,
+    /// Facilities this fake kernel lacks, with the reason it gives.
+    pub missing: Vec<(Facility, String)>,
 }
 
 const COMMON: &str = "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
@@ -64,6 +70,20 @@ impl Default for FakeEnv {
                 t("sched", "sched_process_exec", &sched_exec),
                 t("raw_syscalls", "sys_enter", &raw_enter),
             ],
+            functions: [
+                ("vmlinux", "vfs_read"),
+                ("vmlinux", "vfs_readv"),
+                ("vmlinux", "vfs_write"),
+                ("vmlinux", "do_sys_openat2"),
+                ("vmlinux", "do_nanosleep"),
+                ("vmlinux", "ksys_read"),
+                ("vmlinux", "sched_switch.part.0"),
+                ("nf_tables", "nf_tables_newtable"),
+            ]
+            .iter()
+            .map(|(m, f)| (m.to_string(), f.to_string()))
+            .collect(),
+            missing: Vec::new(),
         }
     }
 }
@@ -82,5 +102,16 @@ impl ProbeEnv for FakeEnv {
             .iter()
             .find(|(c, n, _)| c == category && n == name)
             .map(|(_, _, f)| f.clone())
+    }
+
+    fn kernel_functions(&self) -> Result<Vec<(String, String)>, String> {
+        Ok(self.functions.clone())
+    }
+
+    fn missing(&self, facility: Facility) -> Option<String> {
+        self.missing
+            .iter()
+            .find(|(f, _)| *f == facility)
+            .map(|(_, reason)| reason.clone())
     }
 }

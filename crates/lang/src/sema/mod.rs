@@ -1,11 +1,14 @@
 //! Semantic analysis: attach point expansion, types, map value kinds.
 
+pub mod availability;
 pub mod btf_types;
 mod check;
 pub mod ctypes;
 pub mod env;
 pub mod expand;
 pub mod fake_env;
+pub mod kernel_funcs;
+pub mod perf_events;
 pub mod probes;
 pub mod records;
 pub mod scope;

@@ -2,6 +2,7 @@
 //! its parts, and expanding wildcards against the kernel's event list.
 
 use super::env::{ProbeEnv, UsdtArg};
+use super::{kernel_funcs, perf_events};
 use crate::ast;
 use crate::diag::Diagnostic;
 
@@ -40,6 +41,49 @@ pub enum Attach {
         offset: u64,
         semaphore_offset: u64,
         args: Vec<UsdtArg>,
+    },
+    /// A software perf event (`PERF_TYPE_SOFTWARE`, `config`) on every
+    /// CPU, firing once every `period` events.
+    Software {
+        config: u64,
+        period: u64,
+    },
+    /// A hardware perf event (`PERF_TYPE_HARDWARE`, `config`) on every CPU.
+    Hardware {
+        config: u64,
+        period: u64,
+    },
+    /// A hardware breakpoint on `len` bytes at `addr`; `access` holds the
+    /// `HW_BREAKPOINT_R`/`_W`/`_X` bits.
+    Watchpoint {
+        addr: u64,
+        len: u8,
+        access: u8,
+    },
+    /// The tracer itself receiving signal number `signal`.
+    Signal {
+        signal: i32,
+    },
+    /// A BPF iterator over the kernel objects `target` names (`task`,
+    /// `task_file`, `task_vma`), or pinned at `pin` instead of run.
+    Iter {
+        target: String,
+        pin: Option<String>,
+    },
+    /// A kprobe (kretprobe when `ret`) on `function` + `offset`, or at the
+    /// absolute `addr`. `module` is set when the attach point named one.
+    Kprobe {
+        module: Option<String>,
+        function: String,
+        offset: u64,
+        addr: Option<u64>,
+        ret: bool,
+    },
+    /// fentry (fexit when `ret`) on `function` of `module`'s BTF.
+    Fentry {
+        module: String,
+        function: String,
+        ret: bool,
     },
 }
 
@@ -82,14 +126,24 @@ pub fn expand(
             let name = format!("profile:{}", parts[1..].join(":"));
             Ok(vec![one_named(Attach::Profile { sample }, name)])
         }
-        "kprobe" | "k" | "kretprobe" | "kr" | "kprobe_multi" => Err(err(format!(
-            "{provider} probes need kprobes, which this kernel lacks (built without CONFIG_KPROBES)"
-        ))
-        .with_help("trace the event through a tracepoint (sonde -l 'tracepoint:*') or a raw tracepoint instead")),
-        "fentry" | "f" | "fexit" | "fr" | "kfunc" | "kretfunc" => Err(err(format!(
-            "{provider} probes are not supported yet"
-        ))
-        .with_help("trace the event through a tracepoint or a raw tracepoint instead")),
+        "kprobe" | "k" => kernel_funcs::expand_kprobe(&parts, false, env).map_err(err),
+        "kretprobe" | "kr" => kernel_funcs::expand_kprobe(&parts, true, env).map_err(err),
+        "fentry" | "f" | "kfunc" => kernel_funcs::expand_fentry(&parts, false, env).map_err(err),
+        "fexit" | "fr" | "kretfunc" => kernel_funcs::expand_fentry(&parts, true, env).map_err(err),
+        "kprobe_multi" | "kretprobe_multi" | "kprobe_session" => Err(err(format!(
+            "{provider} is not a probe type: write kprobe: or kretprobe: with a wildcard"
+        ))),
+        "software" | "s" => perf_events::expand_counter(&parts, false)
+            .map(|e| vec![e])
+            .map_err(err),
+        "hardware" | "h" => perf_events::expand_counter(&parts, true)
+            .map(|e| vec![e])
+            .map_err(err),
+        "watchpoint" | "w" | "asyncwatchpoint" => perf_events::expand_watchpoint(&parts)
+            .map(|e| vec![e])
+            .map_err(err),
+        "self" => perf_events::expand_self(&parts).map(|e| vec![e]).map_err(err),
+        "iter" | "it" => expand_iter(&parts).map(|e| vec![e]).map_err(err),
         _ if provider.eq_ignore_ascii_case("begin") || provider.eq_ignore_ascii_case("end") => {
             Err(err(format!("{provider} takes no arguments")))
         }
@@ -99,12 +153,11 @@ pub fn expand(
                 .map_err(err)
         }
         "usdt" | "U" => super::user_probes::expand_usdt(&parts, env, pid).map_err(err),
-        "software" | "s" | "hardware"
-        | "h" | "watchpoint" | "w" | "asyncwatchpoint" | "iter" | "it" => Err(err(format!(
+        "bench" | "test" => Err(err(format!(
             "{provider} probes are not supported yet"
         ))),
         _ => Err(err(format!("Invalid probe type: {provider}"))
-            .with_help("probe types are begin, end, tracepoint, rawtracepoint, interval and profile")),
+            .with_help("probe types are begin, end, self, tracepoint, rawtracepoint, kprobe, kretprobe, fentry, fexit, software, hardware, interval, profile, watchpoint, iter, uprobe, uretprobe and usdt")),
     }
 }
 
@@ -153,7 +206,7 @@ fn expand_tracepoint(parts: &[String], env: &dyn ProbeEnv) -> Result<Vec<Expande
     };
     if !has_wildcard(category) && !has_wildcard(name) {
         if env.tracepoint_format(category, name).is_none() {
-            return Err(format!("tracepoint not found: {category}:{name}"));
+            return Err(format!("No matches for tracepoint {category}:{name}."));
         }
         return Ok(vec![make(category, name)]);
     }
@@ -164,7 +217,7 @@ fn expand_tracepoint(parts: &[String], env: &dyn ProbeEnv) -> Result<Vec<Expande
         .map(|(c, n)| make(c, n))
         .collect();
     if found.is_empty() {
-        return Err(format!("no tracepoints match {category}:{name}"));
+        return Err(format!("No matches for tracepoint {category}:{name}."));
     }
     Ok(found)
 }
@@ -235,12 +288,50 @@ fn profile_sample(parts: &[String]) -> Result<Sample, String> {
     timer_period(parts, "profile").map(Sample::PeriodNs)
 }
 
-fn parse_count(text: &str) -> Result<u64, String> {
-    match text.replace('_', "").parse::<u64>() {
-        Ok(0) => Err("the rate must be greater than zero".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("'{text}' is not a positive integer")),
+/// A positive integer: digits with optional `_` separators, or `NeM`
+/// (`1e6`), as bpftrace accepts in attach points.
+pub(crate) fn parse_count(text: &str) -> Result<u64, String> {
+    let clean = text.replace('_', "");
+    let parsed = match clean.split_once(['e', 'E']) {
+        Some((mantissa, exp)) => mantissa
+            .parse::<u64>()
+            .ok()
+            .zip(exp.parse::<u32>().ok())
+            .and_then(|(m, e)| 10u64.checked_pow(e).and_then(|p| m.checked_mul(p))),
+        None => clean.parse::<u64>().ok(),
+    };
+    match parsed {
+        Some(0) => Err("the rate must be greater than zero".into()),
+        Some(n) => Ok(n),
+        None => Err(format!("'{text}' is not a positive integer")),
     }
+}
+
+/// Iterators bpftrace documents; each is a `bpf_iter_<name>` in the kernel.
+pub const ITERATORS: [&str; 3] = ["task", "task_file", "task_vma"];
+
+/// `iter:target` or `iter:target:pin`.
+fn expand_iter(parts: &[String]) -> Result<ExpandedAttach, String> {
+    let (target, pin) = match parts {
+        [_, target] => (target, None),
+        [_, target, pin] if !pin.is_empty() => (target, Some(pin.clone())),
+        _ => return Err("iter probes take the form iter:NAME or iter:NAME:PIN".into()),
+    };
+    if has_wildcard(target) {
+        return Err("iter probe type does not support wildcards".into());
+    }
+    if !ITERATORS.contains(&target.as_str()) {
+        return Err(format!(
+            "{target} is not a supported iterator (iter:task, iter:task_file or iter:task_vma)"
+        ));
+    }
+    Ok(ExpandedAttach {
+        attach: Attach::Iter {
+            target: target.clone(),
+            pin,
+        },
+        name: format!("iter:{}", parts[1..].join(":")),
+    })
 }
 
 /// `1s`, `10ms`, `100us`, `5000ns`, or a bare number of nanoseconds.

@@ -39,7 +39,8 @@ pub enum ProbeKind {
     End,
     Tracepoint,
     RawTracepoint,
-    /// interval and profile timers.
+    /// interval and profile timers, software and hardware events,
+    /// watchpoints.
     PerfEvent,
     /// kprobe (`ret` false) or kretprobe: a `pt_regs` context.
     Kprobe {
@@ -51,6 +52,16 @@ pub enum ProbeKind {
     },
     /// A USDT probe site: a uprobe whose arguments come from its note.
     Usdt,
+    /// `self:signal:`: run by the tracer when it receives the signal, like
+    /// BEGIN.
+    Signal,
+    /// fentry (`BPF_PROG_TYPE_TRACING` on a trampoline; ctx is the
+    /// function's arguments as u64s).
+    Fentry,
+    /// fexit (as fentry, with the return value after the arguments).
+    Fexit,
+    /// `iter:` (`BPF_PROG_TYPE_TRACING` iterator; ctx points at the object).
+    Iter,
 }
 
 impl ProbeKind {

@@ -17,6 +17,7 @@ pub(crate) use cast::scalar_type;
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::availability::Availability;
 use super::ctypes::TypeTable;
 use super::env::ProbeEnv;
 use super::probes::{self, Attach, ExpandedAttach};
@@ -151,11 +152,13 @@ fn instantiate<'a>(
     probe_names: &mut Vec<String>,
 ) -> Result<Vec<Instance<'a>>, Diagnostic> {
     let mut instances = Vec::new();
+    let mut availability = Availability::default();
     for probe in &program.probes {
         let mut groups: Vec<(ProbeKind, Vec<(Attach, u32)>)> = Vec::new();
         for point in &probe.attach_points {
             let point = substitute_positionals(point, &opts.positional);
             for ExpandedAttach { attach, name } in probes::expand(&point, env, opts)? {
+                availability.check(&attach, &name, point.span, env)?;
                 let kind = kind_of(&attach);
                 let index = name_index(probe_names, name);
                 match groups.iter_mut().find(|(k, _)| *k == kind) {
@@ -244,9 +247,18 @@ fn kind_of(attach: &Attach) -> ProbeKind {
         Attach::End => ProbeKind::End,
         Attach::Tracepoint { .. } => ProbeKind::Tracepoint,
         Attach::RawTracepoint { .. } => ProbeKind::RawTracepoint,
-        Attach::Interval { .. } | Attach::Profile { .. } => ProbeKind::PerfEvent,
+        Attach::Interval { .. }
+        | Attach::Profile { .. }
+        | Attach::Software { .. }
+        | Attach::Hardware { .. }
+        | Attach::Watchpoint { .. } => ProbeKind::PerfEvent,
         Attach::Uprobe { ret, .. } => ProbeKind::Uprobe { ret: *ret },
         Attach::Usdt { .. } => ProbeKind::Usdt,
+        Attach::Signal { .. } => ProbeKind::Signal,
+        Attach::Kprobe { ret, .. } => ProbeKind::Kprobe { ret: *ret },
+        Attach::Fentry { ret: false, .. } => ProbeKind::Fentry,
+        Attach::Fentry { ret: true, .. } => ProbeKind::Fexit,
+        Attach::Iter { .. } => ProbeKind::Iter,
     }
 }
 
