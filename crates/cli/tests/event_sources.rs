@@ -32,10 +32,12 @@ fn page_faults_are_counted_exactly() {
 
 #[test]
 fn software_probes_name_themselves_as_written() {
-    let out = run(&["-e", "software:cpu:100000 { print(probe); exit(); }"]);
-    assert_eq!(stdout(&out), "software:cpu:100000\n\n\n");
-    let out = run(&["-e", "s:cpu-clock:100000 { print(probe); exit(); }"]);
-    assert_eq!(stdout(&out), "software:cpu-clock:100000\n\n\n");
+    // A map, not print(): every CPU's event may fire before exit() lands.
+    let out = run(&["-e", "software:cpu:100000 { @es_name = probe; exit(); }"]);
+    assert_eq!(stdout(&out), "\n\n@es_name: software:cpu:100000\n");
+    let out = run(&["-e", "s:cpu-clock:100000 { @es_name = probe; exit(); }"]);
+    assert_eq!(stdout(&out), "\n\n@es_name: software:cpu-clock:100000\n");
+    assert_released("@es_name");
 }
 
 #[test]
