@@ -264,3 +264,22 @@ fn typed_args_from_dwarf() {
     );
     assert_released("@up_dwarf");
 }
+
+#[test]
+fn args_as_a_whole_record() {
+    let bin = user_target(true);
+    let (out, _) = trace(
+        &format!(
+            r#"uprobe:{bin}:sonde_add {{ print(args); @up_args[args] = sum(args.b); }}
+               uprobe:{bin}:sonde_point_x {{ print(args.tag); }}"#
+        ),
+        &bin,
+        2,
+    );
+    assert_eq!(
+        out,
+        "{ .a = 0, .b = 0 }\n107\n{ .a = 1, .b = 2 }\n107\n\n\n\
+         @up_args[{ .a = 0, .b = 0 }]: 0\n@up_args[{ .a = 1, .b = 2 }]: 2\n"
+    );
+    assert_released("@up_args");
+}

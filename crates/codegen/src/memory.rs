@@ -40,6 +40,9 @@ impl ProgramCompiler<'_> {
     /// (which may be wider than `e.ty`: strings are padded, integers widened).
     pub fn place(&mut self, e: &TExpr, dst: i16, ty: &Type) -> Result<()> {
         let e = self.block_value(e)?;
+        if let TExprKind::ArgsRecord(fields) = &e.kind {
+            return self.place_args_record(fields, dst, ty.storage_size());
+        }
         match ty {
             Type::Str { .. } => self.place_string(e, dst, ty.storage_size()),
             Type::Tuple(fields) => self.place_tuple(e, dst, fields),

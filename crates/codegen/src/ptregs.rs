@@ -108,3 +108,22 @@ impl ProgramCompiler<'_> {
         self.e.emit(Insn::alu64_imm(right, R0, shift));
     }
 }
+
+impl ProgramCompiler<'_> {
+    /// A uprobe's `args` record at `r10 + dst`: each parameter stored at
+    /// its offset with its own width, the rest zero.
+    pub fn place_args_record(
+        &mut self,
+        fields: &[(u32, TExpr)],
+        dst: i16,
+        storage: u32,
+    ) -> Result<()> {
+        self.zero(dst, storage.next_multiple_of(8));
+        for (offset, value) in fields {
+            self.scalar(value)?;
+            let width = Size::from_bytes(value.ty.size().clamp(1, 8) as usize).unwrap_or(Size::DW);
+            self.e.emit(Insn::stx(width, R10, dst + *offset as i16, R0));
+        }
+        Ok(())
+    }
+}

@@ -107,6 +107,7 @@ impl ProgramCompiler<'_> {
             | TExprKind::Tuple(_)
             | TExprKind::ReadStr { .. }
             | TExprKind::Stack(_)
+            | TExprKind::ArgsRecord(_)
             | TExprKind::Sym { .. } => return Err(not_scalar(e)),
         }
         Ok(())

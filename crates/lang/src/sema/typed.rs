@@ -127,6 +127,9 @@ pub enum TExprKind {
     UserMode,
     /// `argN` of a USDT probe site, as its note describes it.
     UsdtArg(UsdtArg),
+    /// `args` of a uprobe as a whole: a record (`ty`) whose fields, at
+    /// these offsets, are the function's parameters.
+    ArgsRecord(Vec<(u32, TExpr)>),
     /// `kstack`/`ustack`: the current stack, taken into a stack-trace map.
     Stack(super::types::StackType),
     /// `ksym(addr)`/`usym(addr)`: an address to print as a symbol.

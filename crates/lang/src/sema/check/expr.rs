@@ -69,6 +69,9 @@ impl Checker<'_> {
         let checked = self.expr(e)?;
         match checked.ty {
             Type::Void => Err(Diagnostic::error(e.span, "this expression has no value")),
+            Type::TracepointArgs if self.inst.kind == (ProbeKind::Uprobe { ret: false }) => {
+                self.uprobe_args_value(e.span)
+            }
             Type::TracepointArgs => Err(Diagnostic::error(
                 e.span,
                 "args cannot be used as a whole value yet; use one of its fields (args.name)",

@@ -250,3 +250,54 @@ impl Checker<'_> {
         })
     }
 }
+
+impl Checker<'_> {
+    /// `args` of a uprobe as one value: a record of every parameter, laid
+    /// out as C would lay out a struct of them.
+    pub(super) fn uprobe_args_value(&mut self, span: Span) -> Checked<TExpr> {
+        let names: Vec<String> = match self.inst.attach.first() {
+            Some((Attach::Uprobe { path, func, .. }, _)) => self
+                .types
+                .env()
+                .user_function_args(path, func)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| a.name)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if names.is_empty() {
+            return Err(Diagnostic::error(span, "Cannot read function parameters")
+                .with_help("the function needs debug info (DWARF) that describes its parameters"));
+        }
+        let mut fields = Vec::new();
+        let mut values = Vec::new();
+        let mut offset = 0u32;
+        let mut align = 1u32;
+        for name in names {
+            let value = self.uprobe_arg(&name, span)?;
+            let size = value.ty.size().clamp(1, 8);
+            offset = offset.next_multiple_of(size);
+            align = align.max(size);
+            fields.push(crate::sema::records::Field {
+                name,
+                offset,
+                ty: value.ty.clone(),
+                bitfield: None,
+            });
+            values.push((offset, value));
+            offset += size;
+        }
+        let record = crate::sema::records::Record {
+            name: "args".into(),
+            size: offset.next_multiple_of(align),
+            fields,
+            complete: true,
+        };
+        Ok(texpr(
+            TExprKind::ArgsRecord(values),
+            Type::Record(std::sync::Arc::new(record)),
+            span,
+        ))
+    }
+}
