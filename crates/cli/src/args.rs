@@ -62,6 +62,10 @@ pub struct Args {
     #[arg(long = "usdt-file-activation")]
     pub usdt_file_activation: bool,
 
+    /// Look for separate debug info files in DIR first (may be repeated).
+    #[arg(long = "debuginfo", value_name = "DIR")]
+    pub debuginfo: Vec<String>,
+
     /// Print what this kernel supports.
     #[arg(long = "info")]
     pub info: bool,
@@ -125,6 +129,7 @@ fn parse_pid(text: &str) -> Result<u32, String> {
 
 /// Options that take the next word as their value.
 const VALUE_OPTIONS: &[&str] = &[
+    "--debuginfo",
     "-e",
     "-p",
     "--pid",

@@ -60,6 +60,7 @@ fn run(args: Args) -> Result<u8, String> {
         return info::print().map(|_| 0);
     }
     let env = KernelEnv::new();
+    env.set_debuginfo_dirs(args.debuginfo.iter().map(Into::into).collect());
     if let Some(pattern) = &args.list {
         let mut stdout = std::io::stdout().lock();
         if args.program.is_some() || !args.rest.is_empty() {

@@ -283,3 +283,69 @@ fn args_as_a_whole_record() {
     );
     assert_released("@up_args");
 }
+
+#[test]
+fn source_lines_and_registers() {
+    let bin = user_target(true);
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/progs/user_target.c"
+    ))
+    .unwrap();
+    // The opening brace of sonde_add is its entry.
+    let line = src
+        .lines()
+        .position(|l| l.contains("long sonde_add(long a, long b)"))
+        .unwrap()
+        + 2;
+    let (out, err) = trace(
+        &format!(
+            r#"uprobe:{bin}@user_target.c:{line} {{ printf("%s %d %s\n", func, reg("ip") == uaddr("sonde_add"), probe); }}"#
+        ),
+        &bin,
+        2,
+    );
+    let name = format!("uprobe:{bin}@user_target.c:{line}");
+    assert_eq!(out, format!("sonde_add 1 {name}\nsonde_add 1 {name}\n\n\n"));
+    assert_eq!(err, "Attached 1 probe\n");
+    let out = run(&[
+        "-e",
+        &format!("uprobe:{bin}:sonde_add {{ print(reg(\"xyz\")); }}"),
+    ]);
+    assert!(stderr(&out).contains("ERROR: 'xyz' is not a valid register"));
+}
+
+#[test]
+fn debug_info_in_a_separate_file() {
+    let bin = user_target(true);
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("up_split_debug");
+    std::fs::create_dir_all(dir.join("debug")).unwrap();
+    let stripped = dir.join("target");
+    let debug = dir.join("debug").join("target.debug");
+    let objcopy = |args: &[&std::ffi::OsStr]| {
+        let status = std::process::Command::new("objcopy")
+            .args(args)
+            .status()
+            .expect("objcopy (binutils) is installed with the C compiler");
+        assert!(status.success());
+    };
+    objcopy(&[
+        "--only-keep-debug".as_ref(),
+        bin.as_ref(),
+        debug.as_os_str(),
+    ]);
+    objcopy(&["--strip-debug".as_ref(), bin.as_ref(), stripped.as_os_str()]);
+    let stripped = stripped.display().to_string();
+    let listing = |extra: &[&str]| {
+        let mut args = vec!["-lv".to_string(), format!("uprobe:{stripped}:sonde_add")];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        stdout(&run(&args))
+    };
+    assert_eq!(listing(&[]), format!("uprobe:{stripped}:sonde_add\n"));
+    // A relative --debuginfo directory is relative to the binary's.
+    assert_eq!(
+        listing(&["--debuginfo", "debug"]),
+        format!("uprobe:{stripped}:sonde_add\n    long int a\n    long int b\n")
+    );
+}

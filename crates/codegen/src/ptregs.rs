@@ -31,6 +31,17 @@ impl ProgramCompiler<'_> {
         self.e.emit(Insn::ldx(Size::DW, R0, R6, off));
     }
 
+    /// r0 = register `name` of the context's pt_regs.
+    pub fn register(&mut self, e: &TExpr, name: &str) -> Result<()> {
+        let off = ABI.offset(name).ok_or_else(|| {
+            let known: Vec<&str> = ABI.regs.iter().map(|(n, _)| *n).collect();
+            Diagnostic::error(e.span, format!("'{name}' is not a valid register"))
+                .with_help(format!("registers are {}", known.join(", ")))
+        })?;
+        self.e.emit(Insn::ldx(Size::DW, R0, R6, off));
+        Ok(())
+    }
+
     /// r0 = 1 when the context's registers were taken in user mode (the
     /// code segment's privilege level is 3); x86-64 only.
     pub fn user_mode(&mut self, e: &TExpr) -> Result<()> {

@@ -25,6 +25,7 @@ impl ProgramCompiler<'_> {
             TExprKind::RegArg(n) => self.reg_arg(*n),
             TExprKind::Retval => self.retval(),
             TExprKind::UserMode => self.user_mode(e)?,
+            TExprKind::Reg(name) => self.register(e, name)?,
             TExprKind::UsdtArg(arg) => self.usdt_arg(e, arg)?,
             TExprKind::Field(field) => match field.kind {
                 FieldReadKind::Int { size, signed } => {

@@ -5,6 +5,8 @@
 //! pointers (`args.bar->foos[0]->a`); records further away are left
 //! without fields.
 
+use std::path::{Path, PathBuf};
+
 use gimli::{AttributeValue, EndianSlice, RunTimeEndian, UnitOffset};
 
 use crate::file::ElfFile;
@@ -68,8 +70,133 @@ pub struct Param {
 }
 
 impl ElfFile {
-    /// The parameters of function `func`, if the file's debug info has it.
-    pub fn function_params(&self, func: &str) -> Option<Vec<Param>> {
+    /// The parameters of function `func`, from the file's own debug info
+    /// or, for a stripped file, from its separate debug file (found in
+    /// `debug_dirs`, next to the file, in its `.debug` directory or under
+    /// `/usr/lib/debug`, by `.gnu_debuglink` name or build id).
+    pub fn function_params(&self, func: &str, debug_dirs: &[PathBuf]) -> Option<Vec<Param>> {
+        if self.section(".debug_info").is_some() {
+            return self.own_function_params(func);
+        }
+        self.debug_file(debug_dirs)?.own_function_params(func)
+    }
+
+    /// The separate debug file of a stripped file.
+    pub fn debug_file(&self, debug_dirs: &[PathBuf]) -> Option<ElfFile> {
+        let name = match self.section(".gnu_debuglink") {
+            Some((data, _)) => {
+                let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+                String::from_utf8_lossy(&data[..end]).into_owned()
+            }
+            None => format!("{}.debug", self.path().file_name()?.to_string_lossy()),
+        };
+        let dir = self
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let absolute_dir = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        // A relative directory is relative to the file's own directory (as
+        // debuggers read a debug-file search path), or to ours.
+        let mut candidates: Vec<PathBuf> = debug_dirs
+            .iter()
+            .flat_map(|d| [dir.join(d).join(&name), d.join(&name)])
+            .collect();
+        candidates.push(dir.join(&name));
+        candidates.push(dir.join(".debug").join(&name));
+        candidates.push(
+            Path::new("/usr/lib/debug")
+                .join(absolute_dir.strip_prefix("/").unwrap_or(&absolute_dir))
+                .join(&name),
+        );
+        if let Some(id) = self.build_id() {
+            let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+            if hex.len() > 2 {
+                candidates.push(
+                    Path::new("/usr/lib/debug/.build-id")
+                        .join(&hex[..2])
+                        .join(format!("{}.debug", &hex[2..])),
+                );
+            }
+        }
+        candidates
+            .into_iter()
+            .filter(|c| c.is_file() && c.as_path() != self.path())
+            .filter_map(|c| ElfFile::open(c).ok())
+            .find(|f| f.section(".debug_info").is_some())
+    }
+
+    /// The lowest address the line table gives to `line` of a source file
+    /// whose path ends with `file` (a statement boundary, where a probe can
+    /// go), from the file's own or its separate debug info.
+    pub fn line_address(&self, file: &str, line: u64, debug_dirs: &[PathBuf]) -> Option<u64> {
+        if self.section(".debug_info").is_some() {
+            return self.own_line_address(file, line);
+        }
+        self.debug_file(debug_dirs)?.own_line_address(file, line)
+    }
+
+    fn own_line_address(&self, file: &str, line: u64) -> Option<u64> {
+        let endian = if self.is_little_endian() {
+            RunTimeEndian::Little
+        } else {
+            RunTimeEndian::Big
+        };
+        let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
+            let data = self.section(id.name()).map(|(d, _)| d).unwrap_or(&[]);
+            Ok(EndianSlice::new(data, endian))
+        })
+        .ok()?;
+        let mut best: Option<u64> = None;
+        let mut units = dwarf.units();
+        while let Ok(Some(header)) = units.next() {
+            let Ok(unit) = dwarf.unit(header) else {
+                continue;
+            };
+            let Some(program) = unit.line_program.clone() else {
+                continue;
+            };
+            let mut rows = program.rows();
+            while let Ok(Some((header, row))) = rows.next_row() {
+                if !row.is_stmt() || row.end_sequence() || row.line().map(|l| l.get()) != Some(line)
+                {
+                    continue;
+                }
+                let Some(entry) = row.file(header) else {
+                    continue;
+                };
+                let Ok(name) = dwarf.attr_string(&unit, entry.path_name()) else {
+                    continue;
+                };
+                let name = String::from_utf8_lossy(name.slice());
+                let matches = name == file
+                    || name.ends_with(&format!("/{file}"))
+                    || file.ends_with(&format!("/{name}"));
+                if matches {
+                    best = Some(best.map_or(row.address(), |b| b.min(row.address())));
+                }
+            }
+        }
+        best
+    }
+
+    /// The GNU build id note's bytes.
+    pub fn build_id(&self) -> Option<Vec<u8>> {
+        let (data, _) = self.section(".note.gnu.build-id")?;
+        let u32_at = |off: usize| -> Option<usize> {
+            let b: [u8; 4] = data.get(off..off + 4)?.try_into().ok()?;
+            Some(if self.is_little_endian() {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            } as usize)
+        };
+        let (namesz, descsz) = (u32_at(0)?, u32_at(4)?);
+        let desc = 12 + namesz.next_multiple_of(4);
+        data.get(desc..desc + descsz).map(<[u8]>::to_vec)
+    }
+
+    fn own_function_params(&self, func: &str) -> Option<Vec<Param>> {
         let endian = if self.is_little_endian() {
             RunTimeEndian::Little
         } else {

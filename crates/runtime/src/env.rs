@@ -69,6 +69,11 @@ impl KernelEnv {
         }
     }
 
+    /// Directories searched first for separate debug files (`--debuginfo`).
+    pub fn set_debuginfo_dirs(&self, dirs: Vec<std::path::PathBuf>) {
+        *self.user.debug_dirs.borrow_mut() = dirs;
+    }
+
     fn tracefs(&self) -> Result<&Tracefs, String> {
         self.tracefs
             .get_or_init(|| match &self.fixed_root {
@@ -136,6 +141,15 @@ impl ProbeEnv for KernelEnv {
 
     fn user_offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
         self.user.offset_vaddr(path, offset)
+    }
+
+    fn user_source_line(
+        &self,
+        query: UserQuery<'_>,
+        file: &str,
+        line: u64,
+    ) -> Result<UserSite, String> {
+        self.user.source_line(query, file, line)
     }
 
     fn user_address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {

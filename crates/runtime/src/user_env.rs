@@ -24,6 +24,9 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub(crate) struct UserFiles {
     files: RefCell<HashMap<PathBuf, Rc<ElfFile>>>,
+    /// `--debuginfo` directories: where separate debug files are looked
+    /// for first.
+    pub debug_dirs: RefCell<Vec<PathBuf>>,
 }
 
 /// A file a query names: as the probe name shows it, and where to open it.
@@ -121,6 +124,26 @@ impl UserFiles {
 
     pub fn offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
         self.open(Path::new(path)).ok()?.offset_to_vaddr(offset)
+    }
+
+    pub fn source_line(
+        &self,
+        query: UserQuery<'_>,
+        source: &str,
+        line: u64,
+    ) -> Result<UserSite, String> {
+        let unresolved = || format!("No matches for uprobe {}@{source}:{line}.", query.target);
+        let targets = self.targets(query)?;
+        let [target] = targets.as_slice() else {
+            return Err(unresolved());
+        };
+        let file = self.open(&target.path)?;
+        let vaddr = file
+            .line_address(source, line, &self.debug_dirs.borrow())
+            .ok_or_else(unresolved)?;
+        let mut site = self.address(query, vaddr)?;
+        site.path = target.shown.clone();
+        Ok(site)
     }
 
     pub fn address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {
@@ -288,7 +311,7 @@ impl UserFiles {
     /// checker from the file's DWARF.
     pub fn function_args(&self, path: &str, func: &str) -> Option<Vec<UserArg>> {
         let file = self.open(Path::new(path)).ok()?;
-        let params = file.function_params(func)?;
+        let params = file.function_params(func, &self.debug_dirs.borrow())?;
         Some(
             params
                 .into_iter()

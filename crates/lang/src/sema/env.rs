@@ -77,6 +77,18 @@ pub trait ProbeEnv {
         None
     }
 
+    /// The site of `line` of source file `file` (`uprobe:BIN@file.c:42`)
+    /// in the one file `query` names.
+    fn user_source_line(
+        &self,
+        query: UserQuery<'_>,
+        file: &str,
+        line: u64,
+    ) -> Result<UserSite, String> {
+        let _ = (query, file, line);
+        Err("source line probes are not available here".into())
+    }
+
     /// The site at virtual address `addr` of the one file `query` names.
     fn user_address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {
         let _ = (query, addr);

@@ -125,6 +125,9 @@ pub enum TExprKind {
     /// `usermode`: 1 when the registers in the context were interrupted in
     /// user mode.
     UserMode,
+    /// `reg("name")`: a register of the context's `pt_regs`, by its
+    /// kernel field name (`ip`, `sp`, `di`, ...).
+    Reg(String),
     /// `argN` of a USDT probe site, as its note describes it.
     UsdtArg(UsdtArg),
     /// `args` of a uprobe as a whole: a record (`ty`) whose fields, at

@@ -24,6 +24,28 @@ pub(super) fn expand_uprobe(
     if target.is_empty() || func.is_empty() {
         return Err(usage());
     }
+    if let Some((binary, source)) = target.split_once('@') {
+        let line: u64 = func
+            .parse()
+            .map_err(|_| format!("'{func}' is not a line number of {source}"))?;
+        let site = env.user_source_line(
+            UserQuery {
+                target: binary,
+                pid,
+            },
+            source,
+            line,
+        )?;
+        return Ok(vec![ExpandedAttach {
+            name: format!("{provider}:{target}:{func}"),
+            attach: Attach::Uprobe {
+                path: site.attach_path,
+                offset: site.offset,
+                ret,
+                func: site.func,
+            },
+        }]);
+    }
     let query = UserQuery { target, pid };
     if let Some(addr) = parse_address(func).or_else(|| decimal(func)) {
         if ret {

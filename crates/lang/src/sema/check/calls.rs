@@ -230,6 +230,7 @@ impl Checker<'_> {
             "kstack" | "ustack" => self.stack_call(name == "ustack", args, span),
             "ksym" | "usym" => self.sym_call(name == "usym", args, span),
             "kaddr" => self.kaddr_call(args, span),
+            "reg" => self.reg_call(args, span),
             "uaddr" => self.uaddr_call(args, span),
             "pid" | "tid" | "uid" | "gid" | "nsecs" | "elapsed" | "cpu" | "comm" | "cgroup"
             | "jiffies" | "rand" | "cpid" => {

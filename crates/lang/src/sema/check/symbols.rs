@@ -301,3 +301,17 @@ impl Checker<'_> {
         ))
     }
 }
+
+impl Checker<'_> {
+    /// `reg("ip")`: a register of the probe's context.
+    pub(super) fn reg_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        let name = self.symbol_name_arg("reg", args, span)?;
+        if !self.inst.kind.has_pt_regs() && self.inst.kind != ProbeKind::PerfEvent {
+            return Err(Diagnostic::error(
+                span,
+                "reg can only be used with kprobe, uprobe, usdt and profile probes",
+            ));
+        }
+        Ok(texpr(TExprKind::Reg(name), Type::U64, span))
+    }
+}
