@@ -9,11 +9,14 @@
 //! probe, not a walk over the ~100,000 types of a kernel.
 //!
 //! The crate reads bytes it is given (or one file) and does nothing else:
-//! no system calls beyond reading that file.
+//! no system calls beyond reading that file. It also writes the one kind of
+//! BTF Sonde loads itself: function types for programs with subprograms
+//! ([`write`]).
 
 mod c_decl;
 mod parse;
 mod types;
+pub mod write;
 
 pub use parse::{Btf, Error};
 pub use types::{Kind, Member, Param, TypeId, TypeInfo};

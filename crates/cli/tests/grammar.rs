@@ -124,3 +124,81 @@ fn defines_are_expanded_where_used() {
         "314\n\n\n"
     );
 }
+
+#[test]
+fn for_loops_over_ranges() {
+    assert_eq!(
+        output_of(
+            "begin { $n = 0; for ($i : (-2)..3) { $n += $i; print($i); } print($n); \
+             for ($i : 5..5) { print(\"never\"); } }"
+        ),
+        "-2\n-1\n0\n1\n2\n0\n\n\n"
+    );
+    // break, continue, and a return out of nested loops; the end is
+    // evaluated once.
+    assert_eq!(
+        output_of(
+            "begin { $e = 4; for ($i : 1..$e) { $e = 100; if ($i == 2) { continue; } \
+             for ($j : 1..$i) { print(($i, $j)); if ($j == 2) { return; } } } print(\"end\"); }"
+        ),
+        "(3, 1)\n(3, 2)\n\n\n"
+    );
+}
+
+#[test]
+fn for_loops_over_maps() {
+    assert_eq!(
+        output_of(
+            "begin { @gr_m[16, 17] = 32; $s = \"x\"; \
+             for ($kv : @gr_m) { print($kv); printf(\"%d %d %s\\n\", $kv.0.1, $kv.1, $s); \
+             $s = \"changed\"; } print($s); }"
+        ),
+        "((16, 17), 32)\n17 32 x\nchanged\n\n\n@gr_m[16, 17]: 32\n"
+    );
+    // Every entry is seen once, in no particular order; entries can be
+    // deleted while the loop runs.
+    assert_eq!(
+        output_of(
+            "begin { @gr_n[1] = 10; @gr_n[2] = 20; @gr_n[3] = 30; \
+             for ($kv : @gr_n) { @gr_total = sum($kv.1); @gr_keys = sum($kv.0); \
+             if ($kv.0 == 2) { delete(@gr_n, $kv.0); } } }"
+        ),
+        "\n\n@gr_keys: 6\n@gr_n[1]: 10\n@gr_n[3]: 30\n@gr_total: 60\n"
+    );
+    assert_released("@gr_m");
+    assert_released("@gr_n");
+    assert_released("@gr_total");
+    assert_released("@gr_keys");
+}
+
+#[test]
+fn loops_see_the_probe_context() {
+    let tp = testprog();
+    let out = run(&[
+        "-e",
+        r#"tracepoint:syscalls:sys_enter_write /comm == "tc_gr_for"/ { for ($i : 0..2) { @gr_ctx[args.count, comm, $i] = count(); } }"#,
+        "-c",
+        &format!("{tp} comm tc_gr_for write 7,9,9"),
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "\n\n@gr_ctx[7, tc_gr_for, 0]: 1\n@gr_ctx[7, tc_gr_for, 1]: 1\n\
+         @gr_ctx[9, tc_gr_for, 0]: 2\n@gr_ctx[9, tc_gr_for, 1]: 2\n"
+    );
+    assert_released("@gr_ctx");
+}
+
+#[test]
+fn map_loops_sum_per_cpu_counts() {
+    let tp = testprog();
+    // getppid on every CPU the scheduler picks; the loop's total must be
+    // the map's, summed over CPUs the same way.
+    let out = run(&[
+        "-e",
+        r#"tracepoint:syscalls:sys_enter_getppid /comm == "tc_gr_cpu"/ { @gr_cpu[1] = count(); } end { for ($kv : @gr_cpu) { printf("loop %d\n", $kv.1); } }"#,
+        "-c",
+        &format!("{tp} comm tc_gr_cpu getppid 5000"),
+    ]);
+    assert_eq!(stdout(&out), "loop 5000\n\n\n@gr_cpu[1]: 5000\n");
+    assert_released("@gr_cpu");
+}

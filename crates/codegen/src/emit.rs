@@ -22,6 +22,9 @@ pub struct Emitter {
     fixups: Vec<(usize, Label)>,
     /// No jump reaches the current position: emitted code is dropped.
     dead: bool,
+    /// `ld_imm64` of subprogram addresses: (instruction, subprogram id),
+    /// patched when the program's functions are laid out.
+    func_refs: Vec<(usize, usize)>,
 }
 
 /// A program whose jumps no longer fit the 16-bit offset field.
@@ -102,6 +105,15 @@ impl Emitter {
         }
     }
 
+    /// `dst = address of subprogram `id``, resolved by [`link`].
+    pub fn ld_func(&mut self, dst: Reg, id: usize) {
+        if self.dead {
+            return;
+        }
+        self.func_refs.push((self.insns.len(), id));
+        self.emit_all(Insn::ld_func(dst, 0));
+    }
+
     /// `dst = value` choosing the short form when it fits.
     pub fn mov_imm(&mut self, dst: Reg, value: u64) {
         if let Ok(small) = i32::try_from(value as i64) {
@@ -115,14 +127,52 @@ impl Emitter {
         self.emit(Insn::call(helper));
     }
 
-    pub fn finish(mut self) -> Result<(Vec<Insn>, Vec<Reloc>), TooLarge> {
+    pub fn finish(mut self) -> Result<Function, TooLarge> {
         for (at, label) in std::mem::take(&mut self.fixups) {
             let target = self.labels[label.0].expect("every label used is bound");
             let offset = target as i64 - at as i64 - 1;
             self.insns[at].off = i16::try_from(offset).map_err(|_| TooLarge)?;
         }
-        Ok((self.insns, self.relocs))
+        Ok(Function {
+            insns: self.insns,
+            relocs: self.relocs,
+            func_refs: self.func_refs,
+        })
     }
+}
+
+/// One function's finished code, before its program is linked.
+#[derive(Debug, Default)]
+pub struct Function {
+    pub insns: Vec<Insn>,
+    pub relocs: Vec<Reloc>,
+    /// (instruction, subprogram id) of every `ld_func`.
+    pub func_refs: Vec<(usize, usize)>,
+}
+
+/// Lays out the main function followed by the subprograms (in id order)
+/// and points every subprogram reference at its target.
+pub fn link(main: Function, subprogs: Vec<Function>) -> (Vec<Insn>, Vec<Reloc>) {
+    let mut starts = Vec::with_capacity(subprogs.len());
+    let mut at = main.insns.len();
+    for f in &subprogs {
+        starts.push(at);
+        at += f.insns.len();
+    }
+    let mut insns = Vec::with_capacity(at);
+    let mut relocs = Vec::new();
+    for (base, f) in std::iter::once((0, main)).chain(starts.iter().copied().zip(subprogs)) {
+        let mut code = f.insns;
+        for (insn, id) in &f.func_refs {
+            code[*insn].imm = (starts[*id] as i64 - (base + insn) as i64 - 1) as i32;
+        }
+        insns.extend(code);
+        relocs.extend(f.relocs.into_iter().map(|r| Reloc {
+            insn: r.insn + base,
+            kind: r.kind,
+        }));
+    }
+    (insns, relocs)
 }
 
 #[cfg(test)]
@@ -141,9 +191,30 @@ mod tests {
         e.jump(top);
         e.bind(end);
         e.emit(Insn::exit());
-        let (insns, _) = e.finish().unwrap();
+        let insns = e.finish().unwrap().insns;
         assert_eq!(insns[0].off, 2);
         assert_eq!(insns[2].off, -3);
+    }
+
+    #[test]
+    fn subprogram_references_point_at_their_function() {
+        let mut main = Emitter::default();
+        main.emit(Insn::mov64_imm(0, 0));
+        main.ld_func(2, 1);
+        main.emit(Insn::exit());
+        let mut first = Emitter::default();
+        first.emit(Insn::exit());
+        let mut second = Emitter::default();
+        second.ld_func(3, 0);
+        second.emit(Insn::exit());
+        let (insns, _) = link(
+            main.finish().unwrap(),
+            vec![first.finish().unwrap(), second.finish().unwrap()],
+        );
+        // main: 0 mov, 1-2 ld_func, 3 exit; first: 4; second: 5-6, 7.
+        assert_eq!(insns.len(), 8);
+        assert_eq!(insns[1].imm, 5 - 2);
+        assert_eq!(insns[5].imm, 4 - 6);
     }
 
     #[test]
@@ -162,7 +233,7 @@ mod tests {
         e.bind(target);
         e.emit(Insn::exit());
         e.emit(Insn::mov64_imm(0, 4));
-        let (insns, _) = e.finish().unwrap();
+        let insns = e.finish().unwrap().insns;
         assert_eq!(
             insns,
             vec![

@@ -15,6 +15,7 @@ mod emit;
 mod events;
 mod frame;
 pub mod layout;
+mod loops;
 mod maps;
 mod memory;
 pub mod object;
@@ -368,8 +369,10 @@ fn syscall_dispatcher(exit: bool, map: usize) -> (Vec<sonde_isa::Insn>, Vec<obje
     e.call(helper::TAIL_CALL);
     e.emit(Insn::mov64_imm(R0, 0));
     e.emit(Insn::exit());
-    e.finish()
-        .expect("a few instructions cannot overflow jumps")
+    let f = e
+        .finish()
+        .expect("a few instructions cannot overflow jumps");
+    (f.insns, f.relocs)
 }
 
 /// For every probe on a known function, the index of the function's name

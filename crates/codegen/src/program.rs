@@ -7,7 +7,7 @@ use sonde_lang::sema::typed::{
 use sonde_lang::sema::types::Type;
 use sonde_lang::Diagnostic;
 
-use crate::emit::{Emitter, Label};
+use crate::emit::{link, Emitter, Function, Label};
 use crate::frame::{Frame, STACK_LIMIT};
 use crate::object::{EventDef, ProgKind};
 use crate::Options;
@@ -29,6 +29,12 @@ pub struct Shared {
     pub stack_base: usize,
 }
 
+/// The stack a function's frame takes as the verifier counts it: rounded
+/// up to 32 bytes.
+pub fn frame_depth(peak: u32) -> u32 {
+    peak.max(1).next_multiple_of(32)
+}
+
 /// Where an intermediate scalar waits while another is computed.
 #[derive(Clone, Copy)]
 pub enum Temp {
@@ -44,15 +50,20 @@ pub struct ProgramCompiler<'a> {
     pub shared: &'a mut Shared,
     pub var_slots: Vec<i16>,
     /// (continue target, break target) of the enclosing `while` loops.
-    loops: Vec<(Label, Label)>,
+    pub loops: Vec<(Label, Label)>,
     pub exit_label: Label,
-    free_regs: Vec<u8>,
+    pub free_regs: Vec<u8>,
     /// Set when this syscall tracepoint is served through the raw
     /// syscall dispatcher (see `syscalls`): `Some(true)` on the exit side.
     pub syscall_exit: Option<bool>,
     /// The value of `probe` when this program serves one attach point of
     /// several that would otherwise share it.
     pub probe_const: Option<u32>,
+    /// Finished callback subprograms (`for` loop bodies), by id.
+    pub subprogs: Vec<Function>,
+    /// The deepest stack the callbacks this function calls need, each
+    /// frame rounded as the verifier rounds it.
+    pub callee_depth: u32,
 }
 
 impl<'a> ProgramCompiler<'a> {
@@ -71,6 +82,8 @@ impl<'a> ProgramCompiler<'a> {
             free_regs: vec![R9, R8, R7],
             syscall_exit: None,
             probe_const: None,
+            subprogs: Vec::new(),
+            callee_depth: 0,
         }
     }
 
@@ -110,22 +123,26 @@ impl<'a> ProgramCompiler<'a> {
         self.e.bind(exit);
         self.e.emit(Insn::mov64_imm(R0, 0));
         self.e.emit(Insn::exit());
-        if self.frame.peak() > STACK_LIMIT {
+        let stack = frame_depth(self.frame.peak()) + self.callee_depth;
+        if stack > STACK_LIMIT {
             return Err(Diagnostic::error(
                 self.probe.span,
                 format!(
-                    "this probe needs {} bytes of BPF stack, more than the kernel's limit of {STACK_LIMIT}",
-                    self.frame.peak()
+                    "this probe needs {stack} bytes of BPF stack, more than the kernel's limit of {STACK_LIMIT}"
                 ),
             )
             .with_help("use fewer or shorter strings in one probe (str(x, N) limits a string to N bytes)"));
         }
-        self.e.finish().map_err(|_| {
-            Diagnostic::error(
-                self.probe.span,
-                "this probe's program is too large to jump within",
-            )
-        })
+        let too_large = self.too_large();
+        let main = self.e.finish().map_err(|_| too_large)?;
+        Ok(link(main, self.subprogs))
+    }
+
+    pub fn too_large(&self) -> Diagnostic {
+        Diagnostic::error(
+            self.probe.span,
+            "this probe's program is too large to jump within",
+        )
     }
 
     /// Variables live for the whole probe; they start zeroed so that every
@@ -147,7 +164,7 @@ impl<'a> ProgramCompiler<'a> {
         }
     }
 
-    fn block(&mut self, stmts: &[TStmt]) -> Result<()> {
+    pub fn block(&mut self, stmts: &[TStmt]) -> Result<()> {
         for stmt in stmts {
             self.stmt(stmt)?;
         }
@@ -240,6 +257,13 @@ impl<'a> ProgramCompiler<'a> {
                 self.e.bind(end);
                 Ok(())
             }
+            TStmtKind::ForRange {
+                var,
+                start,
+                end,
+                body,
+            } => self.for_range(*var, start, end, body),
+            TStmtKind::ForMap { var, map, body } => self.for_map(*var, *map, body),
             TStmtKind::Unroll { count, body } => {
                 for _ in 0..*count {
                     self.block(body)?;
@@ -250,7 +274,7 @@ impl<'a> ProgramCompiler<'a> {
                 let Some(&(top, end)) = self.loops.last() else {
                     return Err(Diagnostic::error(
                         stmt.span,
-                        "break and continue are only allowed inside while loops",
+                        "break and continue are only allowed inside loops",
                     ));
                 };
                 let target = if matches!(stmt.kind, TStmtKind::Break) {

@@ -34,6 +34,10 @@ pub const PSEUDO_MAP_FD: u8 = 1;
 /// half is an offset into the map's first value (global data).
 pub const PSEUDO_MAP_VALUE: u8 = 2;
 
+/// `src_reg` of a `ld_imm64` whose immediate is the offset of a
+/// subprogram from the next instruction (a callback for `bpf_loop`).
+pub const PSEUDO_FUNC: u8 = 4;
+
 /// One eBPF instruction slot. A 64-bit immediate load takes two slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Insn {
@@ -175,6 +179,15 @@ impl Insn {
     pub fn ld_map_fd(dst: Reg, fd: i32) -> [Insn; 2] {
         [
             Insn::new(op::LD | op::IMM | op::DW, dst, PSEUDO_MAP_FD, 0, fd),
+            Insn::new(0, 0, 0, 0, 0),
+        ]
+    }
+
+    /// `dst = address of the subprogram` starting `off` instructions after
+    /// the second slot: two slots.
+    pub fn ld_func(dst: Reg, off: i32) -> [Insn; 2] {
+        [
+            Insn::new(op::LD | op::IMM | op::DW, dst, PSEUDO_FUNC, 0, off),
             Insn::new(0, 0, 0, 0, 0),
         ]
     }

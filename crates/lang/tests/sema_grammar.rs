@@ -181,3 +181,51 @@ fn block_and_if_values() {
         )
     );
 }
+
+#[test]
+fn loop_variables_are_typed_by_what_they_walk() {
+    let p = check(
+        "BEGIN { @m[1, \"ab\"] = (2, \"c\"); for ($kv : @m) { @a = $kv.0.1; @b = $kv.1.0; } \
+         for ($i : 0..10) { @c = $i; } @n[1] = count(); for ($e : @n) { @d = $e.1; } }",
+    );
+    assert_eq!(
+        p.probes[0].vars,
+        [
+            Type::Tuple(vec![
+                Type::Tuple(vec![Type::I64, Type::Str { size: 3 }]),
+                Type::Tuple(vec![Type::I64, Type::Str { size: 2 }]),
+            ]),
+            Type::I64,
+            Type::Tuple(vec![Type::I64, Type::U64]),
+        ]
+    );
+    // A map filled in a later probe is known to an earlier one's loop.
+    check("BEGIN { for ($kv : @later) { print($kv.1); } } END { @later[\"k\"] = 1; }");
+}
+
+#[test]
+fn loop_errors() {
+    assert_eq!(
+        error("BEGIN { @s = 1; for ($kv : @s) { } }"),
+        err(
+            "@s has no keys: only maps with keys can be iterated over",
+            "@s"
+        )
+    );
+    assert_eq!(
+        error("BEGIN { for ($kv : @nothing) { } }"),
+        err("Undefined map: @nothing", "@nothing")
+    );
+    assert_eq!(
+        error("BEGIN { for ($i : 0..\"ten\") { } }"),
+        err("Loop range requires an integer, got 'string[4]'", "\"ten\"")
+    );
+    assert_eq!(
+        error("BEGIN { @h[1] = hist(1); for ($kv : @h) { } }"),
+        err("iterating over a hist_t map is not supported yet", "@h")
+    );
+    assert_eq!(
+        error("BEGIN { for ($i : 0..2) { } print($i); }"),
+        err("Undefined or undeclared variable: $i", "$i")
+    );
+}

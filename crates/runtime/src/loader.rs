@@ -6,8 +6,8 @@ use anyhow::{bail, Context};
 use sonde_codegen::object::{
     AttachTarget, MapDef, MapKind, Object, ProgKind, ProgramDef, RelocKind,
 };
-use sonde_isa::{Insn, PSEUDO_MAP_FD};
-use sonde_sys::{AttachType, Map, MapSpec, MapType, ProgSpec, ProgType, Program};
+use sonde_isa::{Insn, PSEUDO_FUNC, PSEUDO_MAP_FD};
+use sonde_sys::{AttachType, LoadedBtf, Map, MapSpec, MapType, ProgSpec, ProgType, Program};
 
 /// Values the relocations need that only exist at run time.
 #[derive(Clone, Copy, Debug)]
@@ -186,6 +186,14 @@ pub fn load_program_for(
         spec.expected_attach_type = Some(attach_type);
         spec.attach_btf_id = btf_id;
     }
+    let functions = function_info(&insns)
+        .map(|(blob, info)| LoadedBtf::load(&blob).map(|btf| (btf, info)))
+        .transpose()
+        .with_context(|| format!("cannot describe the functions of program {}", program.name))?;
+    if let Some((btf, info)) = &functions {
+        spec.btf = Some(btf.fd());
+        spec.func_info = info;
+    }
     Program::load(&spec).map_err(|e| {
         let probes: Vec<&str> = program
             .attach
@@ -203,6 +211,51 @@ pub fn load_program_for(
         anyhow::Error::new(e).context(message)
     })
 }
+
+/// For a program with subprograms (the callbacks of `for` loops): the BTF
+/// the kernel needs to tell its functions apart, and the `bpf_func_info`
+/// records pairing each function's first instruction with its type. `None`
+/// for a program of one function.
+fn function_info(insns: &[Insn]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut starts = vec![0usize];
+    for (at, insn) in insns.iter().enumerate() {
+        let is_ref = (insn.is_ld_imm64() && insn.src == PSEUDO_FUNC)
+            || (insn.code == Insn::call(0).code && insn.src == PSEUDO_CALL);
+        if is_ref {
+            let target = at as i64 + i64::from(insn.imm) + 1;
+            if let Ok(target) = usize::try_from(target) {
+                starts.push(target);
+            }
+        }
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    if starts.len() == 1 {
+        return None;
+    }
+    let names: Vec<String> = (0..starts.len()).map(|i| format!("f{i}")).collect();
+    let funcs: Vec<sonde_btf::write::Function<'_>> = names
+        .iter()
+        .map(|name| sonde_btf::write::Function {
+            name,
+            params: MAX_PARAMS,
+        })
+        .collect();
+    let (blob, ids) = sonde_btf::write::functions(&funcs);
+    let mut info = Vec::with_capacity(starts.len() * 8);
+    for (start, id) in starts.iter().zip(ids) {
+        info.extend_from_slice(&(*start as u32).to_le_bytes());
+        info.extend_from_slice(&id.to_le_bytes());
+    }
+    Some((blob, info))
+}
+
+/// Arguments every function is declared with: the most a BPF function
+/// takes. The verifier takes a static function's arguments from its calls.
+const MAX_PARAMS: u8 = 5;
+
+/// `src_reg` of a `call` to a function of the same program.
+const PSEUDO_CALL: u8 = 1;
 
 fn describe_probes(probes: &[&str]) -> String {
     match probes {

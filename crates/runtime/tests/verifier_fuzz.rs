@@ -130,20 +130,32 @@ fn statement() -> impl Strategy<Value = String> {
         Just("$wa = $p->arr; @ar = $wa; print(($i, $p->arr));".to_string()),
         Just("@e = (enum fz_e)$i; printf(\"%s %d\\n\", FZ_ONE, FZ_TWO);".to_string()),
         Just("$q = &$i; @deref = *$q; @bytes = (int8[8])$i;".to_string()),
+        int_expr().prop_map(|e| format!(
+            "for ($r : (-2)..((int64)({e}) % 9)) {{ @i += $r; if ($r == 3) {{ continue; }} $i = $r; }}"
+        )),
+        int_expr().prop_map(|e| format!(
+            "for ($kv : @k) {{ @i += $kv.1; if ($kv.0 == (int64)({e})) {{ break; }} $s = comm; }}"
+        )),
+        Just("for ($kv : @c) { @i = $kv.1 + $kv.0.1; for ($n : 0..($kv.1)) { $t = ($n, $s); } }".to_string()),
+        Just("for ($kv : @c) { if ($kv.1 > 100) { return; } print($kv); }".to_string()),
     ];
     simple.prop_recursive(2, 8, 3, |inner| {
-        (
-            int_expr(),
-            prop::collection::vec(inner.clone(), 1..3),
-            prop::collection::vec(inner, 0..2),
-        )
-            .prop_map(|(c, then, otherwise)| {
-                format!(
-                    "if ({c}) {{ {} }} else {{ {} }}",
-                    then.join(" "),
-                    otherwise.join(" ")
-                )
-            })
+        prop_oneof![
+            (
+                int_expr(),
+                prop::collection::vec(inner.clone(), 1..3),
+                prop::collection::vec(inner.clone(), 0..2),
+            )
+                .prop_map(|(c, then, otherwise)| {
+                    format!(
+                        "if ({c}) {{ {} }} else {{ {} }}",
+                        then.join(" "),
+                        otherwise.join(" ")
+                    )
+                }),
+            (0u32..1000, prop::collection::vec(inner, 1..3))
+                .prop_map(|(n, body)| { format!("for ($f{n} : 0..3) {{ {} }}", body.join(" ")) }),
+        ]
     })
 }
 

@@ -20,6 +20,7 @@ pub(crate) mod cmd {
     pub const MAP_GET_FD_BY_ID: u32 = 14;
     pub const OBJ_GET_INFO_BY_FD: u32 = 15;
     pub const RAW_TRACEPOINT_OPEN: u32 = 17;
+    pub const BTF_LOAD: u32 = 18;
     pub const MAP_LOOKUP_BATCH: u32 = 24;
     pub const MAP_DELETE_BATCH: u32 = 27;
     pub const LINK_CREATE: u32 = 28;
@@ -37,6 +38,7 @@ pub(crate) mod cmd {
             MAP_GET_NEXT_KEY => "bpf(BPF_MAP_GET_NEXT_KEY)",
             PROG_LOAD => "bpf(BPF_PROG_LOAD)",
             OBJ_PIN => "bpf(BPF_OBJ_PIN)",
+            BTF_LOAD => "bpf(BPF_BTF_LOAD)",
             PROG_TEST_RUN => "bpf(BPF_PROG_TEST_RUN)",
             PROG_GET_NEXT_ID => "bpf(BPF_PROG_GET_NEXT_ID)",
             MAP_GET_NEXT_ID => "bpf(BPF_MAP_GET_NEXT_ID)",
@@ -106,6 +108,19 @@ pub(crate) struct MapBatch {
 }
 // SAFETY: repr(C) integers, naturally aligned, no holes.
 unsafe impl BpfAttr for MapBatch {}
+
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct BtfLoad {
+    pub btf: u64,
+    pub btf_log_buf: u64,
+    pub btf_size: u32,
+    pub btf_log_size: u32,
+    pub btf_log_level: u32,
+    pub btf_log_true_size: u32,
+}
+// SAFETY: repr(C) integers: two u64 then four u32, no holes.
+unsafe impl BpfAttr for BtfLoad {}
 
 #[repr(C)]
 #[derive(Default)]
@@ -341,6 +356,8 @@ mod tests {
         assert_eq!(offset_of!(LinkCreateUprobeMulti, cnt), 48);
         assert_eq!(offset_of!(LinkCreateUprobeMulti, pid), 56);
         assert_eq!(size_of::<LinkCreateUprobeMulti>(), 64);
+        assert_eq!(offset_of!(BtfLoad, btf_size), 16);
+        assert_eq!(size_of::<BtfLoad>(), 32);
     }
 
     #[test]

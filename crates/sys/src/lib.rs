@@ -16,6 +16,7 @@
 //! and kernel ids.
 
 mod attr;
+mod btf;
 pub mod btf_id;
 pub mod cpu;
 mod error;
@@ -32,6 +33,7 @@ mod ringbuf;
 mod syscall;
 pub mod tracefs;
 
+pub use btf::LoadedBtf;
 pub use error::{strerror, Error, Result};
 pub use link::{Link, PerfAttachment, UprobeSite};
 pub use map::{Map, MapSpec, MapType, UpdateFlags};

@@ -87,6 +87,11 @@ pub struct ProgSpec<'a> {
     pub attach_btf_id: u32,
     /// Module BTF holding `attach_btf_id`; `None` for vmlinux.
     pub attach_btf_obj_fd: Option<BorrowedFd<'a>>,
+    /// BTF describing the program's functions (needed once it has
+    /// subprograms), with `func_info`: `struct bpf_func_info` records
+    /// (instruction offset, BTF type id; 8 bytes each).
+    pub btf: Option<BorrowedFd<'a>>,
+    pub func_info: &'a [u8],
 }
 
 impl<'a> ProgSpec<'a> {
@@ -98,6 +103,8 @@ impl<'a> ProgSpec<'a> {
             expected_attach_type: None,
             attach_btf_id: 0,
             attach_btf_obj_fd: None,
+            btf: None,
+            func_info: &[],
         }
     }
 }
@@ -107,6 +114,9 @@ impl<'a> ProgSpec<'a> {
 const LOG_SIZE: usize = (u32::MAX >> 8) as usize;
 
 const LICENSE: &[u8] = b"GPL\0";
+
+/// `sizeof(struct bpf_func_info)`.
+const FUNC_INFO_SIZE: u32 = 8;
 
 /// A loaded program; dropping it closes the descriptor (the kernel frees
 /// the program when no link or perf event still holds it).
@@ -247,8 +257,15 @@ fn load_once(
         attach_btf_obj_fd: spec.attach_btf_obj_fd.map_or(0, |fd| fd.as_raw_fd() as u32),
         ..Default::default()
     };
+    if let Some(btf) = spec.btf {
+        attr.prog_btf_fd = btf.as_raw_fd() as u32;
+        attr.func_info_rec_size = FUNC_INFO_SIZE;
+        attr.func_info = spec.func_info.as_ptr() as u64;
+        attr.func_info_cnt = (spec.func_info.len() / FUNC_INFO_SIZE as usize) as u32;
+    }
     // SAFETY: `insns` is readable for insn_cnt * 8 bytes, `license` is a
-    // NUL-terminated static, and `log_buf` (when set) is writable for
+    // NUL-terminated static, `func_info` (when set) readable for
+    // func_info_cnt records, and `log_buf` (when set) is writable for
     // log_size bytes; all outlive the call.
     unsafe { syscall::bpf_fd(cmd::PROG_LOAD, &mut attr) }
 }

@@ -332,9 +332,146 @@ pub enum TStmtKind {
         count: u32,
         body: Vec<TStmt>,
     },
+    /// `for ($var : @map)`: `var` is `(key, value)` for every entry.
+    ForMap {
+        var: usize,
+        map: usize,
+        body: Vec<TStmt>,
+    },
+    /// `for ($var : start..end)`: `var` takes every integer from `start`
+    /// up to (not including) `end`, both evaluated once, before the loop.
+    ForRange {
+        var: usize,
+        start: TExpr,
+        end: TExpr,
+        body: Vec<TStmt>,
+    },
     Break,
     Continue,
     Return,
     /// Statements run in order (a block or `if` expression used as a statement).
     Block(Vec<TStmt>),
+}
+
+/// The variables a piece of the typed tree reads, writes or takes the
+/// address of: what a `for` loop's body needs from the probe around it.
+pub fn variables_used(stmts: &[TStmt], out: &mut std::collections::BTreeSet<usize>) {
+    for stmt in stmts {
+        let mut expr = |e: &TExpr| expr_variables(e, out);
+        match &stmt.kind {
+            TStmtKind::Expr(e) | TStmtKind::Print(e) => expr(e),
+            TStmtKind::AssignVar { var, value } => {
+                expr(value);
+                out.insert(*var);
+            }
+            TStmtKind::ClearVar(var) => {
+                out.insert(*var);
+            }
+            TStmtKind::AssignMap { key, value, .. } => {
+                key.iter().for_each(&mut expr);
+                expr(value);
+            }
+            TStmtKind::Aggregate { key, arg, .. } => {
+                key.iter().for_each(&mut expr);
+                arg.iter().for_each(&mut expr);
+            }
+            TStmtKind::Delete { key, .. } => key.iter().for_each(expr),
+            TStmtKind::Printf { args, .. } => args.iter().for_each(expr),
+            TStmtKind::Exit(code) => code.iter().for_each(expr),
+            TStmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                expr(cond);
+                variables_used(then, out);
+                variables_used(otherwise, out);
+            }
+            TStmtKind::While { cond, body } => {
+                expr(cond);
+                variables_used(body, out);
+            }
+            TStmtKind::ForRange {
+                var,
+                start,
+                end,
+                body,
+            } => {
+                expr(start);
+                expr(end);
+                out.insert(*var);
+                variables_used(body, out);
+            }
+            TStmtKind::ForMap { var, body, .. } => {
+                out.insert(*var);
+                variables_used(body, out);
+            }
+            TStmtKind::Unroll { body, .. } | TStmtKind::Block(body) => variables_used(body, out),
+            TStmtKind::PrintMap { .. }
+            | TStmtKind::Clear(_)
+            | TStmtKind::Zero(_)
+            | TStmtKind::Break
+            | TStmtKind::Continue
+            | TStmtKind::Return => {}
+        }
+    }
+}
+
+fn expr_variables(e: &TExpr, out: &mut std::collections::BTreeSet<usize>) {
+    match &e.kind {
+        TExprKind::Var(v) | TExprKind::AddrOfVar(v) => {
+            out.insert(*v);
+        }
+        TExprKind::Int(_)
+        | TExprKind::Bool(_)
+        | TExprKind::Str(_)
+        | TExprKind::Builtin(_)
+        | TExprKind::Arg(_)
+        | TExprKind::RegArg(_)
+        | TExprKind::Retval
+        | TExprKind::UserMode
+        | TExprKind::UsdtArg(_)
+        | TExprKind::Stack(_)
+        | TExprKind::UserAddr { .. }
+        | TExprKind::Field(_) => {}
+        TExprKind::Sym { addr, .. } => expr_variables(addr, out),
+        TExprKind::MapRead { key, .. } => {
+            if let Some(k) = key {
+                expr_variables(k, out);
+            }
+        }
+        TExprKind::Binary { lhs, rhs, .. } => {
+            expr_variables(lhs, out);
+            expr_variables(rhs, out);
+        }
+        TExprKind::Ternary {
+            cond,
+            then,
+            otherwise,
+        } => {
+            expr_variables(cond, out);
+            expr_variables(then, out);
+            expr_variables(otherwise, out);
+        }
+        TExprKind::Tuple(items) => items.iter().for_each(|i| expr_variables(i, out)),
+        TExprKind::ReadStr { ptr, len } => {
+            expr_variables(ptr, out);
+            if let Some(l) = len {
+                expr_variables(l, out);
+            }
+        }
+        TExprKind::Unary { expr, .. }
+        | TExprKind::TupleField { tuple: expr, .. }
+        | TExprKind::Cast(expr)
+        | TExprKind::Deref { addr: expr, .. }
+        | TExprKind::Member { base: expr, .. } => expr_variables(expr, out),
+        TExprKind::Element { base, index } => {
+            expr_variables(base, out);
+            expr_variables(index, out);
+        }
+        TExprKind::Block { stmts, value } => {
+            variables_used(stmts, out);
+            expr_variables(value, out);
+        }
+    }
 }

@@ -145,9 +145,12 @@ impl<'a> Checker<'a> {
                 TStmtKind::Return
             }
             StmtKind::Discard(value) => self.expr_stmt(value)?,
-            StmtKind::For { .. } => {
-                return Err(Diagnostic::error(span, "for loops are not supported yet"))
-            }
+            StmtKind::For {
+                var,
+                var_span,
+                iter,
+                body,
+            } => self.for_loop(var, *var_span, iter, body)?,
             StmtKind::Let {
                 var,
                 var_span,
@@ -292,6 +295,118 @@ impl<'a> Checker<'a> {
             func,
             arg,
         })
+    }
+
+    /// `for ($var : @map) { }` and `for ($var : start..end) { }`.
+    fn for_loop(
+        &mut self,
+        var: &str,
+        var_span: Span,
+        iter: &ast::ForIter,
+        body: &ast::Block,
+    ) -> Checked<TStmtKind> {
+        match iter {
+            ast::ForIter::Range { start, end } => {
+                let start = self.tolerant(|c| c.loop_bound(start))?;
+                let end = self.tolerant(|c| c.loop_bound(end))?;
+                let var = self.bind_loop_var(var, Type::I64);
+                let body = self.loop_body(body)?;
+                Ok(TStmtKind::ForRange {
+                    var,
+                    start,
+                    end,
+                    body,
+                })
+            }
+            ast::ForIter::Map { name, span } => {
+                let entry = self.map_entry_type(name, *span)?;
+                let var = entry
+                    .as_ref()
+                    .map(|(_, ty)| self.bind_loop_var(var, ty.clone()));
+                let body = self.loop_body(body)?;
+                match (entry, var) {
+                    (Some((map, _)), Some(var)) => Ok(TStmtKind::ForMap { var, map, body }),
+                    // The map's type is not learnt yet; the second run has it.
+                    _ => Ok(empty_expr(var_span)),
+                }
+            }
+        }
+    }
+
+    fn loop_bound(&mut self, e: &ast::Expr) -> Checked<TExpr> {
+        let bound = self.value(e)?;
+        if !matches!(bound.ty, Type::Int { .. } | Type::Bool) {
+            return Err(Diagnostic::error(
+                e.span,
+                format!("Loop range requires an integer, got '{}'", bound.ty),
+            ));
+        }
+        Ok(bound)
+    }
+
+    fn loop_body(&mut self, body: &ast::Block) -> Checked<Vec<TStmt>> {
+        self.loop_depth += 1;
+        let body = self.block(body);
+        self.loop_depth -= 1;
+        body
+    }
+
+    /// The loop variable, typed by what the loop gives it.
+    fn bind_loop_var(&mut self, var: &str, ty: Type) -> usize {
+        let ty = stored_type(&ty);
+        if self.pass == Pass::Learn {
+            if let Some(i) = self.vars.iter().position(|(n, _)| n == var) {
+                if let Some(merged) = unify(&self.vars[i].1, &ty) {
+                    self.vars[i].1 = merged;
+                }
+                return i;
+            }
+        }
+        self.var_index(var, &ty)
+    }
+
+    /// The map a `for` walks and the type of its `(key, value)` entries;
+    /// `None` in the first run while the map is not known yet.
+    fn map_entry_type(&mut self, name: &str, span: Span) -> Checked<Option<(usize, Type)>> {
+        let full = format!("@{name}");
+        let Some(state) = self.maps.maps.get(&full) else {
+            return match self.pass {
+                Pass::Learn => Ok(None),
+                Pass::Check => Err(undefined_map(&full, span)),
+            };
+        };
+        let Some(value) = state.value.clone() else {
+            return match self.pass {
+                Pass::Learn => Ok(None),
+                Pass::Check => Err(undefined_map(&full, span)),
+            };
+        };
+        let Some(key) = state.key.clone() else {
+            return Err(Diagnostic::error(
+                span,
+                format!("{full} has no keys: only maps with keys can be iterated over"),
+            )
+            .with_help("give the map a key, e.g. @m[0] = value"));
+        };
+        let value = match value {
+            MapValue::Plain(ty) => ty,
+            MapValue::Count => Type::U64,
+            MapValue::Sum => Type::I64,
+            other => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!(
+                        "iterating over a {} map is not supported yet",
+                        other.describe()
+                    ),
+                ))
+            }
+        };
+        let index = match self.pass {
+            Pass::Learn => 0,
+            Pass::Check => self.maps.indices[&full],
+        };
+        Ok(Some((index, Type::Tuple(vec![key, value]))))
     }
 
     /// `let $x [: type] [= value];`
