@@ -14,10 +14,8 @@
 //! The layout the callback relies on, all offsets from the caller's frame
 //! pointer: the caller's variable slots, and a [`LoopSlots`] record.
 
-use std::collections::BTreeSet;
-
 use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R4, R6, R7, R8, R9};
-use sonde_lang::sema::typed::{variables_used, TExpr, TStmt};
+use sonde_lang::sema::typed::{TExpr, TStmt, VarUses};
 use sonde_lang::sema::types::Type;
 
 use crate::emit::Emitter;
@@ -155,9 +153,18 @@ impl ProgramCompiler<'_> {
         body: &[TStmt],
         slots: LoopSlots,
     ) -> Result<usize> {
-        let mut used = BTreeSet::new();
-        variables_used(body, &mut used);
-        used.remove(&var);
+        let mut uses = VarUses::of(body);
+        if let Some(&at) = uses.addressed.first() {
+            // The callback works on copies of the variables, and a pointer
+            // to one would not outlive the iteration.
+            return Err(sonde_lang::Diagnostic::error(
+                at,
+                "the address of a variable cannot be taken inside a for loop",
+            )
+            .with_help("take it before the loop: $p = &$x; for (...) { ... *$p ... }"));
+        }
+        uses.used.remove(&var);
+        uses.written.remove(&var);
         let caller_slots = self.var_slots.clone();
         let saved = self.enter_function();
 
@@ -209,12 +216,17 @@ impl ProgramCompiler<'_> {
             }
         }
         self.e.emit(Insn::ldx(Size::DW, R6, ctx, slots.prog_ctx));
+        // Only what the body changes is copied back: that also keeps a
+        // pointer to the caller's stack from being stored into it, which
+        // the verifier refuses.
         let mut copies = Vec::new();
-        for &v in &used {
+        for &v in &uses.used {
             let size = self.probe.vars[v].storage_size().max(8);
             let mine = self.alloc_var(v);
             self.copy_from_pointer(ctx, caller_slots[v], mine, size);
-            copies.push((caller_slots[v], mine, size));
+            if uses.written.contains(&v) {
+                copies.push((caller_slots[v], mine, size));
+            }
         }
 
         let next = self.e.new_label();

@@ -225,6 +225,13 @@ fn loop_errors() {
         err("iterating over a hist_t map is not supported yet", "@h")
     );
     assert_eq!(
+        error("BEGIN { $x = 1; for ($i : 0..2) { $p = &$x; } }"),
+        err(
+            "the address of a variable cannot be taken inside a for loop",
+            "&$x"
+        )
+    );
+    assert_eq!(
         error("BEGIN { for ($i : 0..2) { } print($i); }"),
         err("Undefined or undeclared variable: $i", "$i")
     );

@@ -353,125 +353,144 @@ pub enum TStmtKind {
     Block(Vec<TStmt>),
 }
 
-/// The variables a piece of the typed tree reads, writes or takes the
-/// address of: what a `for` loop's body needs from the probe around it.
-pub fn variables_used(stmts: &[TStmt], out: &mut std::collections::BTreeSet<usize>) {
-    for stmt in stmts {
-        let mut expr = |e: &TExpr| expr_variables(e, out);
-        match &stmt.kind {
-            TStmtKind::Expr(e) | TStmtKind::Print(e) => expr(e),
-            TStmtKind::AssignVar { var, value } => {
-                expr(value);
-                out.insert(*var);
+/// How a piece of the typed tree uses the probe's variables: what a `for`
+/// loop's body needs from the probe around it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VarUses {
+    /// Read, written or addressed.
+    pub used: std::collections::BTreeSet<usize>,
+    /// Assigned, cleared or bound by a loop.
+    pub written: std::collections::BTreeSet<usize>,
+    /// Where `&$var` appears.
+    pub addressed: Vec<Span>,
+}
+
+impl VarUses {
+    pub fn of(stmts: &[TStmt]) -> VarUses {
+        let mut uses = VarUses::default();
+        uses.stmts(stmts);
+        uses
+    }
+
+    fn write(&mut self, var: usize) {
+        self.used.insert(var);
+        self.written.insert(var);
+    }
+
+    fn stmts(&mut self, stmts: &[TStmt]) {
+        for stmt in stmts {
+            match &stmt.kind {
+                TStmtKind::Expr(e) | TStmtKind::Print(e) => self.expr(e),
+                TStmtKind::AssignVar { var, value } => {
+                    self.expr(value);
+                    self.write(*var);
+                }
+                TStmtKind::ClearVar(var) => self.write(*var),
+                TStmtKind::AssignMap { key, value, .. } => {
+                    key.iter().for_each(|k| self.expr(k));
+                    self.expr(value);
+                }
+                TStmtKind::Aggregate { key, arg, .. } => {
+                    key.iter().for_each(|k| self.expr(k));
+                    arg.iter().for_each(|a| self.expr(a));
+                }
+                TStmtKind::Delete { key, .. } => key.iter().for_each(|k| self.expr(k)),
+                TStmtKind::Printf { args, .. } => args.iter().for_each(|a| self.expr(a)),
+                TStmtKind::Exit(code) => code.iter().for_each(|c| self.expr(c)),
+                TStmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    self.expr(cond);
+                    self.stmts(then);
+                    self.stmts(otherwise);
+                }
+                TStmtKind::While { cond, body } => {
+                    self.expr(cond);
+                    self.stmts(body);
+                }
+                TStmtKind::ForRange {
+                    var,
+                    start,
+                    end,
+                    body,
+                } => {
+                    self.expr(start);
+                    self.expr(end);
+                    self.write(*var);
+                    self.stmts(body);
+                }
+                TStmtKind::ForMap { var, body, .. } => {
+                    self.write(*var);
+                    self.stmts(body);
+                }
+                TStmtKind::Unroll { body, .. } | TStmtKind::Block(body) => self.stmts(body),
+                TStmtKind::PrintMap { .. }
+                | TStmtKind::Clear(_)
+                | TStmtKind::Zero(_)
+                | TStmtKind::Break
+                | TStmtKind::Continue
+                | TStmtKind::Return => {}
             }
-            TStmtKind::ClearVar(var) => {
-                out.insert(*var);
+        }
+    }
+
+    fn expr(&mut self, e: &TExpr) {
+        match &e.kind {
+            TExprKind::Var(v) => {
+                self.used.insert(*v);
             }
-            TStmtKind::AssignMap { key, value, .. } => {
-                key.iter().for_each(&mut expr);
-                expr(value);
+            TExprKind::AddrOfVar(v) => {
+                // Written through the pointer, perhaps.
+                self.write(*v);
+                self.addressed.push(e.span);
             }
-            TStmtKind::Aggregate { key, arg, .. } => {
-                key.iter().for_each(&mut expr);
-                arg.iter().for_each(&mut expr);
+            TExprKind::Int(_)
+            | TExprKind::Bool(_)
+            | TExprKind::Str(_)
+            | TExprKind::Builtin(_)
+            | TExprKind::Arg(_)
+            | TExprKind::RegArg(_)
+            | TExprKind::Retval
+            | TExprKind::UserMode
+            | TExprKind::UsdtArg(_)
+            | TExprKind::Stack(_)
+            | TExprKind::UserAddr { .. }
+            | TExprKind::Field(_) => {}
+            TExprKind::Sym { addr, .. } => self.expr(addr),
+            TExprKind::MapRead { key, .. } => key.iter().for_each(|k| self.expr(k)),
+            TExprKind::Binary { lhs, rhs, .. } => {
+                self.expr(lhs);
+                self.expr(rhs);
             }
-            TStmtKind::Delete { key, .. } => key.iter().for_each(expr),
-            TStmtKind::Printf { args, .. } => args.iter().for_each(expr),
-            TStmtKind::Exit(code) => code.iter().for_each(expr),
-            TStmtKind::If {
+            TExprKind::Ternary {
                 cond,
                 then,
                 otherwise,
             } => {
-                expr(cond);
-                variables_used(then, out);
-                variables_used(otherwise, out);
+                self.expr(cond);
+                self.expr(then);
+                self.expr(otherwise);
             }
-            TStmtKind::While { cond, body } => {
-                expr(cond);
-                variables_used(body, out);
+            TExprKind::Tuple(items) => items.iter().for_each(|i| self.expr(i)),
+            TExprKind::ReadStr { ptr, len } => {
+                self.expr(ptr);
+                len.iter().for_each(|l| self.expr(l));
             }
-            TStmtKind::ForRange {
-                var,
-                start,
-                end,
-                body,
-            } => {
-                expr(start);
-                expr(end);
-                out.insert(*var);
-                variables_used(body, out);
+            TExprKind::Unary { expr, .. }
+            | TExprKind::TupleField { tuple: expr, .. }
+            | TExprKind::Cast(expr)
+            | TExprKind::Deref { addr: expr, .. }
+            | TExprKind::Member { base: expr, .. } => self.expr(expr),
+            TExprKind::Element { base, index } => {
+                self.expr(base);
+                self.expr(index);
             }
-            TStmtKind::ForMap { var, body, .. } => {
-                out.insert(*var);
-                variables_used(body, out);
+            TExprKind::Block { stmts, value } => {
+                self.stmts(stmts);
+                self.expr(value);
             }
-            TStmtKind::Unroll { body, .. } | TStmtKind::Block(body) => variables_used(body, out),
-            TStmtKind::PrintMap { .. }
-            | TStmtKind::Clear(_)
-            | TStmtKind::Zero(_)
-            | TStmtKind::Break
-            | TStmtKind::Continue
-            | TStmtKind::Return => {}
-        }
-    }
-}
-
-fn expr_variables(e: &TExpr, out: &mut std::collections::BTreeSet<usize>) {
-    match &e.kind {
-        TExprKind::Var(v) | TExprKind::AddrOfVar(v) => {
-            out.insert(*v);
-        }
-        TExprKind::Int(_)
-        | TExprKind::Bool(_)
-        | TExprKind::Str(_)
-        | TExprKind::Builtin(_)
-        | TExprKind::Arg(_)
-        | TExprKind::RegArg(_)
-        | TExprKind::Retval
-        | TExprKind::UserMode
-        | TExprKind::UsdtArg(_)
-        | TExprKind::Stack(_)
-        | TExprKind::UserAddr { .. }
-        | TExprKind::Field(_) => {}
-        TExprKind::Sym { addr, .. } => expr_variables(addr, out),
-        TExprKind::MapRead { key, .. } => {
-            if let Some(k) = key {
-                expr_variables(k, out);
-            }
-        }
-        TExprKind::Binary { lhs, rhs, .. } => {
-            expr_variables(lhs, out);
-            expr_variables(rhs, out);
-        }
-        TExprKind::Ternary {
-            cond,
-            then,
-            otherwise,
-        } => {
-            expr_variables(cond, out);
-            expr_variables(then, out);
-            expr_variables(otherwise, out);
-        }
-        TExprKind::Tuple(items) => items.iter().for_each(|i| expr_variables(i, out)),
-        TExprKind::ReadStr { ptr, len } => {
-            expr_variables(ptr, out);
-            if let Some(l) = len {
-                expr_variables(l, out);
-            }
-        }
-        TExprKind::Unary { expr, .. }
-        | TExprKind::TupleField { tuple: expr, .. }
-        | TExprKind::Cast(expr)
-        | TExprKind::Deref { addr: expr, .. }
-        | TExprKind::Member { base: expr, .. } => expr_variables(expr, out),
-        TExprKind::Element { base, index } => {
-            expr_variables(base, out);
-            expr_variables(index, out);
-        }
-        TExprKind::Block { stmts, value } => {
-            variables_used(stmts, out);
-            expr_variables(value, out);
         }
     }
 }

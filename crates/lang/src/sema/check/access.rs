@@ -121,6 +121,16 @@ impl Checker<'_> {
                 "The & operator can only take the address of a variable here",
             ));
         };
+        if self.for_depth > 0 {
+            // A loop body works on copies of the variables (see the code
+            // generator's loops), and a pointer to one would not outlive
+            // the iteration.
+            return Err(Diagnostic::error(
+                span,
+                "the address of a variable cannot be taken inside a for loop",
+            )
+            .with_help("take it before the loop: $p = &$x; for (...) { ... *$p ... }"));
+        }
         let var = self.value(inner)?;
         let TExprKind::Var(index) = var.kind else {
             // The first run has not seen the variable yet.

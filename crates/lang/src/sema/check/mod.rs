@@ -376,4 +376,6 @@ struct Checker<'a> {
     known_vars: &'a HashMap<String, Type>,
     vars: Vec<(String, Type)>,
     loop_depth: u32,
+    /// How many `for` loops the code being checked is inside.
+    for_depth: u32,
 }

@@ -31,6 +31,7 @@ impl<'a> Checker<'a> {
             known_vars,
             vars: Vec::new(),
             loop_depth: 0,
+            for_depth: 0,
         }
     }
 
@@ -346,8 +347,10 @@ impl<'a> Checker<'a> {
 
     fn loop_body(&mut self, body: &ast::Block) -> Checked<Vec<TStmt>> {
         self.loop_depth += 1;
+        self.for_depth += 1;
         let body = self.block(body);
         self.loop_depth -= 1;
+        self.for_depth -= 1;
         body
     }
 
