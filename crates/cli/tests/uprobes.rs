@@ -240,14 +240,15 @@ fn typed_args_from_dwarf() {
     let bin = user_target(true);
     let (out, _) = trace(
         &format!(
-            r#"uprobe:{bin}:sonde_point_x {{ printf("%d %s %c\n", args.p->x, args.p->name, args.tag); }}
+            r#"uprobe:{bin}:sonde_point_x {{ printf("%d %s %c %d\n", args.p->x, args.p->name, args.tag, ((struct sonde_point *)arg0)->x); }}
                uprobe:{bin}:sonde_add {{ @up_dwarf = sum(args.a + args.b); }}"#
         ),
         &bin,
         2,
     );
     // sonde_add(i, 2i) for i = 0, 1: 0 + 3.
-    assert_eq!(out, "40 pt k\n41 pt k\n\n\n@up_dwarf: 3\n");
+    // The record named in the cast comes from the probed file's DWARF.
+    assert_eq!(out, "40 pt k 40\n41 pt k 41\n\n\n@up_dwarf: 3\n");
     let out = run(&["-lv", &format!("uprobe:{bin}:sonde_point_x")]);
     assert_eq!(
         stdout(&out),

@@ -126,6 +126,54 @@ impl ElfFile {
             .find(|f| f.section(".debug_info").is_some())
     }
 
+    /// Record `name` (`struct Foo`, `union U`) as the debug info describes
+    /// it, from the file's own or its separate debug info.
+    pub fn record_type(&self, name: &str, debug_dirs: &[PathBuf]) -> Option<CType> {
+        if self.section(".debug_info").is_some() {
+            return self.own_record_type(name);
+        }
+        self.debug_file(debug_dirs)?.own_record_type(name)
+    }
+
+    fn own_record_type(&self, name: &str) -> Option<CType> {
+        let (kind, bare) = name.split_once(' ')?;
+        let tag = match kind {
+            "struct" => gimli::DW_TAG_structure_type,
+            "union" => gimli::DW_TAG_union_type,
+            _ => return None,
+        };
+        let endian = if self.is_little_endian() {
+            RunTimeEndian::Little
+        } else {
+            RunTimeEndian::Big
+        };
+        let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
+            let data = self.section(id.name()).map(|(d, _)| d).unwrap_or(&[]);
+            Ok(EndianSlice::new(data, endian))
+        })
+        .ok()?;
+        let mut units = dwarf.units();
+        while let Ok(Some(header)) = units.next() {
+            let Ok(unit) = dwarf.unit(header) else {
+                continue;
+            };
+            let reader = Reader {
+                dwarf: &dwarf,
+                unit: &unit,
+            };
+            let mut entries = unit.entries();
+            while let Ok(Some(entry)) = entries.next_dfs() {
+                if entry.tag() == tag
+                    && entry.attr_value(gimli::DW_AT_declaration).is_none()
+                    && reader.name(entry).as_deref() == Some(bare)
+                {
+                    return Some(reader.ctype(entry.offset(), 0));
+                }
+            }
+        }
+        None
+    }
+
     /// The lowest address the line table gives to `line` of a source file
     /// whose path ends with `file` (a statement boundary, where a probe can
     /// go), from the file's own or its separate debug info.

@@ -139,6 +139,14 @@ impl ProbeEnv for KernelEnv {
         self.user.function_args(path, func)
     }
 
+    fn user_record(
+        &self,
+        path: &str,
+        name: &str,
+    ) -> Option<std::sync::Arc<sonde_lang::sema::records::Record>> {
+        self.user.record(path, name)
+    }
+
     fn user_offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
         self.user.offset_vaddr(path, offset)
     }

@@ -325,6 +325,17 @@ impl UserFiles {
     }
 }
 
+impl UserFiles {
+    /// Record `name` of the file at `path`, typed for the checker.
+    pub fn record(&self, path: &str, name: &str) -> Option<Arc<Record>> {
+        let file = self.open(Path::new(path)).ok()?;
+        match lang_type(&file.record_type(name, &self.debug_dirs.borrow())?) {
+            Type::Record(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
 /// A DWARF type as the checker's type: user-space pointers, records laid
 /// out as the debug info says.
 fn lang_type(ty: &CType) -> Type {

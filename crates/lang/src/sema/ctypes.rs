@@ -19,6 +19,9 @@ pub struct TypeTable<'a> {
     variants: HashMap<String, (Arc<EnumDef>, u64)>,
     env: &'a dyn ProbeEnv,
     anonymous: u32,
+    /// Files the script's uprobes are on: their debug info describes
+    /// records too (`(struct Foo *)arg0`), after the script's own.
+    user_files: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> TypeTable<'a> {
@@ -36,6 +39,7 @@ impl<'a> TypeTable<'a> {
             variants: HashMap::new(),
             env,
             anonymous: 0,
+            user_files: std::cell::RefCell::new(Vec::new()),
         };
         for def in defs {
             match &def.kind {
@@ -61,7 +65,21 @@ impl<'a> TypeTable<'a> {
         if let Some(r) = self.records.get(name) {
             return Some(r.clone());
         }
+        let user = self
+            .user_files
+            .borrow()
+            .iter()
+            .find_map(|path| self.env.user_record(path, name));
+        if user.is_some() {
+            return user;
+        }
         self.kernel()?.record(name)
+    }
+
+    /// The files whose debug info describes records, once the script's
+    /// uprobes are expanded.
+    pub fn set_user_files(&self, paths: Vec<String>) {
+        *self.user_files.borrow_mut() = paths;
     }
 
     /// The enum called `name` (`enum Foo`).

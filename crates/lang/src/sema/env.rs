@@ -71,6 +71,17 @@ pub trait ProbeEnv {
         None
     }
 
+    /// Record `name` (`struct Foo`) as the debug info of the file at
+    /// `path` describes it.
+    fn user_record(
+        &self,
+        path: &str,
+        name: &str,
+    ) -> Option<std::sync::Arc<super::records::Record>> {
+        let _ = (path, name);
+        None
+    }
+
     /// The virtual address of file offset `offset` of the file at `path`.
     fn user_offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
         let _ = (path, offset);

@@ -72,6 +72,17 @@ pub fn analyse(
     let mut probe_names = Vec::new();
     let types = TypeTable::new(&program.c_definitions, env)?;
     let instances = instantiate(&program, env, opts, &mut probe_names)?;
+    let mut user_files: Vec<String> = Vec::new();
+    for inst in &instances {
+        for (attach, _) in &inst.attach {
+            if let Attach::Uprobe { path, .. } | Attach::Usdt { path, .. } = attach {
+                if !user_files.contains(path) {
+                    user_files.push(path.clone());
+                }
+            }
+        }
+    }
+    types.set_user_files(user_files);
 
     let mut maps = MapTable::default();
     let mut var_types: Vec<HashMap<String, Type>> = vec![HashMap::new(); instances.len()];
