@@ -454,11 +454,13 @@ impl VarUses {
             | TExprKind::RegArg(_)
             | TExprKind::Retval
             | TExprKind::UserMode
+            | TExprKind::Reg(_)
             | TExprKind::UsdtArg(_)
             | TExprKind::Stack(_)
             | TExprKind::UserAddr { .. }
             | TExprKind::Field(_) => {}
             TExprKind::Sym { addr, .. } => self.expr(addr),
+            TExprKind::ArgsRecord(fields) => fields.iter().for_each(|(_, f)| self.expr(f)),
             TExprKind::MapRead { key, .. } => key.iter().for_each(|k| self.expr(k)),
             TExprKind::Binary { lhs, rhs, .. } => {
                 self.expr(lhs);
