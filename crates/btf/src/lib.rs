@@ -3,10 +3,12 @@
 //!
 //! It is built for the one question a tracing compiler asks: "what is the
 //! type called X?". Opening a file makes one pass over the type section to
-//! find where each type starts and to index types by the offset of their
-//! name; nothing is decoded until asked for. A name is found by searching
-//! the string section once, so a lookup costs a string search and a hash
-//! probe, not a walk over the ~100,000 types of a kernel.
+//! find where each type starts (about 5 ms for a kernel's 125,000 types);
+//! nothing is decoded until asked for. A name is found by searching the
+//! string section for it once and then comparing name offsets in the type
+//! headers, a fraction of a millisecond; a caller that looks up many names
+//! (a listing) gets a hash index built after its first few lookups.
+//! `cargo run --release -p sonde-btf --example btf_timing` measures it.
 //!
 //! The crate reads bytes it is given (or one file) and does nothing else:
 //! no system calls beyond reading that file. It also writes the one kind of

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::types::{kind, Kind, Member, Param, TypeId, TypeInfo};
@@ -34,8 +35,11 @@ pub struct Btf {
     /// order starting at `first_id`.
     offsets: Vec<u32>,
     first_id: TypeId,
-    /// Types by the offset of their name in the string section.
-    by_name: HashMap<u32, Vec<TypeId>>,
+    /// Types by the offset of their name in the string section, built once
+    /// lookups are many (see `find`).
+    by_name: OnceLock<HashMap<u32, Vec<TypeId>>>,
+    /// Lookups so far.
+    lookups: AtomicU32,
     /// Enum variants by the offset of their name: (enum type, index).
     variants: OnceLock<HashMap<u32, (TypeId, u32)>>,
     base: Option<Arc<Btf>>,
@@ -108,7 +112,8 @@ impl Btf {
             strings_len: str_len,
             offsets: Vec::new(),
             first_id,
-            by_name: HashMap::new(),
+            by_name: OnceLock::new(),
+            lookups: AtomicU32::new(0),
             variants: OnceLock::new(),
             base,
         };
@@ -143,10 +148,8 @@ impl Btf {
                 | kind::TYPE_TAG => 0,
                 other => return Err(Error(format!("type {id} has unknown kind {other}"))),
             };
+            let _ = name_off;
             self.offsets.push(at as u32);
-            if name_off != 0 {
-                self.by_name.entry(name_off).or_default().push(id);
-            }
             at += 12 + extra;
             id += 1;
         }
@@ -225,11 +228,41 @@ impl Btf {
             self.base.as_ref().and_then(|b| b.own_string_offset(name)),
         ];
         for off in offsets.into_iter().flatten() {
-            if let Some(ids) = self.by_name.get(&off) {
-                found.extend(ids);
-            }
+            found.extend(self.with_name_offset(off));
         }
         found
+    }
+
+    /// Types of this blob whose name is at `off`. The first lookups scan
+    /// the type headers (a fraction of a millisecond each); after that a
+    /// hash index pays for itself and is built.
+    fn with_name_offset(&self, off: u32) -> Vec<TypeId> {
+        const SCANS_BEFORE_INDEX: u32 = 16;
+        if let Some(index) = self.by_name.get() {
+            return index.get(&off).cloned().unwrap_or_default();
+        }
+        if self.lookups.fetch_add(1, Ordering::Relaxed) >= SCANS_BEFORE_INDEX {
+            let index = self.by_name.get_or_init(|| {
+                let mut index: HashMap<u32, Vec<TypeId>> = HashMap::new();
+                for (i, &at) in self.offsets.iter().enumerate() {
+                    let name = self.u32(self.types_start + at as usize);
+                    if name != 0 {
+                        index
+                            .entry(name)
+                            .or_default()
+                            .push(self.first_id + i as u32);
+                    }
+                }
+                index
+            });
+            return index.get(&off).cloned().unwrap_or_default();
+        }
+        self.offsets
+            .iter()
+            .enumerate()
+            .filter(|(_, &at)| self.u32(self.types_start + at as usize) == off)
+            .map(|(i, _)| self.first_id + i as u32)
+            .collect()
     }
 
     /// The enum that has a variant called `name`, and the variant's value.

@@ -192,3 +192,13 @@ fn definitions_are_written_back_as_c() {
     assert_eq!(btf.c_type_name(3), "struct node *");
     assert_eq!(btf.c_type_name(5), "myint");
 }
+
+#[test]
+fn many_lookups_switch_to_an_index_with_the_same_answers() {
+    let btf = Btf::from_bytes(sample()).unwrap();
+    for _ in 0..40 {
+        assert_eq!(btf.find("node"), [2]);
+        assert_eq!(btf.find("myint"), [5]);
+        assert_eq!(btf.find("v"), Vec::<u32>::new());
+    }
+}
