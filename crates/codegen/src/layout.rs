@@ -23,6 +23,9 @@ pub fn value_type(ty: &Type) -> ValueType {
             variants: enum_variants(e),
         },
         Type::Record(_) | Type::Array { .. } => native_value_type(ty),
+        Type::Float { bytes } => ValueType::Opaque {
+            size: *bytes as u32,
+        },
         Type::Str { .. } => ValueType::Str {
             size: ty.storage_size(),
         },

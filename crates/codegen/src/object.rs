@@ -243,6 +243,8 @@ pub enum ValueType {
     Record { size: u32, fields: Vec<RecordField> },
     /// `len` elements laid out every `elem.size()` bytes.
     Array { elem: Box<ValueType>, len: u32 },
+    /// `size` bytes with no printable form (a float): printed as `null`.
+    Opaque { size: u32 },
     /// An integer of `size` bytes printed as the name of its variant when
     /// it has one.
     Enum {
@@ -311,6 +313,7 @@ impl ValueType {
             ValueType::Record { size, .. } => *size,
             ValueType::Array { elem, len } => elem.size() * len,
             ValueType::Enum { size, .. } => *size as u32,
+            ValueType::Opaque { size } => *size,
         }
     }
 }

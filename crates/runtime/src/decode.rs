@@ -163,6 +163,7 @@ pub fn decode(
                 .unwrap_or_else(|| numeric.to_string());
             Ok(Value::Symbolic { text, numeric })
         }
+        ValueType::Opaque { .. } => Ok(Value::None),
         ValueType::ProbeName => {
             let index = read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0);
             let names = probes.probe_names();

@@ -56,7 +56,9 @@ impl BtfTypes {
                     0,
                 )))
             }
-            Kind::Float { size } => int_type(size, false),
+            Kind::Float { size } => Type::Float {
+                bytes: size.clamp(1, 16) as u8,
+            },
             _ => Type::Void,
         }
     }

@@ -199,16 +199,16 @@ impl<'a> TypeTable<'a> {
         if name == "void" && behind_pointer {
             return Some(Type::Void);
         }
-        if matches!(name, "float" | "double" | "_Bool" | "bool") {
-            let bytes = match name {
-                "double" => 8,
-                "float" => 4,
-                _ => 1,
-            };
-            return Some(Type::Int {
-                bytes,
-                signed: false,
-            });
+        match name {
+            "float" => return Some(Type::Float { bytes: 4 }),
+            "double" => return Some(Type::Float { bytes: 8 }),
+            "_Bool" => {
+                return Some(Type::Int {
+                    bytes: 1,
+                    signed: false,
+                })
+            }
+            _ => {}
         }
         match self.named(name) {
             Some(t) => Some(t),

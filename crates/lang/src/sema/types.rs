@@ -35,6 +35,11 @@ pub enum Type {
     },
     /// An integer whose values have names; prints as the name.
     Enum(Arc<EnumDef>),
+    /// A floating-point field of a struct: carried and printed (as `null`,
+    /// as bpftrace does) but not computed with.
+    Float {
+        bytes: u8,
+    },
     /// The `probe` builtin: an index into the program's probe names.
     ProbeName,
     /// The `func` builtin of probes on known functions: the probe's index,
@@ -126,6 +131,7 @@ impl Type {
             Type::Record(r) => r.size,
             Type::Array { elem, len } => elem.size() * len,
             Type::Enum(e) => e.bytes as u32,
+            Type::Float { bytes } => *bytes as u32,
             Type::Void | Type::TracepointArgs => 0,
         }
     }
@@ -206,6 +212,8 @@ impl fmt::Display for Type {
             Type::Record(r) => f.write_str(&r.name),
             Type::Array { elem, len } => write!(f, "{elem}[{len}]"),
             Type::Enum(e) => f.write_str(&e.name),
+            Type::Float { bytes: 4 } => f.write_str("float"),
+            Type::Float { .. } => f.write_str("double"),
             Type::ProbeName => f.write_str("probe"),
             Type::FuncName => f.write_str("usym_t"),
             Type::Stack(st) => f.write_str(if st.user { "ustack" } else { "kstack" }),
