@@ -140,7 +140,16 @@ fn kprobes_missing_name_the_cause_and_a_tracepoint() {
             .unwrap(),
         "HINT: trace tracepoint:syscalls:sys_exit_read instead"
     );
-    // A missing function is reported as such before the missing facility.
+    // A missing function is reported as such before the missing facility,
+    // wherever it is in the script.
+    assert_eq!(
+        check_in("kprobe:vfs_read { } kprobe:vfs_read, kprobe:bad { }", &env)
+            .unwrap_err()
+            .lines()
+            .next()
+            .unwrap(),
+        "stdin:1:38-48: ERROR: No matches for kprobe bad."
+    );
     assert_eq!(
         check_in("kprobe:vmlinux:nonsense { }", &env)
             .unwrap_err()

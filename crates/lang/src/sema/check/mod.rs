@@ -163,13 +163,16 @@ fn instantiate<'a>(
     probe_names: &mut Vec<String>,
 ) -> Result<Vec<Instance<'a>>, Diagnostic> {
     let mut instances = Vec::new();
-    let mut availability = Availability::default();
+    // Every attach point is expanded before the kernel is asked whether it
+    // can serve them: a name that matches nothing is reported first, as
+    // bpftrace does.
+    let mut to_check: Vec<(Attach, String, crate::span::Span)> = Vec::new();
     for probe in &program.probes {
         let mut groups: Vec<(ProbeKind, Vec<(Attach, u32)>)> = Vec::new();
         for point in &probe.attach_points {
             let point = substitute_positionals(point, &opts.positional);
             for ExpandedAttach { attach, name } in probes::expand(&point, env, opts)? {
-                availability.check(&attach, &name, point.span, env)?;
+                to_check.push((attach.clone(), name.clone(), point.span));
                 let kind = kind_of(&attach);
                 let index = name_index(probe_names, name);
                 match groups.iter_mut().find(|(k, _)| *k == kind) {
@@ -248,6 +251,10 @@ fn instantiate<'a>(
                 });
             }
         }
+    }
+    let mut availability = Availability::default();
+    for (attach, name, span) in &to_check {
+        availability.check(attach, name, *span, env)?;
     }
     Ok(instances)
 }
