@@ -188,8 +188,14 @@ impl ProbeEnv for FakeKernel {
 
 fn check_kernel(src: &str) -> Result<TypedProgram, String> {
     let ast = sonde_lang::parse(src).expect("parses");
+    let mut tracepoints = FakeEnv::default();
+    tracepoints.tracepoints.push((
+        "sched".into(),
+        "fake_state".into(),
+        "format:\n\tfield:enum state st;\toffset:8;\tsize:4;\tsigned:0;\n".into(),
+    ));
     let env = FakeKernel {
-        tracepoints: FakeEnv::default(),
+        tracepoints,
         types: FakeTypes,
     };
     analyse(&ast, &env, &Options::default()).map_err(|d| d.message)
@@ -351,4 +357,13 @@ fn typeof_names_types_with_pointers() {
     // Variables hold integers in 64 bits; the pointer keeps its pointee.
     assert_eq!(p.probes[0].vars[0], Type::I64);
     assert_eq!(p.probes[0].vars[1], Type::ptr(int(4, true), false));
+}
+
+#[test]
+fn tracepoint_enum_fields_are_enums_when_btf_knows_them() {
+    let p = check_kernel("tracepoint:sched:fake_state { $s = args.st; }").unwrap();
+    let Type::Enum(def) = &first_value(&p).ty else {
+        panic!("not an enum: {}", first_value(&p).ty);
+    };
+    assert_eq!(def.name_of(16), Some("DEAD"));
 }

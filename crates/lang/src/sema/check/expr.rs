@@ -548,9 +548,19 @@ impl Checker<'_> {
                     size: field.size as u8,
                     signed: field.signed,
                 },
-                Type::Int {
-                    bytes: field.size as u8,
-                    signed: field.signed,
+                // `enum skb_drop_reason reason` prints by name when the
+                // kernel's BTF knows the enum.
+                match field
+                    .c_type
+                    .starts_with("enum ")
+                    .then(|| self.types.enum_def(field.c_type.trim()))
+                    .flatten()
+                {
+                    Some(def) => Type::Enum(def),
+                    None => Type::Int {
+                        bytes: field.size as u8,
+                        signed: field.signed,
+                    },
                 },
             ),
             FieldKind::Pointer { char_ptr } => {
