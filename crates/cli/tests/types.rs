@@ -86,11 +86,12 @@ fn pointers_arrays_and_enums_print_as_bpftrace_prints_them() {
            BEGIN { @tt_ptr = (int32 *)0x32; @tt_ptr += 6;
                    @tt_arr = (int8[4])(int32)0x01020304;
                    @tt_enum[TT_TWO] = TT_ONE;
-                   printf("%d %s %s\n", TT_TWO, TT_TWO, (enum tt_e)7); }"#,
+                   printf("%d %s %s\n", TT_TWO, TT_TWO, (enum tt_e)7);
+                   $v = (int16)-3; @tt_deref = *&$v + 10; }"#,
     ]);
     assert_eq!(
         stdout(&out),
-        "2 TT_TWO 7\n\n\n@tt_arr: [4,3,2,1]\n@tt_enum[TT_TWO]: TT_ONE\n@tt_ptr: 0x4a\n"
+        "2 TT_TWO 7\n\n\n@tt_arr: [4,3,2,1]\n@tt_deref: 7\n@tt_enum[TT_TWO]: TT_ONE\n@tt_ptr: 0x4a\n"
     );
     let json = run(&[
         "-f",

@@ -100,6 +100,10 @@ impl ProgramCompiler<'_> {
                 self.element_scalar(e, base, index)?
             }
             TExprKind::AddrOfVar(var) => self.var_address(*var),
+            TExprKind::AddrOfMap { map, key } => {
+                let key_off = self.map_key(*map, key.as_deref())?;
+                self.lookup(*map, key_off);
+            }
             TExprKind::Deref { .. } | TExprKind::Member { .. } | TExprKind::Element { .. } => {
                 return Err(not_scalar(e))
             }

@@ -367,3 +367,17 @@ fn tracepoint_enum_fields_are_enums_when_btf_knows_them() {
     };
     assert_eq!(def.name_of(16), Some("DEAD"));
 }
+
+#[test]
+fn address_of_a_map_is_a_kernel_pointer_to_its_value() {
+    let p = check("BEGIN { @x = (uint8)5; $p = &@x; }");
+    let value = assigned(&p, 1);
+    assert!(matches!(
+        value.kind,
+        TExprKind::AddrOfMap { map: 0, key: None }
+    ));
+    // Map values are stored in 64 bits.
+    assert_eq!(value.ty, Type::ptr(int(8, false), false));
+    let (message, _) = error("BEGIN { @c = count(); $p = &@c; }");
+    assert_eq!(message, "cannot take the address of a count_t map's value");
+}

@@ -204,6 +204,12 @@ pub enum TExprKind {
     },
     /// `&$var`: the address of a variable on the BPF stack.
     AddrOfVar(usize),
+    /// `&@map[key]`: the address of the map's value for `key` in kernel
+    /// memory, 0 when the map has no such entry.
+    AddrOfMap {
+        map: usize,
+        key: Option<Box<TExpr>>,
+    },
     /// `{ statements; value }`: the statements run, then `value` is the result.
     Block {
         stmts: Vec<TStmt>,
@@ -461,7 +467,9 @@ impl VarUses {
             | TExprKind::Field(_) => {}
             TExprKind::Sym { addr, .. } => self.expr(addr),
             TExprKind::ArgsRecord(fields) => fields.iter().for_each(|(_, f)| self.expr(f)),
-            TExprKind::MapRead { key, .. } => key.iter().for_each(|k| self.expr(k)),
+            TExprKind::MapRead { key, .. } | TExprKind::AddrOfMap { key, .. } => {
+                key.iter().for_each(|k| self.expr(k))
+            }
             TExprKind::Binary { lhs, rhs, .. } => {
                 self.expr(lhs);
                 self.expr(rhs);

@@ -115,10 +115,13 @@ impl Checker<'_> {
 
     /// `&$var`.
     pub(super) fn address_of(&mut self, inner: &ast::Expr, span: Span) -> Checked<TExpr> {
+        if let ExprKind::Map { name, keys } = &inner.kind {
+            return self.map_address(name, keys, span);
+        }
         let ExprKind::Var(_) = &inner.kind else {
             return Err(Diagnostic::error(
                 span,
-                "The & operator can only take the address of a variable here",
+                "The & operator can only take the address of a variable or a map value",
             ));
         };
         if self.for_depth > 0 {
@@ -139,6 +142,32 @@ impl Checker<'_> {
         Ok(texpr(
             TExprKind::AddrOfVar(index),
             Type::ptr(var.ty, false),
+            span,
+        ))
+    }
+
+    /// `&@m[key]`: a kernel pointer to the map's value.
+    fn map_address(&mut self, name: &str, keys: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        let key = self.map_key(keys, span)?;
+        let Some((map, value)) = self.map_for_read(name, key.as_ref(), keys.len() > 1, span)?
+        else {
+            return Ok(texpr(TExprKind::Int(0), Type::void_ptr(false), span));
+        };
+        let crate::sema::types::MapValue::Plain(ty) = value else {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "cannot take the address of a {} map's value",
+                    value.describe()
+                ),
+            ));
+        };
+        Ok(texpr(
+            TExprKind::AddrOfMap {
+                map,
+                key: key.map(Box::new),
+            },
+            Type::ptr(ty, false),
             span,
         ))
     }
