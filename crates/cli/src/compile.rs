@@ -25,18 +25,32 @@ pub fn compile(
 ) -> Result<Object, String> {
     let render =
         |d: &sonde_lang::Diagnostic| sonde_lang::render(d, &script.source, &script.filename);
+    // A bad BPFTRACE_* variable has no place in the script to point at.
+    let render_config = |d: &sonde_lang::Diagnostic| {
+        if d.span.start == d.span.end && d.message.starts_with("BPFTRACE_") {
+            format!("ERROR: {}", d.message)
+        } else {
+            render(d)
+        }
+    };
     let ast = sonde_lang::parse(&script.source).map_err(|d| render(&d))?;
     let sema_opts = sema::Options {
         positional: opts.positional.clone(),
         has_child: opts.has_child,
         pid: opts.pid_filter,
         unsafe_ops: opts.unsafe_ops,
-        stack_mode: std::env::var("BPFTRACE_STACK_MODE")
-            .ok()
-            .and_then(|m| sema::types::StackMode::from_name(&m)),
+        config_env: std::env::vars()
+            .filter(|(name, _)| name.starts_with("BPFTRACE_"))
+            .collect(),
         ..sema::Options::default()
     };
-    let typed = sema::analyse(&ast, env, &sema_opts).map_err(|d| render(&d))?;
+    let typed = sema::analyse(&ast, env, &sema_opts).map_err(|d| render_config(&d))?;
+    for warning in &typed.warnings {
+        eprint!(
+            "{}",
+            sonde_lang::render_warning(warning, &script.source, &script.filename)
+        );
+    }
     let codegen_opts = sonde_codegen::Options {
         pid_filter: opts.pid_filter,
     };

@@ -202,3 +202,64 @@ fn map_loops_sum_per_cpu_counts() {
     assert_eq!(stdout(&out), "loop 5000\n\n\n@gr_cpu[1]: 5000\n");
     assert_released("@gr_cpu");
 }
+
+#[test]
+fn config_blocks_and_environment_settings() {
+    assert_eq!(
+        output_of("config = { print_maps_on_exit = 0 } begin { @gr_cfg_quiet = count(); }"),
+        "\n\n"
+    );
+    // max_map_keys sizes undeclared maps; the third key does not fit.
+    assert_eq!(
+        output_of("config = { BPFTRACE_MAX_MAP_KEYS = 2 } begin { @gr_cfg_keys[1] = 1; @gr_cfg_keys[2] = 2; @gr_cfg_keys[3] = 3; }"),
+        "\n\n@gr_cfg_keys[1]: 1\n@gr_cfg_keys[2]: 2\n"
+    );
+    // The environment wins over the script.
+    let out = sonde(&[
+        "-e",
+        "config = { max_map_keys = 1 } begin { @gr_cfg_env[1] = 1; @gr_cfg_env[2] = 2; }",
+    ])
+    .env("BPFTRACE_MAX_MAP_KEYS", "3")
+    .output()
+    .expect("sonde runs");
+    assert_eq!(stdout(&out), "\n\n@gr_cfg_env[1]: 1\n@gr_cfg_env[2]: 2\n");
+    let out = run(&["-e", "config = { bad_config=raw } begin {}"]);
+    assert_eq!(
+        stderr(&out),
+        "stdin:1:12-26: ERROR: bad_config: not a known configuration option\n\
+         config = { bad_config=raw } begin {}\n           ~~~~~~~~~~~~~~\n"
+    );
+    assert!(!out.status.success());
+    let out = sonde(&["-e", "begin {}"])
+        .env("BPFTRACE_MAX_STRLEN", "many")
+        .output()
+        .expect("sonde runs");
+    assert_eq!(
+        stderr(&out),
+        "ERROR: BPFTRACE_MAX_STRLEN: expecting a number, got many\n"
+    );
+    assert_released("@gr_cfg_quiet");
+    assert_released("@gr_cfg_keys");
+    assert_released("@gr_cfg_env");
+}
+
+#[test]
+fn missing_probes_can_be_skipped() {
+    let script = "config = { missing_probes = warn } \
+                  tracepoint:gr_none:gr_nothing { } begin { printf(\"ran\\n\"); }";
+    let out = run(&["-e", script]);
+    assert_eq!(stdout(&out), "ran\n\n\n");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "stdin:1:36-65: WARNING: No matches for tracepoint gr_none:gr_nothing.\n{script}\n{}{}\nAttached 1 probe\n",
+            " ".repeat(35),
+            "~".repeat(29)
+        )
+    );
+    let quiet = script.replace("warn", "ignore");
+    let out = run(&["-e", &quiet]);
+    assert_eq!(stderr(&out), "Attached 1 probe\n");
+    let strict = script.replace("warn", "error");
+    assert!(!run(&["-e", &strict]).status.success());
+}

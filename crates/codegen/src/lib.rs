@@ -45,7 +45,11 @@ pub struct Options {
 }
 
 pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnostic> {
+    let settings = &program.settings;
     let mut maps: Vec<MapDef> = program.maps.iter().map(layout::map_def).collect();
+    for map in &mut maps {
+        map.max_entries = u32::try_from(settings.max_map_keys).unwrap_or(u32::MAX);
+    }
     let user_maps = program
         .maps
         .iter()
@@ -58,7 +62,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         kind: MapKind::RingBuf,
         key_size: 0,
         value_size: 0,
-        max_entries: RINGBUF_BYTES,
+        max_entries: ringbuf_bytes(settings.perf_rb_pages),
     });
     let lost = maps.len();
     maps.push(MapDef {
@@ -119,7 +123,21 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         exit_after_begin,
         probe_funcs,
         hide_debug_info: !program.show_debug_info,
+        skip_maps_on_exit: !settings.print_maps_on_exit,
     })
+}
+
+/// The ring buffer's size: `perf_rb_pages` pages if set (rounded up to a
+/// power of two, as the kernel requires), else [`RINGBUF_BYTES`].
+fn ringbuf_bytes(pages: Option<u64>) -> u32 {
+    const PAGE: u64 = 4096;
+    match pages {
+        Some(pages) => {
+            let bytes = pages.max(1).next_power_of_two().saturating_mul(PAGE);
+            u32::try_from(bytes).unwrap_or(1 << 31)
+        }
+        None => RINGBUF_BYTES,
+    }
 }
 
 /// One probe instance as programs: usually one; for syscall tracepoints

@@ -31,6 +31,9 @@ pub struct Object {
     pub probe_funcs: Vec<Option<u32>>,
     /// Stack frames leave out `@file:line` (config `show_debug_info = 0`).
     pub hide_debug_info: bool,
+    /// Maps are not printed when the session ends (config
+    /// `print_maps_on_exit = 0`).
+    pub skip_maps_on_exit: bool,
 }
 
 impl Object {

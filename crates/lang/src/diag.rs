@@ -41,6 +41,16 @@ impl Diagnostic {
 /// a `~` under each byte of the span. A span over several lines prints
 /// `FILE:FIRST-LAST` and those lines as they are, without underline.
 pub fn render(diag: &Diagnostic, source: &str, filename: &str) -> String {
+    render_as("ERROR", diag, source, filename)
+}
+
+/// [`render`] for something that does not stop the script:
+/// `FILE:LINE:COLS: WARNING: ...`.
+pub fn render_warning(diag: &Diagnostic, source: &str, filename: &str) -> String {
+    render_as("WARNING", diag, source, filename)
+}
+
+fn render_as(label: &str, diag: &Diagnostic, source: &str, filename: &str) -> String {
     let (begin_line, begin_col) = line_col(source, diag.span.start);
     let (end_line, end_col) = line_col(source, diag.span.end.max(diag.span.start));
     let lines = source_lines(source);
@@ -51,7 +61,8 @@ pub fn render(diag: &Diagnostic, source: &str, filename: &str) -> String {
     } else {
         out.push_str(&format!("{filename}:{begin_line}-{end_line}: "));
     }
-    out.push_str("ERROR: ");
+    out.push_str(label);
+    out.push_str(": ");
     out.push_str(&diag.message);
     out.push('\n');
 

@@ -7,6 +7,7 @@
 //! the [`sema::ProbeEnv`] trait, so that it is testable without root.
 
 pub mod ast;
+pub mod config;
 pub mod diag;
 mod lexer;
 mod parser;
@@ -14,6 +15,6 @@ pub mod sema;
 pub mod span;
 pub mod visit;
 
-pub use diag::{render, Diagnostic};
+pub use diag::{render, render_warning, Diagnostic};
 pub use parser::parse;
 pub use span::Span;

@@ -518,7 +518,12 @@ impl Running<'_, '_> {
         }
         self.printer.end()?;
         let object = self.object;
-        for def in &object.user_maps {
+        let printed = if object.skip_maps_on_exit {
+            &[][..]
+        } else {
+            &object.user_maps[..]
+        };
+        for def in printed {
             let Some(map) = self.maps.get(def.map) else {
                 continue;
             };

@@ -17,6 +17,12 @@ pub struct TypedProgram {
     pub probe_names: Vec<String>,
     /// Whether stack frames show `@file:line` (config `show_debug_info`).
     pub show_debug_info: bool,
+    /// The script's config block with the environment's `BPFTRACE_*`
+    /// variables over it: what the code generator and session apply.
+    pub settings: crate::config::Settings,
+    /// What the script should hear about but that does not stop it
+    /// (attach points skipped under `missing_probes = warn`).
+    pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

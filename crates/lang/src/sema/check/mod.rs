@@ -25,6 +25,7 @@ use super::tracepoint_format::{parse_format, TracepointField};
 use super::typed::{MapInfo, ProbeKind, TypedProgram};
 use super::types::{MapValue, StackMode, Type};
 use crate::ast;
+use crate::config::{ConfigError, MissingProbes, Settings};
 use crate::diag::Diagnostic;
 use crate::span::Span;
 
@@ -45,6 +46,12 @@ pub struct Options {
     /// `--unsafe`: allow what may harm the traced system (uprobes on
     /// functions whose size is unknown).
     pub unsafe_ops: bool,
+    /// The environment's `BPFTRACE_*` variables: settings that win over the
+    /// script's config block.
+    pub config_env: Vec<(String, String)>,
+    /// What to do with attach points that match nothing (from the
+    /// settings; the config block may change it).
+    pub missing_probes: MissingProbes,
 }
 
 impl Default for Options {
@@ -56,6 +63,8 @@ impl Default for Options {
             pid: None,
             stack_mode: None,
             unsafe_ops: false,
+            config_env: Vec::new(),
+            missing_probes: MissingProbes::Error,
         }
     }
 }
@@ -67,11 +76,16 @@ pub fn analyse(
     opts: &Options,
 ) -> Result<TypedProgram, Diagnostic> {
     let program = prepare(program)?;
-    let (opts, show_debug_info) = &apply_config(&program, opts)?;
-    let show_debug_info = *show_debug_info;
+    let (opts, settings) = &apply_config(&program, opts)?;
     let mut probe_names = Vec::new();
     let types = TypeTable::new(&program.c_definitions, env)?;
-    let instances = instantiate(&program, env, opts, &mut probe_names)?;
+    // Attach points left out under `missing_probes = warn` or `ignore`.
+    let mut skipped = Vec::new();
+    let instances = instantiate(&program, env, opts, &mut probe_names, &mut skipped)?;
+    let warnings = match opts.missing_probes {
+        MissingProbes::Warn => skipped,
+        _ => Vec::new(),
+    };
     let mut user_files: Vec<String> = Vec::new();
     for inst in &instances {
         for (attach, _) in &inst.attach {
@@ -102,34 +116,30 @@ pub fn analyse(
         probes,
         maps: maps.into_infos(),
         probe_names,
-        show_debug_info,
+        show_debug_info: settings.show_debug_info,
+        settings: settings.clone(),
+        warnings,
     })
 }
 
-/// The settings of a `config = { ... }` block this checker uses:
-/// `stack_mode` (the default of `kstack`/`ustack`) and `show_debug_info`
-/// (whether stack frames show `@file:line`). Other keys are left to the
-/// stages that know them.
-fn apply_config(program: &ast::Program, opts: &Options) -> Result<(Options, bool), Diagnostic> {
+/// The script's settings (its config block, then the `BPFTRACE_*`
+/// variables of `opts.config_env` over it), and the options they change
+/// for the checker: `max_strlen`, `stack_mode`.
+fn apply_config(program: &ast::Program, opts: &Options) -> Result<(Options, Settings), Diagnostic> {
+    let settings =
+        Settings::resolve(program.config.as_ref(), &opts.config_env).map_err(|e| match e {
+            ConfigError::Script(d) => d,
+            ConfigError::Env(message) => crate::config::env_diagnostic(message),
+        })?;
     let mut opts = opts.clone();
-    let mut show_debug_info = true;
-    let Some(config) = &program.config else {
-        return Ok((opts, show_debug_info));
-    };
-    for item in &config.items {
-        match (item.key.to_ascii_lowercase().as_str(), &item.value) {
-            ("stack_mode", ast::ConfigValue::Ident(v) | ast::ConfigValue::Str(v)) => {
-                opts.stack_mode = Some(StackMode::from_name(v).ok_or_else(|| {
-                    Diagnostic::error(item.span, format!("{v} is not a valid stack mode"))
-                        .with_help("stack modes are bpftrace, perf and raw")
-                })?);
-            }
-            ("show_debug_info", ast::ConfigValue::Int(n)) => show_debug_info = *n != 0,
-            ("show_debug_info", ast::ConfigValue::Bool(b)) => show_debug_info = *b,
-            _ => {}
-        }
+    if let Some(strlen) = settings.max_strlen {
+        opts.strlen = u32::try_from(strlen).unwrap_or(u32::MAX);
     }
-    Ok((opts, show_debug_info))
+    if settings.stack_mode.is_some() {
+        opts.stack_mode = settings.stack_mode;
+    }
+    opts.missing_probes = settings.missing_probes;
+    Ok((opts, settings))
 }
 
 /// The program as the checker wants it: macros and defines expanded, every
@@ -161,18 +171,35 @@ fn instantiate<'a>(
     env: &dyn ProbeEnv,
     opts: &Options,
     probe_names: &mut Vec<String>,
+    skipped: &mut Vec<Diagnostic>,
 ) -> Result<Vec<Instance<'a>>, Diagnostic> {
     let mut instances = Vec::new();
     // Every attach point is expanded before the kernel is asked whether it
     // can serve them: a name that matches nothing is reported first, as
     // bpftrace does.
     let mut to_check: Vec<(Attach, String, crate::span::Span)> = Vec::new();
+    let mut lenient = Availability::default();
     for probe in &program.probes {
         let mut groups: Vec<(ProbeKind, Vec<(Attach, u32)>)> = Vec::new();
         for point in &probe.attach_points {
             let point = substitute_positionals(point, &opts.positional);
-            for ExpandedAttach { attach, name } in probes::expand(&point, env, opts)? {
-                to_check.push((attach.clone(), name.clone(), point.span));
+            let expanded = match probes::expand(&point, env, opts) {
+                Ok(expanded) => expanded,
+                Err(d) if opts.missing_probes != MissingProbes::Error => {
+                    skipped.push(d);
+                    continue;
+                }
+                Err(d) => return Err(d),
+            };
+            for ExpandedAttach { attach, name } in expanded {
+                if opts.missing_probes == MissingProbes::Error {
+                    to_check.push((attach.clone(), name.clone(), point.span));
+                } else if let Err(d) = lenient.check(&attach, &name, point.span, env) {
+                    // Under `missing_probes = warn/ignore` an attach point the
+                    // kernel cannot serve is left out here, not reported.
+                    skipped.push(d);
+                    continue;
+                }
                 let kind = kind_of(&attach);
                 let index = name_index(probe_names, name);
                 match groups.iter_mut().find(|(k, _)| *k == kind) {
