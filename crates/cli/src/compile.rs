@@ -54,7 +54,20 @@ pub fn compile(
     let codegen_opts = sonde_codegen::Options {
         pid_filter: opts.pid_filter,
     };
-    sonde_codegen::compile(&typed, &codegen_opts).map_err(|d| render(&d))
+    let mut object = sonde_codegen::compile(&typed, &codegen_opts).map_err(|d| render(&d))?;
+    // Run-time warnings point into the script like compile errors do.
+    for event in &mut object.events {
+        if let sonde_codegen::object::EventDef::Warning {
+            span,
+            message,
+            text,
+        } = event
+        {
+            let diag = sonde_lang::Diagnostic::error(*span, message.clone());
+            *text = sonde_lang::render_warning(&diag, &script.source, &script.filename);
+        }
+    }
+    Ok(object)
 }
 
 /// The generated programs in the verifier's syntax, for `-d`.

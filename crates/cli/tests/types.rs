@@ -131,3 +131,29 @@ fn kernel_types_are_listed_as_c() {
     );
     assert!(!out.status.success());
 }
+
+#[test]
+fn an_array_index_out_of_bounds_warns_where_it_is_written() {
+    let tp = testprog();
+    let script = r#"struct tt_a { uint8 b[4]; } t:syscalls:sys_enter_openat /comm == "tt_oob"/ { $i = (uint64)5; @tt_oob = ((struct tt_a *)args.filename)->b[$i]; }"#;
+    let out = run(&[
+        "-e",
+        script,
+        "-c",
+        &format!("{tp} comm tt_oob open /dev/null"),
+    ]);
+    // Index 5 of "/dev/null" is 'n', read although out of bounds.
+    assert_eq!(stdout(&out), "\n\n@tt_oob: 110\n");
+    let column = script.find("(struct").unwrap() + 1;
+    let end = script.rfind("; }").unwrap() + 1;
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "Attached 1 probe\nstdin:1:{column}-{end}: WARNING: Array access out of bounds. \
+             This can lead to unexpected results.\n{script}\n{}{}\n",
+            " ".repeat(column - 1),
+            "~".repeat(end - column)
+        )
+    );
+    assert_released("@tt_oob");
+}

@@ -337,6 +337,15 @@ pub enum EventDef {
     ClearMap { map: usize },
     /// `zero(@m)`: set every value to zero, keeping the keys.
     ZeroMap { map: usize },
+    /// A problem found while the program ran (an array index out of
+    /// bounds): printed on stderr as `text`, which the caller of the code
+    /// generator renders with the script's source (`stdin:1:5-9: WARNING:
+    /// ...`); `message` alone until then.
+    Warning {
+        span: sonde_lang::Span,
+        message: String,
+        text: String,
+    },
     /// `exit()`: stop the session; the payload's first u64 is the exit code.
     Exit,
 }

@@ -100,6 +100,20 @@ impl ProgramCompiler<'_> {
                 self.element_scalar(e, base, index)?
             }
             TExprKind::AddrOfVar(var) => self.var_address(*var),
+            TExprKind::CheckedIndex { index, len } => {
+                self.scalar(index)?;
+                let ok = self.e.new_label();
+                self.e.jump_imm(sonde_isa::op::JLT, R0, *len as i32, ok);
+                let kept = self.push_r0();
+                self.notify(crate::object::EventDef::Warning {
+                    span: e.span,
+                    message: "Array access out of bounds. This can lead to unexpected results."
+                        .into(),
+                    text: String::new(),
+                })?;
+                self.pop(kept, R0);
+                self.e.bind(ok);
+            }
             TExprKind::AddrOfMap { map, key } => {
                 let key_off = self.map_key(*map, key.as_deref())?;
                 self.lookup(*map, key_off);

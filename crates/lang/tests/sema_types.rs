@@ -381,3 +381,24 @@ fn address_of_a_map_is_a_kernel_pointer_to_its_value() {
     let (message, _) = error("BEGIN { @c = count(); $p = &@c; }");
     assert_eq!(message, "cannot take the address of a count_t map's value");
 }
+
+#[test]
+fn variable_indexes_into_arrays_behind_pointers_are_checked_at_run_time() {
+    let p = check("struct A { int x[4]; int y[0]; } BEGIN { $a = (struct A *)0; $i = 2; $v = $a->x[$i]; $w = $a->y[$i]; }");
+    let TExprKind::Deref { addr, .. } = &assigned(&p, 2).kind else {
+        panic!("not a read");
+    };
+    let TExprKind::Binary { rhs, .. } = &addr.kind else {
+        panic!("no offset");
+    };
+    let TExprKind::Binary { lhs: index, .. } = &rhs.kind else {
+        panic!("no scaling");
+    };
+    assert!(matches!(index.kind, TExprKind::CheckedIndex { len: 4, .. }));
+    // A flexible array member has no length to check against.
+    let TExprKind::Deref { addr, .. } = &assigned(&p, 3).kind else {
+        panic!("not a read");
+    };
+    let text = format!("{addr:?}");
+    assert!(!text.contains("CheckedIndex"), "{text}");
+}

@@ -449,6 +449,14 @@ impl Running<'_, '_> {
                     kernel_map.zero_values()?;
                 }
             }
+            EventDef::Warning { message, text, .. } => {
+                let text = if text.is_empty() {
+                    format!("WARNING: {message}")
+                } else {
+                    text.trim_end().to_string()
+                };
+                self.printer.diagnostic(&text)?;
+            }
             EventDef::Exit => {
                 self.exit_code = Some(read_u64(payload, 0).unwrap_or(0) as i32);
                 self.request_finalize();

@@ -210,6 +210,12 @@ pub enum TExprKind {
     },
     /// `&$var`: the address of a variable on the BPF stack.
     AddrOfVar(usize),
+    /// The array index `index`, with a run-time warning (bpftrace's "Array
+    /// access out of bounds") when it is not below `len`.
+    CheckedIndex {
+        index: Box<TExpr>,
+        len: u32,
+    },
     /// `&@map[key]`: the address of the map's value for `key` in kernel
     /// memory, 0 when the map has no such entry.
     AddrOfMap {
@@ -498,7 +504,8 @@ impl VarUses {
             | TExprKind::TupleField { tuple: expr, .. }
             | TExprKind::Cast(expr)
             | TExprKind::Deref { addr: expr, .. }
-            | TExprKind::Member { base: expr, .. } => self.expr(expr),
+            | TExprKind::Member { base: expr, .. }
+            | TExprKind::CheckedIndex { index: expr, .. } => self.expr(expr),
             TExprKind::Element { base, index } => {
                 self.expr(base);
                 self.expr(index);

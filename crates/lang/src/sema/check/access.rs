@@ -216,6 +216,22 @@ impl Checker<'_> {
                 let elem = *elem;
                 Ok(match (base.kind, constant) {
                     (TExprKind::Deref { addr, user }, _) => {
+                        let idx = match constant {
+                            // A zero-length array is a flexible array member:
+                            // any index may be meant.
+                            None if len > 0 => {
+                                let ty = idx.ty.clone();
+                                texpr(
+                                    TExprKind::CheckedIndex {
+                                        index: Box::new(idx),
+                                        len,
+                                    },
+                                    ty,
+                                    span,
+                                )
+                            }
+                            _ => idx,
+                        };
                         let addr = element_address(*addr, idx, elem.size(), span);
                         texpr(
                             TExprKind::Deref {
