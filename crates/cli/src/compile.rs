@@ -53,6 +53,7 @@ pub fn compile(
     }
     let codegen_opts = sonde_codegen::Options {
         pid_filter: opts.pid_filter,
+        pid_namespace: sonde_sys::pid_namespace(),
     };
     let mut object = sonde_codegen::compile(&typed, &codegen_opts).map_err(|d| render(&d))?;
     // Run-time warnings point into the script like compile errors do.

@@ -1,7 +1,7 @@
 //! Conditions compiled straight to conditional jumps, so that `if`,
 //! predicates, `while` and `&&`/`||` never build a 0/1 value they only test.
 
-use sonde_isa::{op, Insn, Size, R0, R1, R10};
+use sonde_isa::{op, Insn, Size, R0, R1};
 use sonde_lang::ast::BinOp;
 use sonde_lang::sema::typed::{TExpr, TExprKind, TUnOp};
 use sonde_lang::sema::types::Type;
@@ -85,7 +85,7 @@ impl ProgramCompiler<'_> {
             _ => {
                 if let Type::Str { .. } = e.ty {
                     let base = self.aggregate(e)?;
-                    self.e.emit(Insn::ldx(Size::B, R0, R10, base));
+                    self.load(Size::B, R0, base);
                 } else {
                     self.scalar(e)?;
                 }

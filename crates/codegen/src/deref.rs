@@ -2,11 +2,12 @@
 //! buffers) and parts of values the program holds (struct fields, array
 //! elements), as scalars or as whole buffers.
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3};
 use sonde_lang::sema::typed::{TExpr, TExprKind};
 use sonde_lang::sema::types::Type;
 use sonde_lang::Diagnostic;
 
+use crate::frame::Slot;
 use crate::program::{ProgramCompiler, Result};
 
 impl ProgramCompiler<'_> {
@@ -20,13 +21,15 @@ impl ProgramCompiler<'_> {
         Ok(())
     }
 
-    /// Copy `size` bytes from the address in r0 to `r10 + dst`. Strings are
+    /// Copy `size` bytes from the address in r0 to `dst`. Strings are
     /// read with the `_str` helper into a zeroed buffer, which keeps the
     /// zero padding after their NUL that string code relies on.
-    pub fn read_memory(&mut self, dst: i16, size: u32, user: bool, string: bool) {
+    pub fn read_memory(&mut self, dst: Slot, size: u32, user: bool, string: bool) {
         if string {
-            self.e.emit(Insn::mov64_reg(R3, R0));
+            // Clearing a large buffer takes a helper call, which clobbers r0.
+            let address = self.push_r0();
             self.zero(dst, size.next_multiple_of(8));
+            self.pop(address, R3);
         } else {
             self.e.emit(Insn::mov64_reg(R3, R0));
         }
@@ -40,17 +43,17 @@ impl ProgramCompiler<'_> {
         });
     }
 
-    /// r0 = the integer of `size` bytes at `r10 + off`, extended to 64 bits.
-    pub fn load_stack(&mut self, off: i16, size: u32, signed: bool) {
+    /// r0 = the integer of `size` bytes at `slot`, extended to 64 bits.
+    pub fn load_stack(&mut self, slot: Slot, size: u32, signed: bool) {
         let width = Size::from_bytes(size as usize).unwrap_or(Size::DW);
-        if (off as i32).rem_euclid(size.max(1) as i32) == 0 {
-            self.e.emit(Insn::ldx(width, R0, R10, off));
+        if (slot.off as i32).rem_euclid(size.max(1) as i32) == 0 {
+            self.load(width, R0, slot);
         } else {
             // An unaligned field: assemble it byte by byte.
             self.e.emit(Insn::mov64_imm(R0, 0));
             for i in (0..size as i16).rev() {
                 self.e.emit(Insn::alu64_imm(op::LSH, R0, 8));
-                self.e.emit(Insn::ldx(Size::B, R1, R10, off + i));
+                self.load(Size::B, R1, slot + i);
                 self.e.emit(Insn::alu64_reg(op::OR, R0, R1));
             }
         }
@@ -61,9 +64,9 @@ impl ProgramCompiler<'_> {
         }
     }
 
-    /// The stack offset where the value part at `offset` of `base` starts
-    /// (possibly unaligned: read it with `load_stack`).
-    pub fn member_slot(&mut self, base: &TExpr, offset: u32) -> Result<i16> {
+    /// Where the value part at `offset` of `base` starts (possibly
+    /// unaligned: read it with `load_stack`).
+    pub fn member_slot(&mut self, base: &TExpr, offset: u32) -> Result<Slot> {
         let at = self.aggregate(base)?;
         Ok(at + offset as i16)
     }
@@ -72,7 +75,7 @@ impl ProgramCompiler<'_> {
     /// itself when it is aligned, else a copy. A string member is copied up
     /// to its NUL into a zeroed buffer, so that string code can rely on the
     /// zero padding after it.
-    pub fn member_aggregate(&mut self, e: &TExpr, base: &TExpr, offset: u32) -> Result<i16> {
+    pub fn member_aggregate(&mut self, e: &TExpr, base: &TExpr, offset: u32) -> Result<Slot> {
         let raw = self.member_slot(base, offset)?;
         let size = e.ty.size();
         if let Type::Str { size } = e.ty {
@@ -85,12 +88,12 @@ impl ProgramCompiler<'_> {
             return Ok(slot);
         }
         // In place only when whole words of it hold nothing else.
-        if raw % 8 == 0 && size.is_multiple_of(8) {
+        if raw.off % 8 == 0 && size.is_multiple_of(8) {
             return Ok(raw);
         }
         let slot = self.frame.alloc(size.next_multiple_of(8));
         self.zero(slot, size.next_multiple_of(8));
-        self.copy_exact(R10, raw, slot, size);
+        self.copy_exact(raw, slot, size);
         Ok(slot)
     }
 
@@ -109,8 +112,8 @@ impl ProgramCompiler<'_> {
         self.e.emit(Insn::mov64_imm(R0, 0));
         self.e.bind(ok);
         self.e.emit(Insn::alu64_imm(op::MUL, R0, stride as i32));
-        self.e.emit(Insn::alu64_reg(op::ADD, R0, R10));
-        self.e.emit(Insn::alu64_imm(op::ADD, R0, at as i32));
+        self.e.emit(Insn::alu64_reg(op::ADD, R0, at.reg));
+        self.e.emit(Insn::alu64_imm(op::ADD, R0, at.off as i32));
         let w = Size::from_bytes(width as usize).unwrap_or(Size::DW);
         self.e.emit(Insn::ldx(w, R0, R0, 0));
         if e.ty.is_signed() && width < 8 {
@@ -121,9 +124,9 @@ impl ProgramCompiler<'_> {
         Ok(())
     }
 
-    /// Store the record, array or string `e` at `r10 + dst` in its C
+    /// Store the record, array or string `e` at `dst` in its C
     /// layout (`size` bytes, already zeroed beyond `e`'s size).
-    pub fn place_bytes(&mut self, e: &TExpr, dst: i16, size: u32) -> Result<()> {
+    pub fn place_bytes(&mut self, e: &TExpr, dst: Slot, size: u32) -> Result<()> {
         let e = self.block_value(e)?;
         let own = e.ty.size().min(size);
         match &e.kind {
@@ -140,7 +143,7 @@ impl ProgramCompiler<'_> {
                 self.lookup(*map, key_off);
                 let skip = self.e.new_label();
                 self.e.jump_imm(op::JEQ, R0, 0, skip);
-                self.copy_exact(R0, 0, dst, own);
+                self.copy_exact(Slot { reg: R0, off: 0 }, dst, own);
                 self.e.bind(skip);
                 Ok(())
             }
@@ -149,12 +152,12 @@ impl ProgramCompiler<'_> {
                 match inner.ty {
                     Type::Str { .. } => {
                         let src = self.aggregate(inner)?;
-                        self.copy_exact(R10, src, dst, own);
+                        self.copy_exact(src, dst, own);
                     }
                     _ => {
                         self.scalar(inner)?;
                         let width = Size::from_bytes(own.min(8) as usize).unwrap_or(Size::DW);
-                        self.e.emit(Insn::stx(width, R10, dst, R0));
+                        self.store(width, dst, R0);
                     }
                 }
                 Ok(())
@@ -178,7 +181,7 @@ impl ProgramCompiler<'_> {
                 let src = self.aggregate(e)?;
                 if src != dst {
                     self.zero(dst, size.next_multiple_of(8));
-                    self.copy_exact(R10, src, dst, own);
+                    self.copy_exact(src, dst, own);
                 }
                 Ok(())
             }
@@ -189,31 +192,29 @@ impl ProgramCompiler<'_> {
         }
     }
 
-    /// Copy exactly `size` bytes from `[ptr + src]` to `r10 + dst`, in the
-    /// widest moves that fit.
-    /// The verifier refuses misaligned stack accesses, so each move is as
-    /// wide as both addresses' alignment allows.
-    pub fn copy_exact(&mut self, ptr: u8, src: i16, dst: i16, size: u32) {
+    /// Copy exactly `size` bytes from `src` to `dst`, in the widest moves
+    /// that fit. The verifier refuses misaligned stack accesses, so each
+    /// move is as wide as both addresses' alignment allows.
+    pub fn copy_exact(&mut self, src: Slot, dst: Slot, size: u32) {
         let mut done = 0u32;
         while done < size {
-            let (s, d) = (src as i32 + done as i32, dst as i32 + done as i32);
+            let (s, d) = (src.off as i32 + done as i32, dst.off as i32 + done as i32);
             let (width, bytes) = [(Size::DW, 8), (Size::W, 4), (Size::H, 2), (Size::B, 1)]
                 .into_iter()
                 .find(|&(_, b)| {
                     size - done >= b && s.rem_euclid(b as i32) == 0 && d.rem_euclid(b as i32) == 0
                 })
                 .unwrap_or((Size::B, 1));
-            self.e.emit(Insn::ldx(width, R1, ptr, s as i16));
-            self.e.emit(Insn::stx(width, R10, d as i16, R1));
+            self.e.emit(Insn::ldx(width, R1, src.reg, s as i16));
+            self.e.emit(Insn::stx(width, dst.reg, d as i16, R1));
             done += bytes;
         }
     }
 
-    /// r0 = the address of variable `var` on the stack.
+    /// r0 = the address of variable `var` (on the stack or in scratch memory).
     pub fn var_address(&mut self, var: usize) {
         let slot = self.var_slots[var];
-        self.e.emit(Insn::mov64_reg(R0, R10));
-        self.e.emit(Insn::alu64_imm(op::ADD, R0, slot as i32));
+        self.pointer_to_stack(R0, slot);
     }
 
     /// r0 = an integer array's bytes as one integer (`(uint32)arr`).

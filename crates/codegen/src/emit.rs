@@ -101,7 +101,10 @@ impl Emitter {
             // The map index stands in for the fd until the runtime patches it,
             // so disassembly before loading still says which map is meant.
             RelocKind::MapFd(map) => self.emit_all(Insn::ld_map_fd(dst, map as i32)),
-            RelocKind::StartTimeNs | RelocKind::ChildPid => self.ld_imm64(dst, 0),
+            RelocKind::StartTimeNs
+            | RelocKind::ChildPid
+            | RelocKind::TaiOffsetNs
+            | RelocKind::NumCpus => self.ld_imm64(dst, 0),
         }
     }
 

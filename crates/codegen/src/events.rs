@@ -1,7 +1,7 @@
 //! Records sent to user space through the ring buffer: `printf`, `print`,
 //! map printing and clearing, `exit`. A record is `[u64 event id][payload]`.
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R4};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R4};
 use sonde_lang::sema::typed::TExpr;
 use sonde_lang::sema::types::Type;
 
@@ -24,7 +24,7 @@ impl ProgramCompiler<'_> {
     fn send(&mut self, id: i32, values: &[(&TExpr, Type)]) -> Result<()> {
         let payload: u32 = values.iter().map(|(_, t)| t.storage_size()).sum();
         let record = self.frame.alloc(8 + payload);
-        self.e.emit(Insn::st_imm(Size::DW, R10, record, id));
+        self.store_imm(Size::DW, record, id);
         let mut off = 8;
         for (value, ty) in values {
             self.place(value, record + off as i16, ty)?;
@@ -44,7 +44,7 @@ impl ProgramCompiler<'_> {
         let sent = self.e.new_label();
         self.e.jump_imm(op::JSGE, R0, 0, sent);
         let key = self.frame.alloc(8);
-        self.e.emit(Insn::st_imm(Size::W, R10, key, 0));
+        self.store_imm(Size::W, key, 0);
         self.e.ld_reloc(R1, RelocKind::MapFd(self.shared.lost));
         self.pointer_to_stack(R2, key);
         self.e.call(helper::MAP_LOOKUP_ELEM);

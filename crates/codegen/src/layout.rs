@@ -26,9 +26,9 @@ pub fn value_type(ty: &Type) -> ValueType {
         Type::Float { bytes } => ValueType::Opaque {
             size: *bytes as u32,
         },
-        Type::Str { .. } => ValueType::Str {
-            size: ty.storage_size(),
-        },
+        // The type's own size, not its storage: a string with no NUL in
+        // it filled the buffer and prints with the truncation trailer.
+        Type::Str { size } => ValueType::Str { size: *size },
         Type::Tuple(fields) => ValueType::Tuple(
             Type::tuple_offsets(fields)
                 .into_iter()
@@ -47,6 +47,7 @@ pub fn value_type(ty: &Type) -> ValueType {
             limit: st.limit,
         },
         Type::Sym { user } => ValueType::Sym { user: *user },
+        Type::Username => ValueType::Username,
         Type::Void | Type::TracepointArgs => ValueType::Int {
             size: 8,
             signed: false,

@@ -26,12 +26,17 @@ mod scalar;
 mod stacks;
 mod syscalls;
 
+use sonde_isa::R9;
 use sonde_lang::sema::probes::{Attach, Sample as LangSample};
 use sonde_lang::sema::typed::{ProbeKind, TypedProbe, TypedProgram};
 use sonde_lang::Diagnostic;
 
-use object::{AttachPoint, AttachTarget, MapDef, MapKind, Object, ProgKind, ProgramDef, Sample};
-use program::{ProgramCompiler, Shared};
+use frame::{Base, SCRATCH_LIMIT, STACK_LIMIT};
+use object::{
+    AttachPoint, AttachTarget, MapDef, MapKind, Object, ProgKind, ProgramDef, Reloc, RelocKind,
+    Sample,
+};
+use program::{Compiled, ProgramCompiler, Shared, SCRATCH_MAP};
 
 /// Ring buffer size: room for about 250,000 small `printf` records before
 /// user space must catch up.
@@ -42,6 +47,9 @@ pub const RINGBUF_BYTES: u32 = 8 << 20;
 pub struct Options {
     /// `-p PID`: probes fire only for this process (BEGIN/END excepted).
     pub pid_filter: Option<u32>,
+    /// The device and inode of sonde's pid namespace when it is not the
+    /// initial one: `pid` and `tid` are then translated into it.
+    pub pid_namespace: Option<(u64, u64)>,
 }
 
 pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnostic> {
@@ -81,6 +89,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         probe_funcs: probe_funcs.clone(),
         stack_maps: Vec::new(),
         stack_base: 0,
+        scratch_sizes: Vec::new(),
     };
     let dispatch = SyscallDispatch::plan(program, &mut maps);
     // Stack-trace maps are added after every program is compiled, from here.
@@ -107,6 +116,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
             .iter()
             .map(|&(user, limit)| stacks::stack_map_def(user, limit)),
     );
+    give_scratch_maps(&mut programs, &mut maps, &shared.scratch_sizes);
     let exit_after_begin = program.probes.iter().all(|p| {
         p.attach
             .iter()
@@ -124,6 +134,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         probe_funcs,
         hide_debug_info: !program.show_debug_info,
         skip_maps_on_exit: !settings.print_maps_on_exit,
+        str_trunc_trailer: settings.str_trunc_trailer.clone(),
     })
 }
 
@@ -153,13 +164,56 @@ fn compile_probe(
 ) -> Result<Vec<ProgramDef>, Diagnostic> {
     let probe = &program.probes[index];
     let build = |shared: &mut Shared, syscall_exit: Option<bool>, probe_const: Option<u32>| {
-        let mut compiler = ProgramCompiler::new(program, probe, shared);
-        compiler.syscall_exit = syscall_exit;
-        compiler.probe_const = probe_const;
-        let kind = compiler.prog_kind();
-        compiler
-            .compile(opts)
-            .map(|(insns, relocs)| (kind, insns, relocs))
+        // On the stack if the program fits there, else with its large
+        // slots in scratch memory.
+        let mut compiled = None;
+        for base in [Base::Stack, Base::Scratch(R9)] {
+            let mut compiler = ProgramCompiler::new(program, probe, shared, opts, base);
+            compiler.syscall_exit = syscall_exit;
+            compiler.probe_const = probe_const;
+            let kind = compiler.prog_kind();
+            let c = compiler.compile()?;
+            let fits = c.stack_peak <= STACK_LIMIT && c.scratch_peak <= SCRATCH_LIMIT;
+            compiled = Some((kind, c));
+            if fits {
+                break;
+            }
+        }
+        let (kind, c) = compiled.expect("compiled at least once");
+        if c.stack_peak > STACK_LIMIT || c.scratch_peak > SCRATCH_LIMIT {
+            return Err(Diagnostic::error(
+                probe.span,
+                format!(
+                    "this probe needs {} bytes of BPF stack and {} bytes of scratch memory, more than the {STACK_LIMIT} and {SCRATCH_LIMIT} a program can have",
+                    c.stack_peak, c.scratch_peak
+                ),
+            )
+            .with_help("use fewer or shorter strings in one probe (str(x, N) limits a string to N bytes, BPFTRACE_MAX_STRLEN all of them)"));
+        }
+        let Compiled {
+            insns,
+            mut relocs,
+            scratch_peak,
+            ..
+        } = c;
+        if relocs.iter().any(is_scratch) {
+            // The placeholder names the size of the scratch memory until
+            // the program gets its own map (see give_scratch_maps).
+            // Programs of the same size share a placeholder, so that
+            // identical ones still merge.
+            let size = scratch_peak.next_multiple_of(8).max(8);
+            let id = match shared.scratch_sizes.iter().position(|&s| s == size) {
+                Some(id) => id,
+                None => {
+                    shared.scratch_sizes.push(size);
+                    shared.scratch_sizes.len() - 1
+                }
+            };
+            for reloc in relocs.iter_mut().filter(|r| is_scratch(r)) {
+                reloc.kind = RelocKind::MapFd(SCRATCH_MAP - id);
+            }
+        }
+        Ok((kind, insns, relocs))
     };
     let def = |kind, insns, relocs, attach: Vec<AttachPoint>| ProgramDef {
         name: program_name(&program.probe_names, &attach),
@@ -217,6 +271,41 @@ fn compile_probe(
         defs.push(def(kind, insns, relocs, vec![tail(*probe, *nr)]));
     }
     Ok(defs)
+}
+
+fn is_scratch(reloc: &Reloc) -> bool {
+    reloc.kind == RelocKind::MapFd(SCRATCH_MAP)
+}
+
+/// Each program that uses scratch memory gets its own per-CPU map for it,
+/// so that a program interrupting another on the same CPU (a profile probe
+/// in the middle of a tracepoint) cannot overwrite its memory. Programs
+/// merged because their code is identical share one.
+fn give_scratch_maps(programs: &mut [ProgramDef], maps: &mut Vec<MapDef>, sizes: &[u32]) {
+    for program in programs.iter_mut() {
+        let placeholder = |r: &Reloc| match r.kind {
+            RelocKind::MapFd(i) if i > SCRATCH_MAP - sizes.len() => Some(SCRATCH_MAP - i),
+            _ => None,
+        };
+        let Some(id) = program.relocs.iter().find_map(placeholder) else {
+            continue;
+        };
+        let index = maps.len();
+        maps.push(MapDef {
+            name: format!("scratch_{id}"),
+            kind: MapKind::PercpuArray,
+            key_size: 4,
+            value_size: sizes[id],
+            max_entries: 1,
+        });
+        for reloc in program.relocs.iter_mut() {
+            if placeholder(reloc).is_some() {
+                reloc.kind = RelocKind::MapFd(index);
+                // The fd slot names the map in disassembly until it is loaded.
+                program.insns[reloc.insn].imm = index as i32;
+            }
+        }
+    }
 }
 
 /// The syscall tracepoints of one probe that the dispatcher serves.

@@ -12,14 +12,17 @@
 //! then leaves too.
 //!
 //! The layout the callback relies on, all offsets from the caller's frame
-//! pointer: the caller's variable slots, and a [`LoopSlots`] record.
+//! pointer: the caller's variable slots on the stack, and a [`LoopSlots`]
+//! record. Variables in scratch memory the callback reaches directly: it
+//! loads the scratch pointer for itself, and its own scratch slots come
+//! after the caller's.
 
 use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R4, R6, R7, R8, R9};
 use sonde_lang::sema::typed::{TExpr, TStmt, VarUses};
 use sonde_lang::sema::types::Type;
 
 use crate::emit::Emitter;
-use crate::frame::Frame;
+use crate::frame::{Base, Frame, Slot};
 use crate::object::RelocKind;
 use crate::program::{frame_depth, ProgramCompiler, Result};
 
@@ -70,7 +73,7 @@ impl Callback {
 struct Saved {
     e: Emitter,
     frame: Frame,
-    var_slots: Vec<i16>,
+    var_slots: Vec<Slot>,
     loops: Vec<(crate::emit::Label, crate::emit::Label)>,
     exit_label: crate::emit::Label,
     free_regs: Vec<u8>,
@@ -122,10 +125,17 @@ impl ProgramCompiler<'_> {
     /// The caller's slots for one loop; the flag starts clear and the
     /// context pointer is stored, both before the callback can read them.
     fn loop_slots(&mut self) -> LoopSlots {
+        // Small slots are always on the stack, where the callback finds
+        // them through the caller's frame pointer.
+        let mut stack_slot = || {
+            let slot = self.frame.alloc(8);
+            debug_assert_eq!(slot.reg, R10);
+            slot.off
+        };
         let slots = LoopSlots {
-            prog_ctx: self.frame.alloc(8),
-            returned: self.frame.alloc(8),
-            start: self.frame.alloc(8),
+            prog_ctx: stack_slot(),
+            returned: stack_slot(),
+            start: stack_slot(),
         };
         self.e.emit(Insn::stx(Size::DW, R10, slots.prog_ctx, R6));
         self.e.emit(Insn::st_imm(Size::DW, R10, slots.returned, 0));
@@ -169,9 +179,31 @@ impl ProgramCompiler<'_> {
         let saved = self.enter_function();
 
         let ctx = kind.ctx_reg();
+        let ctx_spill = self.frame.alloc_temp();
+        self.store(Size::DW, ctx_spill, ctx);
+        if let Base::Scratch(reg) = self.frame.base() {
+            // The lookup clobbers the argument registers: keep them.
+            let received: &[u8] = match kind {
+                Callback::Range => &[R1, R2],
+                Callback::Map { .. } => &[R1, R2, R3, R4],
+            };
+            let args: Vec<(u8, Slot)> = received
+                .iter()
+                .copied()
+                .map(|r| {
+                    let slot = self.frame.alloc_temp();
+                    self.store(Size::DW, slot, r);
+                    (r, slot)
+                })
+                .collect();
+            // Never null; stop the loop if it were.
+            self.load_scratch(reg, 1);
+            for (r, slot) in args {
+                self.load(Size::DW, r, slot);
+            }
+            self.load(Size::DW, ctx, ctx_spill);
+        }
         let var_slot = self.alloc_var(var);
-        let ctx_spill = self.frame.alloc(8);
-        self.e.emit(Insn::stx(Size::DW, R10, ctx_spill, ctx));
         // The loop variable first: the key and value pointers are only
         // good until the first helper call.
         match kind {
@@ -188,7 +220,7 @@ impl ProgramCompiler<'_> {
                 self.e.emit(Insn::ldx(Size::DW, R3, ctx, slots.start));
                 self.e.emit(Insn::alu64_reg(op::ADD, R3, R1));
                 self.e.emit(Insn::alu64_imm(op::SUB, R3, 1));
-                self.e.emit(Insn::stx(Size::DW, R10, var_slot, R3));
+                self.store(Size::DW, var_slot, R3);
             }
             Callback::Map {
                 map,
@@ -205,14 +237,18 @@ impl ProgramCompiler<'_> {
                 let offsets = Type::tuple_offsets(&fields);
                 let key_bytes = fields[0].storage_size().min(key_size);
                 let value_bytes = fields[1].storage_size().min(value_size);
+                // A large copy is a helper call: keep the value pointer.
+                let value_ptr = self.frame.alloc_temp();
+                self.store(Size::DW, value_ptr, R3);
                 self.copy_from_pointer(R2, 0, var_slot, key_bytes);
                 let value_slot = var_slot + offsets[1] as i16;
                 if percpu {
                     self.sum_over_cpus(map, var_slot, value_slot);
-                    self.e.emit(Insn::ldx(Size::DW, ctx, R10, ctx_spill));
                 } else {
+                    self.load(Size::DW, R3, value_ptr);
                     self.copy_from_pointer(R3, 0, value_slot, value_bytes);
                 }
+                self.load(Size::DW, ctx, ctx_spill);
             }
         }
         self.e.emit(Insn::ldx(Size::DW, R6, ctx, slots.prog_ctx));
@@ -223,9 +259,18 @@ impl ProgramCompiler<'_> {
         for &v in &uses.used {
             let size = self.probe.vars[v].storage_size().max(8);
             let mine = self.alloc_var(v);
-            self.copy_from_pointer(ctx, caller_slots[v], mine, size);
+            let theirs = caller_slots[v];
+            // A stack slot of the caller is reached through its frame
+            // pointer; scratch memory is the same for both.
+            let ptr = if theirs.reg == R10 {
+                self.load(Size::DW, ctx, ctx_spill);
+                ctx
+            } else {
+                theirs.reg
+            };
+            self.copy_from_pointer(ptr, theirs.off, mine, size);
             if uses.written.contains(&v) {
-                copies.push((caller_slots[v], mine, size));
+                copies.push((theirs, mine, size));
             }
         }
 
@@ -249,10 +294,10 @@ impl ProgramCompiler<'_> {
         finished
     }
 
-    /// `*(u64 *)(r10 + dst)` = the sum over every CPU of the first u64 of
-    /// the value under the key at `r10 + key` in per-CPU map `map`. The
-    /// CPUs are counted up to the first the helper does not know.
-    fn sum_over_cpus(&mut self, map: usize, key: i16, dst: i16) {
+    /// `*(u64 *)dst` = the sum over every CPU of the first u64 of the value
+    /// under the key at `key` in per-CPU map `map`. The CPUs are counted up
+    /// to the first the helper does not know.
+    fn sum_over_cpus(&mut self, map: usize, key: Slot, dst: Slot) {
         let top = self.e.new_label();
         let done = self.e.new_label();
         self.e.emit(Insn::mov64_imm(R7, 0));
@@ -269,17 +314,25 @@ impl ProgramCompiler<'_> {
         self.e.emit(Insn::alu64_imm(op::ADD, R7, 1));
         self.e.jump(top);
         self.e.bind(done);
-        self.e.emit(Insn::stx(Size::DW, R10, dst, R8));
+        self.store(Size::DW, dst, R8);
     }
 
     /// Copies the variables back, sets the caller's `returned` flag if
     /// given, and returns `code` to the helper.
-    fn leave(&mut self, ctx_spill: i16, copies: &[(i16, i16, u32)], flag: Option<i16>, code: i32) {
-        self.e.emit(Insn::ldx(Size::DW, R2, R10, ctx_spill));
+    fn leave(
+        &mut self,
+        ctx_spill: Slot,
+        copies: &[(Slot, Slot, u32)],
+        flag: Option<i16>,
+        code: i32,
+    ) {
+        self.load(Size::DW, R2, ctx_spill);
         for &(theirs, mine, size) in copies {
+            let base = if theirs.reg == R10 { R2 } else { theirs.reg };
             for word in 0..size.div_ceil(8) as i16 {
-                self.e.emit(Insn::ldx(Size::DW, R1, R10, mine + word * 8));
-                self.e.emit(Insn::stx(Size::DW, R2, theirs + word * 8, R1));
+                self.load(Size::DW, R1, mine + word * 8);
+                self.e
+                    .emit(Insn::stx(Size::DW, base, theirs.off + word * 8, R1));
             }
         }
         if let Some(flag) = flag {
@@ -290,7 +343,7 @@ impl ProgramCompiler<'_> {
     }
 
     /// A slot in the current frame for variable `v`.
-    fn alloc_var(&mut self, v: usize) -> i16 {
+    fn alloc_var(&mut self, v: usize) -> Slot {
         let size = self.probe.vars[v].storage_size().max(8);
         let slot = self.frame.alloc(size);
         self.var_slots[v] = slot;
@@ -302,13 +355,19 @@ impl ProgramCompiler<'_> {
         let mut e = Emitter::default();
         let exit_label = e.new_label();
         let vars = self.probe.vars.len();
+        let frame = self.frame.nested();
+        let free_regs = match frame.base() {
+            Base::Stack => vec![R9, R8, R7],
+            Base::Scratch(_) => vec![R8, R7],
+        };
+        let unset = Slot { reg: R10, off: 0 };
         Saved {
             e: std::mem::replace(&mut self.e, e),
-            frame: std::mem::take(&mut self.frame),
-            var_slots: std::mem::replace(&mut self.var_slots, vec![0; vars]),
+            frame: std::mem::replace(&mut self.frame, frame),
+            var_slots: std::mem::replace(&mut self.var_slots, vec![unset; vars]),
             loops: std::mem::take(&mut self.loops),
             exit_label: std::mem::replace(&mut self.exit_label, exit_label),
-            free_regs: std::mem::replace(&mut self.free_regs, vec![R9, R8, R7]),
+            free_regs: std::mem::replace(&mut self.free_regs, free_regs),
             callee_depth: std::mem::take(&mut self.callee_depth),
         }
     }
@@ -316,9 +375,10 @@ impl ProgramCompiler<'_> {
     /// Finishes the function being compiled as a new subprogram and
     /// returns to the one that was being compiled before.
     fn leave_function(&mut self, saved: Saved) -> Result<usize> {
-        let depth = frame_depth(self.frame.peak()) + self.callee_depth;
+        let depth = frame_depth(self.frame.stack_peak()) + self.callee_depth;
         let code = std::mem::replace(&mut self.e, saved.e);
-        self.frame = saved.frame;
+        let callee = std::mem::replace(&mut self.frame, saved.frame);
+        self.frame.absorb(&callee);
         self.var_slots = saved.var_slots;
         self.loops = saved.loops;
         self.exit_label = saved.exit_label;

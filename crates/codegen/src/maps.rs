@@ -1,9 +1,10 @@
 //! Map access: keys, lookups, assignments, deletes and the per-CPU
 //! aggregation updates (`count`, `sum`, `hist`, ...).
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R4};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R4};
 use sonde_lang::sema::typed::{AggFunc, TExpr};
 
+use crate::frame::Slot;
 use crate::layout::{is_histogram, user_key_size};
 use crate::object::RelocKind;
 use crate::program::{ProgramCompiler, Result};
@@ -14,7 +15,7 @@ const ANY: i32 = 0;
 impl ProgramCompiler<'_> {
     /// Build the kernel key of `map` for `key` on the stack. Histogram keys
     /// get room for the bucket index after the user's key.
-    pub fn map_key(&mut self, map: usize, key: Option<&TExpr>) -> Result<i16> {
+    pub fn map_key(&mut self, map: usize, key: Option<&TExpr>) -> Result<Slot> {
         let info = &self.program.maps[map];
         let user_size = user_key_size(info);
         let total = user_size + if is_histogram(&info.value) { 8 } else { 0 };
@@ -27,19 +28,19 @@ impl ProgramCompiler<'_> {
                 }
                 self.place(k, slot, &ty)?;
             }
-            _ => self.e.emit(Insn::st_imm(Size::DW, R10, slot, 0)),
+            _ => self.store_imm(Size::DW, slot, 0),
         }
         Ok(slot)
     }
 
     /// r0 = pointer to the value under the key at `r10 + key`, or null.
-    pub fn lookup(&mut self, map: usize, key: i16) {
+    pub fn lookup(&mut self, map: usize, key: Slot) {
         self.e.ld_reloc(R1, RelocKind::MapFd(map));
         self.pointer_to_stack(R2, key);
         self.e.call(helper::MAP_LOOKUP_ELEM);
     }
 
-    fn update(&mut self, map: usize, key: i16, value: i16) {
+    fn update(&mut self, map: usize, key: Slot, value: Slot) {
         self.e.ld_reloc(R1, RelocKind::MapFd(map));
         self.pointer_to_stack(R2, key);
         self.pointer_to_stack(R3, value);
@@ -85,12 +86,12 @@ impl ProgramCompiler<'_> {
         let init = self.frame.alloc(16);
         match (func, arg) {
             (AggFunc::Count | AggFunc::Hist | AggFunc::LHist { .. }, _) | (_, None) => {
-                self.e.emit(Insn::st_imm(Size::DW, R10, init, 1));
+                self.store_imm(Size::DW, init, 1);
             }
             (_, Some(arg)) => {
                 self.scalar(arg)?;
-                self.e.emit(Insn::stx(Size::DW, R10, init, R0));
-                self.e.emit(Insn::st_imm(Size::DW, R10, init + 8, 1));
+                self.store(Size::DW, init, R0);
+                self.store_imm(Size::DW, init + 8, 1);
             }
         }
         let bucket = match (func, arg) {
@@ -109,8 +110,7 @@ impl ProgramCompiler<'_> {
         if let Some(bucket) = bucket {
             let user_size = user_key_size(&self.program.maps[map]);
             self.pop(bucket, R0);
-            self.e
-                .emit(Insn::stx(Size::DW, R10, key_off + user_size as i16, R0));
+            self.store(Size::DW, key_off + user_size as i16, R0);
         }
         self.lookup(map, key_off);
         let missing = self.e.new_label();
@@ -124,13 +124,13 @@ impl ProgramCompiler<'_> {
             }
             AggFunc::Sum => {
                 self.e.emit(Insn::ldx(Size::DW, R1, R0, 0));
-                self.e.emit(Insn::ldx(Size::DW, R2, R10, init));
+                self.load(Size::DW, R2, init);
                 self.e.emit(Insn::alu64_reg(op::ADD, R1, R2));
                 self.e.emit(Insn::stx(Size::DW, R0, 0, R1));
             }
             AggFunc::Avg | AggFunc::Stats => {
                 self.e.emit(Insn::ldx(Size::DW, R1, R0, 0));
-                self.e.emit(Insn::ldx(Size::DW, R2, R10, init));
+                self.load(Size::DW, R2, init);
                 self.e.emit(Insn::alu64_reg(op::ADD, R1, R2));
                 self.e.emit(Insn::stx(Size::DW, R0, 0, R1));
                 self.e.emit(Insn::ldx(Size::DW, R1, R0, 8));
@@ -139,7 +139,7 @@ impl ProgramCompiler<'_> {
             }
             AggFunc::Min | AggFunc::Max => {
                 let store = self.e.new_label();
-                self.e.emit(Insn::ldx(Size::DW, R2, R10, init));
+                self.load(Size::DW, R2, init);
                 self.e.emit(Insn::ldx(Size::DW, R3, R0, 8));
                 // A CPU whose slot was never set takes the value as is.
                 self.e.jump_imm(op::JEQ, R3, 0, store);

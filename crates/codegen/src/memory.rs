@@ -5,17 +5,22 @@
 //! up to the end of its 8-byte-rounded storage. That invariant lets string
 //! copies and comparisons work a word at a time.
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R6};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R6};
 use sonde_lang::sema::typed::{Builtin, FieldReadKind, TExpr, TExprKind};
 use sonde_lang::sema::types::Type;
 use sonde_lang::Diagnostic;
 
+use crate::frame::Slot;
 use crate::program::{ProgramCompiler, Result};
+
+/// Copies and clears larger than this are done by one helper call rather
+/// than a load and a store per word.
+pub const BULK_BYTES: u32 = 64;
 
 impl ProgramCompiler<'_> {
     /// A stack buffer holding the value of the string or tuple `e`, laid out
     /// as `e.ty`'s storage. Variables are returned in place, not copied.
-    pub fn aggregate(&mut self, e: &TExpr) -> Result<i16> {
+    pub fn aggregate(&mut self, e: &TExpr) -> Result<Slot> {
         let e = self.block_value(e)?;
         if let TExprKind::Var(i) = e.kind {
             return Ok(self.var_slots[i]);
@@ -38,7 +43,7 @@ impl ProgramCompiler<'_> {
 
     /// Store the value of `e` at `r10 + dst`, in the storage layout of `ty`
     /// (which may be wider than `e.ty`: strings are padded, integers widened).
-    pub fn place(&mut self, e: &TExpr, dst: i16, ty: &Type) -> Result<()> {
+    pub fn place(&mut self, e: &TExpr, dst: Slot, ty: &Type) -> Result<()> {
         let e = self.block_value(e)?;
         if let TExprKind::ArgsRecord(fields) = &e.kind {
             return self.place_args_record(fields, dst, ty.storage_size());
@@ -50,13 +55,13 @@ impl ProgramCompiler<'_> {
             Type::Stack(_) | Type::Sym { .. } => self.place_symbolic(e, dst, ty),
             _ => {
                 self.scalar(e)?;
-                self.e.emit(Insn::stx(Size::DW, R10, dst, R0));
+                self.store(Size::DW, dst, R0);
                 Ok(())
             }
         }
     }
 
-    fn place_string(&mut self, e: &TExpr, dst: i16, dst_storage: u32) -> Result<()> {
+    fn place_string(&mut self, e: &TExpr, dst: Slot, dst_storage: u32) -> Result<()> {
         let e = self.block_value(e)?;
         match &e.kind {
             TExprKind::Str(bytes) => {
@@ -95,11 +100,14 @@ impl ProgramCompiler<'_> {
                 self.e.call(helper::PROBE_READ_KERNEL_STR);
                 Ok(())
             }
-            TExprKind::ReadStr { ptr, len } => {
-                let Type::Str { size } = e.ty else {
-                    return Err(internal(e, "str() without a string type"));
-                };
-                let size = size.min(dst_storage);
+            TExprKind::ReadStr {
+                ptr,
+                len,
+                limit,
+                pad,
+            } => {
+                let limit = (*limit).min(dst_storage);
+                let pad = if limit + pad <= dst_storage { *pad } else { 0 };
                 // Integers used as addresses in a user-space probe point
                 // into the probed process.
                 let user = matches!(ptr.ty, Type::Ptr { user: true, .. })
@@ -111,14 +119,17 @@ impl ProgramCompiler<'_> {
                         let kept = self.push_r0();
                         self.scalar(len)?;
                         // The verifier needs the size bounded: clamp it.
-                        self.e.emit(Insn::jmp_imm(op::JLE, R0, size as i32, 1));
-                        self.e.emit(Insn::mov64_imm(R0, size as i32));
+                        self.e.emit(Insn::jmp_imm(op::JLE, R0, limit as i32, 1));
+                        self.e.emit(Insn::mov64_imm(R0, limit as i32));
                         self.e.emit(Insn::mov64_reg(R2, R0));
+                        if pad > 0 {
+                            self.e.emit(Insn::alu64_imm(op::ADD, R2, pad as i32));
+                        }
                         self.pop(kept, R3);
                     }
                     None => {
                         self.e.emit(Insn::mov64_reg(R3, R0));
-                        self.e.emit(Insn::mov64_imm(R2, size as i32));
+                        self.e.emit(Insn::mov64_imm(R2, (limit + pad) as i32));
                     }
                 }
                 self.pointer_to_stack(R1, dst);
@@ -179,9 +190,9 @@ impl ProgramCompiler<'_> {
         }
     }
 
-    /// Zero `r10 + dst + from .. r10 + dst + to`, whole words only where
-    /// the helper has not written (its own zeroing covers the rest).
-    fn zero_tail(&mut self, dst: i16, from: u32, to: u32) {
+    /// Zero `dst + from .. dst + to`, whole words only where the helper has
+    /// not written (its own zeroing covers the rest).
+    fn zero_tail(&mut self, dst: Slot, from: u32, to: u32) {
         let start = from.next_multiple_of(8);
         if to > start {
             self.zero(dst + start as i16, to - start);
@@ -190,14 +201,13 @@ impl ProgramCompiler<'_> {
 
     /// When a longer string is stored in a shorter buffer, its last byte
     /// becomes the terminator.
-    fn terminate_if_truncated(&mut self, dst: i16, src_storage: u32, dst_storage: u32) {
+    fn terminate_if_truncated(&mut self, dst: Slot, src_storage: u32, dst_storage: u32) {
         if src_storage > dst_storage {
-            self.e
-                .emit(Insn::st_imm(Size::B, R10, dst + dst_storage as i16 - 1, 0));
+            self.store_imm(Size::B, dst + (dst_storage as i16 - 1), 0);
         }
     }
 
-    fn place_tuple(&mut self, e: &TExpr, dst: i16, fields: &[Type]) -> Result<()> {
+    fn place_tuple(&mut self, e: &TExpr, dst: Slot, fields: &[Type]) -> Result<()> {
         let e = self.block_value(e)?;
         let offsets = Type::tuple_offsets(fields);
         match &e.kind {
@@ -252,7 +262,7 @@ impl ProgramCompiler<'_> {
     }
 
     /// Copy a tuple between layouts whose string fields differ in size.
-    fn convert_tuple(&mut self, src: i16, src_fields: &[Type], dst: i16, dst_fields: &[Type]) {
+    fn convert_tuple(&mut self, src: Slot, src_fields: &[Type], dst: Slot, dst_fields: &[Type]) {
         let src_offsets = Type::tuple_offsets(src_fields);
         let dst_offsets = Type::tuple_offsets(dst_fields);
         for i in 0..dst_fields.len() {
@@ -274,7 +284,7 @@ impl ProgramCompiler<'_> {
     }
 
     /// Write a string literal and its zero padding, eight bytes at a time.
-    fn store_literal(&mut self, bytes: &[u8], dst: i16, dst_storage: u32) {
+    fn store_literal(&mut self, bytes: &[u8], dst: Slot, dst_storage: u32) {
         let mut padded = bytes.to_vec();
         padded.truncate(dst_storage.saturating_sub(1) as usize);
         padded.resize(dst_storage as usize, 0);
@@ -283,10 +293,10 @@ impl ProgramCompiler<'_> {
             let word = u64::from_le_bytes(chunk.try_into().expect("storage is a multiple of 8"));
             let (lo, hi) = (word as u32 as i32, (word >> 32) as u32 as i32);
             if word == 0 {
-                self.e.emit(Insn::st_imm(Size::DW, R10, off, 0));
+                self.store_imm(Size::DW, off, 0);
             } else {
-                self.e.emit(Insn::st_imm(Size::W, R10, off, lo));
-                self.e.emit(Insn::st_imm(Size::W, R10, off + 4, hi));
+                self.store_imm(Size::W, off, lo);
+                self.store_imm(Size::W, off + 4, hi);
             }
         }
     }
@@ -317,8 +327,7 @@ impl ProgramCompiler<'_> {
                 padded.resize(needed.next_multiple_of(8) as usize, 0);
                 for (i, chunk) in padded.chunks(8).enumerate() {
                     let word = u64::from_le_bytes(chunk.try_into().expect("padded to 8"));
-                    self.e
-                        .emit(Insn::ldx(Size::DW, R1, R10, base + (i * 8) as i16));
+                    self.load(Size::DW, R1, base + (i * 8) as i16);
                     self.e.ld_imm64(R2, word);
                     self.e.jump_reg(op::JNE, R1, R2, not_equal);
                 }
@@ -328,8 +337,8 @@ impl ProgramCompiler<'_> {
                 let b = self.aggregate(rhs)?;
                 let words = lhs.ty.storage_size().min(rhs.ty.storage_size()) / 8;
                 for i in 0..words as i16 {
-                    self.e.emit(Insn::ldx(Size::DW, R1, R10, a + i * 8));
-                    self.e.emit(Insn::ldx(Size::DW, R2, R10, b + i * 8));
+                    self.load(Size::DW, R1, a + i * 8);
+                    self.load(Size::DW, R2, b + i * 8);
                     self.e.jump_reg(op::JNE, R1, R2, not_equal);
                 }
             }
@@ -342,28 +351,67 @@ impl ProgramCompiler<'_> {
         Ok(())
     }
 
-    pub fn copy_stack(&mut self, src: i16, dst: i16, size: u32) {
+    pub fn copy_stack(&mut self, src: Slot, dst: Slot, size: u32) {
         if src == dst {
             return;
         }
+        if size > BULK_BYTES {
+            self.pointer_to_stack(R3, src);
+            self.bulk_copy(R3, dst, size);
+            return;
+        }
         for word in 0..size.div_ceil(8) as i16 {
-            self.e.emit(Insn::ldx(Size::DW, R1, R10, src + word * 8));
-            self.e.emit(Insn::stx(Size::DW, R10, dst + word * 8, R1));
+            self.load(Size::DW, R1, src + word * 8);
+            self.store(Size::DW, dst + word * 8, R1);
         }
     }
 
-    /// Copy `size` bytes from `[ptr + off]` (e.g. a map value) to the stack.
-    pub fn copy_from_pointer(&mut self, ptr: u8, off: i16, dst: i16, size: u32) {
+    /// Copy `size` bytes from `[ptr + off]` (e.g. a map value) to the slot
+    /// at `dst`. Clobbers r0-r5 for large copies.
+    pub fn copy_from_pointer(&mut self, ptr: u8, off: i16, dst: Slot, size: u32) {
+        if size > BULK_BYTES {
+            self.e.emit(Insn::mov64_reg(R3, ptr));
+            if off != 0 {
+                self.e.emit(Insn::alu64_imm(op::ADD, R3, off as i32));
+            }
+            self.bulk_copy(R3, dst, size);
+            return;
+        }
         for word in 0..size.div_ceil(8) as i16 {
             self.e.emit(Insn::ldx(Size::DW, R1, ptr, off + word * 8));
-            self.e.emit(Insn::stx(Size::DW, R10, dst + word * 8, R1));
+            self.store(Size::DW, dst + word * 8, R1);
         }
     }
 
-    /// `reg = r10 + off`
-    pub fn pointer_to_stack(&mut self, reg: u8, off: i16) {
-        self.e.emit(Insn::mov64_reg(reg, R10));
-        self.e.emit(Insn::alu64_imm(op::ADD, reg, off as i32));
+    /// `size` bytes from the address in r3 to the slot at `dst`, with one
+    /// helper call: the kernel copies between any two kernel addresses, and
+    /// the verifier sees the whole destination written.
+    fn bulk_copy(&mut self, src_in_r3: u8, dst: Slot, size: u32) {
+        debug_assert_eq!(src_in_r3, R3);
+        self.pointer_to_stack(R1, dst);
+        self.e.emit(Insn::mov64_imm(R2, size as i32));
+        self.e.call(helper::PROBE_READ_KERNEL);
+    }
+
+    /// `reg` = the address of `slot`.
+    pub fn pointer_to_stack(&mut self, reg: u8, slot: Slot) {
+        self.e.emit(Insn::mov64_reg(reg, slot.reg));
+        self.e.emit(Insn::alu64_imm(op::ADD, reg, slot.off as i32));
+    }
+
+    /// `dst = *(size *)slot`
+    pub fn load(&mut self, size: Size, dst: u8, slot: Slot) {
+        self.e.emit(Insn::ldx(size, dst, slot.reg, slot.off));
+    }
+
+    /// `*(size *)slot = src`
+    pub fn store(&mut self, size: Size, slot: Slot, src: u8) {
+        self.e.emit(Insn::stx(size, slot.reg, slot.off, src));
+    }
+
+    /// `*(size *)slot = imm`
+    pub fn store_imm(&mut self, size: Size, slot: Slot, imm: i32) {
+        self.e.emit(Insn::st_imm(size, slot.reg, slot.off, imm));
     }
 }
 

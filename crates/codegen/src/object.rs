@@ -34,6 +34,9 @@ pub struct Object {
     /// Maps are not printed when the session ends (config
     /// `print_maps_on_exit = 0`).
     pub skip_maps_on_exit: bool,
+    /// Appended to a printed string that filled its whole buffer, which
+    /// means it was cut (config `str_trunc_trailer`).
+    pub str_trunc_trailer: String,
 }
 
 impl Object {
@@ -118,9 +121,14 @@ pub enum RelocKind {
     /// `src = BPF_PSEUDO_MAP_FD`, `imm = fd of maps[i]`.
     MapFd(usize),
     /// The 64-bit immediate becomes the session's start time in
-    /// `CLOCK_MONOTONIC` nanoseconds (what `bpf_ktime_get_ns` counts), for
-    /// `elapsed`.
+    /// `CLOCK_BOOTTIME` nanoseconds (what `bpf_ktime_get_boot_ns` counts),
+    /// for `elapsed`.
     StartTimeNs,
+    /// `CLOCK_TAI` minus `CLOCK_MONOTONIC` when the session starts, for
+    /// `nsecs(sw_tai)`.
+    TaiOffsetNs,
+    /// The number of possible CPUs, for `ncpus`.
+    NumCpus,
     /// The 64-bit immediate becomes the pid of the `-c` child (0 without one),
     /// for `cpid`.
     ChildPid,
@@ -268,6 +276,8 @@ pub enum ValueType {
     /// the u64 instruction pointer at the probe (0 outside uprobes), which
     /// tells where the probed file was loaded once the process is gone.
     Sym { user: bool },
+    /// A u64 user id, printed as the user's name.
+    Username,
 }
 
 /// How a stack prints (bpftrace's stack modes).
@@ -309,7 +319,7 @@ impl ValueType {
                 .max()
                 .map(|end| end.next_multiple_of(8))
                 .unwrap_or(0),
-            ValueType::ProbeName | ValueType::Bool | ValueType::Pointer => 8,
+            ValueType::ProbeName | ValueType::Bool | ValueType::Pointer | ValueType::Username => 8,
             ValueType::Stack { user: true, .. } => 16,
             ValueType::Sym { user: true } => 24,
             ValueType::Stack { .. } | ValueType::Sym { .. } => 8,

@@ -1,6 +1,6 @@
 //! Compiling one probe into one BPF program: prologue, statements, epilogue.
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R6, R7, R8, R9};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R6, R7, R8, R9};
 use sonde_lang::sema::typed::{
     ProbeKind, TExpr, TExprKind, TStmt, TStmtKind, TypedProbe, TypedProgram,
 };
@@ -8,8 +8,8 @@ use sonde_lang::sema::types::Type;
 use sonde_lang::Diagnostic;
 
 use crate::emit::{link, Emitter, Function, Label};
-use crate::frame::{Frame, STACK_LIMIT};
-use crate::object::{EventDef, ProgKind};
+use crate::frame::{Base, Frame, Slot};
+use crate::object::{EventDef, ProgKind, Reloc, RelocKind};
 use crate::Options;
 
 pub type Result<T> = std::result::Result<T, Diagnostic>;
@@ -27,6 +27,9 @@ pub struct Shared {
     /// they are added to `Object::maps` from index `stack_base`.
     pub stack_maps: Vec<(bool, u32)>,
     pub stack_base: usize,
+    /// The scratch memory size of each program that needs it; program `i`
+    /// names its scratch map `MapFd(SCRATCH_MAP - i)` until it gets one.
+    pub scratch_sizes: Vec<u32>,
 }
 
 /// The stack a function's frame takes as the verifier counts it: rounded
@@ -39,7 +42,7 @@ pub fn frame_depth(peak: u32) -> u32 {
 #[derive(Clone, Copy)]
 pub enum Temp {
     Reg(u8),
-    Stack(i16),
+    Stack(Slot),
 }
 
 pub struct ProgramCompiler<'a> {
@@ -48,7 +51,8 @@ pub struct ProgramCompiler<'a> {
     pub program: &'a TypedProgram,
     pub probe: &'a TypedProbe,
     pub shared: &'a mut Shared,
-    pub var_slots: Vec<i16>,
+    pub opts: &'a Options,
+    pub var_slots: Vec<Slot>,
     /// (continue target, break target) of the enclosing `while` loops.
     pub loops: Vec<(Label, Label)>,
     pub exit_label: Label,
@@ -66,20 +70,46 @@ pub struct ProgramCompiler<'a> {
     pub callee_depth: u32,
 }
 
+/// One probe's program, and how much memory it needs.
+pub struct Compiled {
+    pub insns: Vec<Insn>,
+    pub relocs: Vec<Reloc>,
+    /// Bytes of stack in use at the peak, callback frames included.
+    pub stack_peak: u32,
+    /// Bytes of scratch memory in use at the peak.
+    pub scratch_peak: u32,
+}
+
+/// Stands for the program's own scratch map in `RelocKind::MapFd` until
+/// the program is placed in the object.
+pub const SCRATCH_MAP: usize = usize::MAX;
+
 impl<'a> ProgramCompiler<'a> {
-    pub fn new(program: &'a TypedProgram, probe: &'a TypedProbe, shared: &'a mut Shared) -> Self {
+    pub fn new(
+        program: &'a TypedProgram,
+        probe: &'a TypedProbe,
+        shared: &'a mut Shared,
+        opts: &'a Options,
+        base: Base,
+    ) -> Self {
         let mut e = Emitter::default();
         let exit_label = e.new_label();
+        // r9 holds the scratch memory's address when there is one.
+        let free_regs = match base {
+            Base::Stack => vec![R9, R8, R7],
+            Base::Scratch(_) => vec![R8, R7],
+        };
         ProgramCompiler {
             e,
-            frame: Frame::default(),
+            frame: Frame::new(base),
             program,
             probe,
             shared,
+            opts,
             var_slots: Vec::new(),
             loops: Vec::new(),
             exit_label,
-            free_regs: vec![R9, R8, R7],
+            free_regs,
             syscall_exit: None,
             probe_const: None,
             subprogs: Vec::new(),
@@ -87,10 +117,7 @@ impl<'a> ProgramCompiler<'a> {
         }
     }
 
-    pub fn compile(
-        mut self,
-        opts: &Options,
-    ) -> Result<(Vec<sonde_isa::Insn>, Vec<crate::object::Reloc>)> {
+    pub fn compile(mut self) -> Result<Compiled> {
         // The context pointer is needed after helper calls clobber r1.
         self.e.emit(Insn::mov64_reg(R6, R1));
         if self.probe.kind == ProbeKind::Iter {
@@ -101,13 +128,16 @@ impl<'a> ProgramCompiler<'a> {
             let exit = self.exit_label;
             self.e.jump_imm(op::JEQ, R0, 0, exit);
         }
-        if let Some(pid) = opts.pid_filter {
+        if let Some(pid) = self.opts.pid_filter {
             if !matches!(self.probe.kind, ProbeKind::Begin | ProbeKind::End) {
                 self.e.call(helper::GET_CURRENT_PID_TGID);
                 self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
                 let exit = self.exit_label;
                 self.e.jump_imm(op::JNE, R0, pid as i32, exit);
             }
+        }
+        if let Base::Scratch(reg) = self.frame.base() {
+            self.load_scratch(reg, 0);
         }
         self.allocate_variables();
         if let Some(pred) = &self.probe.predicate {
@@ -123,19 +153,19 @@ impl<'a> ProgramCompiler<'a> {
         self.e.bind(exit);
         self.e.emit(Insn::mov64_imm(R0, 0));
         self.e.emit(Insn::exit());
-        let stack = frame_depth(self.frame.peak()) + self.callee_depth;
-        if stack > STACK_LIMIT {
-            return Err(Diagnostic::error(
-                self.probe.span,
-                format!(
-                    "this probe needs {stack} bytes of BPF stack, more than the kernel's limit of {STACK_LIMIT}"
-                ),
-            )
-            .with_help("use fewer or shorter strings in one probe (str(x, N) limits a string to N bytes)"));
-        }
+        // The stack as the verifier counts it: this frame, rounded, and
+        // the deepest callback frame below it.
+        let stack_peak = frame_depth(self.frame.stack_peak()) + self.callee_depth;
+        let scratch_peak = self.frame.scratch_peak();
         let too_large = self.too_large();
         let main = self.e.finish().map_err(|_| too_large)?;
-        Ok(link(main, self.subprogs))
+        let (insns, relocs) = link(main, self.subprogs);
+        Ok(Compiled {
+            insns,
+            relocs,
+            stack_peak,
+            scratch_peak,
+        })
     }
 
     pub fn too_large(&self) -> Diagnostic {
@@ -143,6 +173,23 @@ impl<'a> ProgramCompiler<'a> {
             self.probe.span,
             "this probe's program is too large to jump within",
         )
+    }
+
+    /// `reg` = this CPU's scratch memory (the only value of the program's
+    /// per-CPU scratch map). If the lookup could fail, the function would
+    /// return `on_null` at once.
+    pub fn load_scratch(&mut self, reg: u8, on_null: i32) {
+        let key = self.frame.alloc_temp();
+        self.store_imm(Size::DW, key, 0);
+        self.e.ld_reloc(R1, RelocKind::MapFd(SCRATCH_MAP));
+        self.pointer_to_stack(R2, key);
+        self.e.call(helper::MAP_LOOKUP_ELEM);
+        let found = self.e.new_label();
+        self.e.jump_imm(op::JNE, R0, 0, found);
+        self.e.emit(Insn::mov64_imm(R0, on_null));
+        self.e.emit(Insn::exit());
+        self.e.bind(found);
+        self.e.emit(Insn::mov64_reg(reg, R0));
     }
 
     /// Variables live for the whole probe; they start zeroed so that every
@@ -156,11 +203,20 @@ impl<'a> ProgramCompiler<'a> {
         }
     }
 
-    /// `size` bytes at `r10 + off` become zero.
-    pub fn zero(&mut self, off: i16, size: u32) {
+    /// `size` bytes of `slot` become zero. Clobbers r0-r5 for
+    /// large slots.
+    pub fn zero(&mut self, off: Slot, size: u32) {
+        if size > crate::memory::BULK_BYTES {
+            // A read from address 0 fails, and a failed read clears its
+            // destination: one helper call instead of a store per word.
+            self.pointer_to_stack(R1, off);
+            self.e.emit(Insn::mov64_imm(R2, size as i32));
+            self.e.emit(Insn::mov64_imm(R3, 0));
+            self.e.call(helper::PROBE_READ_KERNEL);
+            return;
+        }
         for word in 0..size.div_ceil(8) {
-            self.e
-                .emit(Insn::st_imm(Size::DW, R10, off + (word * 8) as i16, 0));
+            self.store_imm(Size::DW, off + (word * 8) as i16, 0);
         }
     }
 
@@ -311,8 +367,8 @@ impl<'a> ProgramCompiler<'a> {
                 Temp::Reg(reg)
             }
             None => {
-                let slot = self.frame.alloc(8);
-                self.e.emit(Insn::stx(Size::DW, R10, slot, R0));
+                let slot = self.frame.alloc_temp();
+                self.store(Size::DW, slot, R0);
                 Temp::Stack(slot)
             }
         }
@@ -327,7 +383,7 @@ impl<'a> ProgramCompiler<'a> {
                 }
                 self.free_regs.push(reg);
             }
-            Temp::Stack(slot) => self.e.emit(Insn::ldx(Size::DW, dst, R10, slot)),
+            Temp::Stack(slot) => self.load(Size::DW, dst, slot),
         }
     }
 

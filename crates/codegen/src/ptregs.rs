@@ -1,11 +1,12 @@
 //! Reading a `pt_regs` context (kprobes, uprobes, USDT): function arguments,
 //! the return value, and USDT arguments in registers, memory or immediates.
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R6};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R6};
 use sonde_lang::sema::env::{UsdtArg, UsdtArgLocation};
 use sonde_lang::sema::typed::TExpr;
 use sonde_lang::Diagnostic;
 
+use crate::frame::Slot;
 use crate::program::{ProgramCompiler, Result};
 use crate::regs::ABI;
 
@@ -92,7 +93,7 @@ impl ProgramCompiler<'_> {
     /// probed address space (zero if unreadable).
     fn read_register_relative(&mut self, reg_off: i16, disp: i64, size: u8) {
         let slot = self.frame.alloc(8);
-        self.e.emit(Insn::st_imm(Size::DW, R10, slot, 0));
+        self.store_imm(Size::DW, slot, 0);
         self.e.emit(Insn::ldx(Size::DW, R3, R6, reg_off));
         if disp != 0 {
             self.e.mov_imm(R1, disp as u64);
@@ -105,7 +106,7 @@ impl ProgramCompiler<'_> {
         } else {
             helper::PROBE_READ_KERNEL
         });
-        self.e.emit(Insn::ldx(Size::DW, R0, R10, slot));
+        self.load(Size::DW, R0, slot);
     }
 
     /// Keep the low `size` bytes of r0, sign- or zero-extended.
@@ -121,19 +122,19 @@ impl ProgramCompiler<'_> {
 }
 
 impl ProgramCompiler<'_> {
-    /// A uprobe's `args` record at `r10 + dst`: each parameter stored at
+    /// A uprobe's `args` record at `dst`: each parameter stored at
     /// its offset with its own width, the rest zero.
     pub fn place_args_record(
         &mut self,
         fields: &[(u32, TExpr)],
-        dst: i16,
+        dst: Slot,
         storage: u32,
     ) -> Result<()> {
         self.zero(dst, storage.next_multiple_of(8));
         for (offset, value) in fields {
             self.scalar(value)?;
             let width = Size::from_bytes(value.ty.size().clamp(1, 8) as usize).unwrap_or(Size::DW);
-            self.e.emit(Insn::stx(width, R10, dst + *offset as i16, R0));
+            self.store(width, dst + *offset as i16, R0);
         }
         Ok(())
     }

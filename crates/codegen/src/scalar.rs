@@ -1,9 +1,9 @@
 //! Expressions whose value fits one register: computed into r0, widened to
 //! 64 bits (sign- or zero-extended as their type says).
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R6};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R4, R6};
 use sonde_lang::ast::BinOp;
-use sonde_lang::sema::typed::{Builtin, FieldReadKind, TExpr, TExprKind, TUnOp};
+use sonde_lang::sema::typed::{Builtin, Clock, FieldReadKind, PidNs, TExpr, TExprKind, TUnOp};
 use sonde_lang::sema::types::Type;
 use sonde_lang::Diagnostic;
 
@@ -38,7 +38,7 @@ impl ProgramCompiler<'_> {
             },
             TExprKind::Var(i) => {
                 let slot = self.var_slots[*i];
-                self.e.emit(Insn::ldx(Size::DW, R0, R10, slot));
+                self.load(Size::DW, R0, slot);
             }
             TExprKind::MapRead { map, key } => {
                 let key_off = self.map_key(*map, key.as_deref())?;
@@ -79,7 +79,7 @@ impl ProgramCompiler<'_> {
                     return Err(not_scalar(e));
                 };
                 let off = Type::tuple_offsets(fields)[*index];
-                self.e.emit(Insn::ldx(Size::DW, R0, R10, base + off as i16));
+                self.load(Size::DW, R0, base + off as i16);
             }
             TExprKind::Cast(inner) if matches!(inner.ty, Type::Array { .. }) => {
                 self.array_to_int(e, inner)?
@@ -134,12 +134,12 @@ impl ProgramCompiler<'_> {
 
     fn builtin(&mut self, b: Builtin) {
         match b {
-            Builtin::Pid => {
-                self.e.call(helper::GET_CURRENT_PID_TGID);
+            Builtin::Pid(ns) => {
+                self.pid_tgid(ns);
                 self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
             }
-            Builtin::Tid => {
-                self.e.call(helper::GET_CURRENT_PID_TGID);
+            Builtin::Tid(ns) => {
+                self.pid_tgid(ns);
                 self.zero_extend_32();
             }
             Builtin::Uid => {
@@ -150,13 +150,28 @@ impl ProgramCompiler<'_> {
                 self.e.call(helper::GET_CURRENT_UID_GID);
                 self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
             }
-            Builtin::Nsecs => self.e.call(helper::KTIME_GET_NS),
+            Builtin::Username => {
+                self.e.call(helper::GET_CURRENT_UID_GID);
+                self.zero_extend_32();
+            }
+            Builtin::Nsecs(clock) => match clock {
+                Clock::Boot => self.e.call(helper::KTIME_GET_BOOT_NS),
+                Clock::Monotonic => self.e.call(helper::KTIME_GET_NS),
+                Clock::Tai => self.e.call(helper::KTIME_GET_TAI_NS),
+                Clock::SwTai => {
+                    self.e.call(helper::KTIME_GET_NS);
+                    self.e.ld_reloc(R1, RelocKind::TaiOffsetNs);
+                    self.e.emit(Insn::alu64_reg(op::ADD, R0, R1));
+                }
+            },
             Builtin::Elapsed => {
-                self.e.call(helper::KTIME_GET_NS);
+                self.e.call(helper::KTIME_GET_BOOT_NS);
                 self.e.ld_reloc(R1, RelocKind::StartTimeNs);
                 self.e.emit(Insn::alu64_reg(op::SUB, R0, R1));
             }
             Builtin::Cpu => self.e.call(helper::GET_SMP_PROCESSOR_ID),
+            Builtin::Numaid => self.e.call(helper::GET_NUMA_NODE_ID),
+            Builtin::Ncpus => self.e.ld_reloc(R0, RelocKind::NumCpus),
             Builtin::Rand => self.e.call(helper::GET_PRANDOM_U32),
             Builtin::Cgroup => self.e.call(helper::GET_CURRENT_CGROUP_ID),
             Builtin::Jiffies => self.e.call(helper::JIFFIES64),
@@ -193,6 +208,26 @@ impl ProgramCompiler<'_> {
         }
     }
 
+    /// r0 = tgid << 32 | tid, as seen from sonde's pid namespace when asked
+    /// and sonde is not in the initial one.
+    fn pid_tgid(&mut self, ns: PidNs) {
+        let Some((dev, ino)) = self.opts.pid_namespace.filter(|_| ns == PidNs::Current) else {
+            self.e.call(helper::GET_CURRENT_PID_TGID);
+            return;
+        };
+        // struct bpf_pidns_info { u32 pid; u32 tgid; }, zero when the task
+        // is not in that namespace.
+        let info = self.frame.alloc(8);
+        self.store_imm(Size::DW, info, 0);
+        self.e.mov_imm(R1, dev);
+        self.e.mov_imm(R2, ino);
+        self.pointer_to_stack(R3, info);
+        self.e.emit(Insn::mov64_imm(R4, 8));
+        self.e.call(helper::GET_NS_CURRENT_PID_TGID);
+        // The layout matches bpf_get_current_pid_tgid's: tid low, tgid high.
+        self.load(Size::DW, R0, info);
+    }
+
     fn zero_extend_32(&mut self) {
         self.e.emit(Insn::alu32_reg(op::MOV, R0, R0));
     }
@@ -212,14 +247,13 @@ impl ProgramCompiler<'_> {
             // The verifier only allows aligned context loads; an unaligned
             // field is copied out with a helper.
             let slot = self.frame.alloc(8);
-            self.e.emit(Insn::st_imm(Size::DW, R10, slot, 0));
-            self.e.emit(Insn::mov64_reg(R1, R10));
-            self.e.emit(Insn::alu64_imm(op::ADD, R1, slot as i32));
+            self.store_imm(Size::DW, slot, 0);
+            self.pointer_to_stack(R1, slot);
             self.e.emit(Insn::mov64_imm(R2, size as i32));
             self.e.emit(Insn::mov64_reg(R3, R6));
             self.e.emit(Insn::alu64_imm(op::ADD, R3, offset as i32));
             self.e.call(helper::PROBE_READ_KERNEL);
-            self.e.emit(Insn::ldx(width, R0, R10, slot));
+            self.load(width, R0, slot);
         }
         if signed && size < 8 {
             self.sign_extend(size);
@@ -259,14 +293,13 @@ impl ProgramCompiler<'_> {
     /// first argument), read with a helper: it is kernel memory, not context.
     fn load_pt_regs(&mut self, offset: i32) {
         let slot = self.frame.alloc(8);
-        self.e.emit(Insn::st_imm(Size::DW, R10, slot, 0));
-        self.e.emit(Insn::mov64_reg(R1, R10));
-        self.e.emit(Insn::alu64_imm(op::ADD, R1, slot as i32));
+        self.store_imm(Size::DW, slot, 0);
+        self.pointer_to_stack(R1, slot);
         self.e.emit(Insn::mov64_imm(R2, 8));
         self.e.emit(Insn::ldx(Size::DW, R3, R6, 0));
         self.e.emit(Insn::alu64_imm(op::ADD, R3, offset));
         self.e.call(helper::PROBE_READ_KERNEL);
-        self.e.emit(Insn::ldx(Size::DW, R0, R10, slot));
+        self.load(Size::DW, R0, slot);
     }
 
     /// Keep the low `bytes` of r0, sign- or zero-extended to 64 bits.
@@ -294,7 +327,7 @@ impl ProgramCompiler<'_> {
                 if let Type::Str { .. } = inner.ty {
                     // A string is true when it is not empty.
                     let base = self.aggregate(inner)?;
-                    self.e.emit(Insn::ldx(Size::B, R0, R10, base));
+                    self.load(Size::B, R0, base);
                 } else {
                     self.scalar(inner)?;
                 }

@@ -2,10 +2,11 @@
 //! (`bpf_get_stackid`), `ksym`/`usym` values, and `uaddr` of a symbol in a
 //! position-independent file.
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R10, R2, R3, R6};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R6};
 use sonde_lang::sema::typed::{TExpr, TExprKind};
 use sonde_lang::sema::types::{StackType, Type};
 
+use crate::frame::Slot;
 use crate::object::{stack_map_name, MapDef, MapKind, RelocKind};
 use crate::program::{ProgramCompiler, Result};
 use crate::regs::ABI;
@@ -27,8 +28,8 @@ pub fn stack_map_def(user: bool, limit: u32) -> MapDef {
 }
 
 impl ProgramCompiler<'_> {
-    /// Store a stack or symbol value at `r10 + dst` in `ty`'s layout.
-    pub fn place_symbolic(&mut self, e: &TExpr, dst: i16, ty: &Type) -> Result<()> {
+    /// Store a stack or symbol value at `dst` in `ty`'s layout.
+    pub fn place_symbolic(&mut self, e: &TExpr, dst: Slot, ty: &Type) -> Result<()> {
         match &e.kind {
             TExprKind::Stack(stack) => {
                 self.take_stack(*stack, dst);
@@ -36,7 +37,7 @@ impl ProgramCompiler<'_> {
             }
             TExprKind::Sym { user, addr } => {
                 self.scalar(addr)?;
-                self.e.emit(Insn::stx(Size::DW, R10, dst, R0));
+                self.store(Size::DW, dst, R0);
                 if *user {
                     self.store_pid_and_probe(dst + 8);
                     if self.probe.kind.is_user() {
@@ -44,9 +45,9 @@ impl ProgramCompiler<'_> {
                             .offset(ABI.ip)
                             .expect("the instruction pointer is in the table");
                         self.e.emit(Insn::ldx(Size::DW, R0, R6, ip));
-                        self.e.emit(Insn::stx(Size::DW, R10, dst + 16, R0));
+                        self.store(Size::DW, dst + 16, R0);
                     } else {
-                        self.e.emit(Insn::st_imm(Size::DW, R10, dst + 16, 0));
+                        self.store_imm(Size::DW, dst + 16, 0);
                     }
                 }
                 Ok(())
@@ -67,34 +68,33 @@ impl ProgramCompiler<'_> {
         self.shared.stack_base + at
     }
 
-    /// `[r10 + dst] = bpf_get_stackid(ctx, map, flags)`, and for user
+    /// `[dst] = bpf_get_stackid(ctx, map, flags)`, and for user
     /// stacks the pid and probe after it.
-    fn take_stack(&mut self, stack: StackType, dst: i16) {
+    fn take_stack(&mut self, stack: StackType, dst: Slot) {
         let map = self.stack_map(stack.user, stack.limit);
         self.e.emit(Insn::mov64_reg(R1, R6));
         self.e.ld_reloc(R2, RelocKind::MapFd(map));
         let flags = if stack.user { BPF_F_USER_STACK } else { 0 };
         self.e.emit(Insn::mov64_imm(R3, flags));
         self.e.call(helper::GET_STACKID);
-        self.e.emit(Insn::stx(Size::DW, R10, dst, R0));
+        self.store(Size::DW, dst, R0);
         if stack.user {
             self.store_pid_and_probe(dst + 8);
         }
     }
 
-    /// `[r10 + dst] = pid | probe index << 32`: whose address space a user
+    /// `[dst] = pid | probe index << 32`: whose address space a user
     /// address is in, and which probe (and so which file) took it.
-    fn store_pid_and_probe(&mut self, dst: i16) {
+    fn store_pid_and_probe(&mut self, dst: Slot) {
         self.e.call(helper::GET_CURRENT_PID_TGID);
         self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
-        self.e.emit(Insn::stx(Size::W, R10, dst, R0));
+        self.store(Size::W, dst, R0);
         if let [(_, index)] = self.probe.attach.as_slice() {
-            self.e
-                .emit(Insn::st_imm(Size::W, R10, dst + 4, *index as i32));
+            self.store_imm(Size::W, dst + 4, *index as i32);
         } else {
             self.e.emit(Insn::mov64_reg(R1, R6));
             self.e.call(helper::GET_ATTACH_COOKIE);
-            self.e.emit(Insn::stx(Size::W, R10, dst + 4, R0));
+            self.store(Size::W, dst + 4, R0);
         }
     }
 

@@ -214,3 +214,71 @@ fn stacks_take_a_mode_and_a_limit() {
         "Failed to resolve kernel symbol: no_such_symbol"
     );
 }
+
+#[test]
+fn builtins_have_call_forms_and_builtin_spellings() {
+    use sonde_lang::sema::typed::{Builtin, Clock, PidNs, TExprKind, TStmtKind};
+    let p = check(
+        "BEGIN { $a = nsecs; $b = nsecs(monotonic); $c = __builtin_nsecs(sw_tai); \
+                 $d = pid(init); $e = tid(curr_ns); $f = __builtin_ncpus; $g = username(); \
+                 $h = probetype; }",
+    );
+    let builtins: Vec<_> = p.probes[0]
+        .body
+        .iter()
+        .map(|s| match &s.kind {
+            TStmtKind::AssignVar { value, .. } => match &value.kind {
+                TExprKind::Builtin(b) => Some(*b),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        builtins,
+        [
+            Some(Builtin::Nsecs(Clock::Boot)),
+            Some(Builtin::Nsecs(Clock::Monotonic)),
+            Some(Builtin::Nsecs(Clock::SwTai)),
+            Some(Builtin::Pid(PidNs::Init)),
+            Some(Builtin::Tid(PidNs::Current)),
+            Some(Builtin::Ncpus),
+            Some(Builtin::Username),
+            // probetype is known at compile time: a string literal.
+            None,
+        ]
+    );
+    assert_eq!(p.probes[0].vars[6], Type::Username);
+    assert_eq!(p.probes[0].vars[7], Type::Str { size: 8 });
+}
+
+#[test]
+fn builtin_call_forms_reject_bad_arguments() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "BEGIN { print(nsecs(wall)); }",
+            "Invalid timestamp mode: wall",
+            "wall",
+        ),
+        (
+            "BEGIN { print(pid(other)); }",
+            "Invalid PID namespace mode: other",
+            "other",
+        ),
+        (
+            "BEGIN { print(tid(1)); }",
+            "tid() takes one of curr_ns or init as its argument",
+            "1",
+        ),
+        (
+            "BEGIN { print(uid(1)); }",
+            "uid() requires no arguments (1 provided)",
+            "uid(1)",
+        ),
+    ];
+    for (src, message, place) in cases {
+        let (got, span) = error(src);
+        assert_eq!(got, *message, "for {src}");
+        assert_eq!(span, *place, "span for {src}");
+    }
+}

@@ -123,7 +123,7 @@ fn declarations_fix_types() {
                 bytes: 8,
                 signed: false
             },
-            Type::Str { size: 64 },
+            Type::Str { size: 1024 },
             Type::Int {
                 bytes: 8,
                 signed: false

@@ -43,6 +43,12 @@ pub trait Names {
     fn resolver(&self) -> Option<&dyn Resolver> {
         None
     }
+
+    /// Appended to a string that fills its whole buffer, which means it was
+    /// cut (bpftrace's `str_trunc_trailer`).
+    fn trunc_trailer(&self) -> &str {
+        ".."
+    }
 }
 
 impl Names for [String] {
@@ -113,8 +119,19 @@ pub fn decode(
         )),
         ValueType::Str { size } => {
             let raw = field(bytes, offset, *size)?;
-            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-            Ok(Value::Str(raw[..end].to_vec()))
+            match raw.iter().position(|&b| b == 0) {
+                Some(end) => Ok(Value::Str(raw[..end].to_vec())),
+                // A string without its NUL filled the buffer: it was cut.
+                None => {
+                    let mut text = raw.to_vec();
+                    text.extend_from_slice(probes.trunc_trailer().as_bytes());
+                    Ok(Value::Str(text))
+                }
+            }
+        }
+        ValueType::Username => {
+            let uid = read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0);
+            Ok(Value::Str(crate::users::name(uid).into_bytes()))
         }
         ValueType::Tuple(fields) => {
             let base = field(bytes, offset, ty.size())?;
@@ -364,10 +381,28 @@ mod tests {
                 .0,
             "probe index 1 of 1"
         );
-        // A string filling its buffer has no NUL: all of it.
+        // A string filling its buffer has no NUL: all of it, and the
+        // trailer that says it was cut.
         assert_eq!(
             decode(&ValueType::Str { size: 3 }, b"xyz", 0, &[]),
-            Ok(Value::Str(b"xyz".to_vec()))
+            Ok(Value::Str(b"xyz..".to_vec()))
+        );
+        struct Custom;
+        impl Names for Custom {
+            fn probe_names(&self) -> &[String] {
+                &[]
+            }
+            fn trunc_trailer(&self) -> &str {
+                "_xxx"
+            }
+        }
+        assert_eq!(
+            decode(&ValueType::Str { size: 3 }, b"xy\0", 0, &Custom),
+            Ok(Value::Str(b"xy".to_vec()))
+        );
+        assert_eq!(
+            decode(&ValueType::Str { size: 3 }, b"xyz", 0, &Custom),
+            Ok(Value::Str(b"xyz_xxx".to_vec()))
         );
     }
 }

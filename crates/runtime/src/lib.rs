@@ -19,6 +19,7 @@ mod session;
 mod symbols;
 pub mod testing;
 mod user_env;
+mod users;
 
 pub use env::KernelEnv;
 pub use loader::verify;

@@ -14,6 +14,22 @@ use sonde_sys::{AttachType, LoadedBtf, Map, MapSpec, MapType, ProgSpec, ProgType
 pub struct RunValues {
     pub start_time_ns: u64,
     pub child_pid: u32,
+    pub tai_offset_ns: u64,
+    pub num_cpus: u64,
+}
+
+impl RunValues {
+    /// The values of a session starting now.
+    pub fn now(child_pid: u32) -> RunValues {
+        use sonde_sys::{clock_ns, Clock};
+        let monotonic = clock_ns(Clock::Monotonic);
+        RunValues {
+            start_time_ns: clock_ns(Clock::Boottime),
+            child_pid,
+            tai_offset_ns: clock_ns(Clock::Tai).wrapping_sub(monotonic),
+            num_cpus: sonde_sys::cpu::possible_cpus().unwrap_or(1) as u64,
+        }
+    }
 }
 
 impl RunValues {
@@ -83,6 +99,8 @@ pub fn relocate(
             }
             RelocKind::StartTimeNs => values.start_time_ns,
             RelocKind::ChildPid => values.child_pid as u64,
+            RelocKind::TaiOffsetNs => values.tai_offset_ns,
+            RelocKind::NumCpus => values.num_cpus,
         };
         insns[at].imm = imm64 as u32 as i32;
         insns[at + 1].imm = (imm64 >> 32) as u32 as i32;
@@ -271,10 +289,7 @@ fn describe_probes(probes: &[&str]) -> String {
 /// released again before this returns.
 pub fn verify(object: &Object) -> anyhow::Result<()> {
     let maps = create_maps(&object.maps)?;
-    let values = RunValues {
-        start_time_ns: 0,
-        child_pid: 0,
-    };
+    let values = RunValues::now(0);
     for program in &object.programs {
         load_program(object, program, &maps, values, false)?;
     }
@@ -302,7 +317,7 @@ mod tests {
         };
         let values = RunValues {
             start_time_ns: 0x1234_5678_9abc_def0,
-            child_pid: 0,
+            ..RunValues::now(0)
         };
         let out = relocate(&program, &[], values).unwrap();
         assert_eq!(out[0].imm as u32, 0x9abc_def0);
@@ -321,10 +336,7 @@ mod tests {
             }],
             attach: vec![],
         };
-        let values = RunValues {
-            start_time_ns: 0,
-            child_pid: 1,
-        };
+        let values = RunValues::now(1);
         assert_eq!(
             relocate(&program, &[], values).unwrap_err().to_string(),
             "program p: relocation at instruction 0 is not on a 64-bit immediate load"

@@ -102,10 +102,7 @@ fn run_session(
         Some(argv) => Some(PausedChild::spawn(argv)?),
         None => None,
     };
-    let values = RunValues {
-        start_time_ns: sonde_sys::monotonic_ns(),
-        child_pid: child.as_ref().map_or(0, |c| c.pid() as u32),
-    };
+    let values = RunValues::now(child.as_ref().map_or(0, |c| c.pid() as u32));
     let maps = create_maps(&object.maps)?;
     let maps_done = started.elapsed();
     let programs = object
@@ -415,7 +412,9 @@ impl Running<'_, '_> {
         let Some(event) = usize::try_from(id).ok().and_then(|i| object.events.get(i)) else {
             return self.warn(&format!("an event record with unknown id {id}"));
         };
-        let probes = &SymbolNames::new(object, &self.maps, &self.symbols);
+        let trailer = object.str_trunc_trailer.as_str();
+        let probes =
+            &SymbolNames::new(object, &self.maps, &self.symbols).with_trunc_trailer(trailer);
         match event {
             EventDef::Printf { format, args } => {
                 let values = args
@@ -526,6 +525,7 @@ impl Running<'_, '_> {
         }
         self.printer.end()?;
         let object = self.object;
+        let trailer = object.str_trunc_trailer.as_str();
         let printed = if object.skip_maps_on_exit {
             &[][..]
         } else {
@@ -535,7 +535,8 @@ impl Running<'_, '_> {
             let Some(map) = self.maps.get(def.map) else {
                 continue;
             };
-            let names = SymbolNames::new(object, &self.maps, &self.symbols);
+            let names =
+                SymbolNames::new(object, &self.maps, &self.symbols).with_trunc_trailer(trailer);
             let dump = read_map(def, map, &names)?;
             self.printer.map(&dump, None, None)?;
         }

@@ -335,6 +335,7 @@ pub struct SymbolNames<'a> {
     pub probes: &'a [String],
     pub symbols: &'a Symbols,
     stack_maps: HashMap<String, &'a Map>,
+    trunc_trailer: &'a str,
 }
 
 impl<'a> SymbolNames<'a> {
@@ -350,6 +351,15 @@ impl<'a> SymbolNames<'a> {
             probes: &object.probe_names,
             symbols,
             stack_maps,
+            trunc_trailer: "..",
+        }
+    }
+
+    /// Print cut strings with `trailer` instead of `..`.
+    pub fn with_trunc_trailer(self, trailer: &'a str) -> SymbolNames<'a> {
+        SymbolNames {
+            trunc_trailer: trailer,
+            ..self
         }
     }
 }
@@ -361,6 +371,10 @@ impl Names for SymbolNames<'_> {
 
     fn resolver(&self) -> Option<&dyn Resolver> {
         Some(self)
+    }
+
+    fn trunc_trailer(&self) -> &str {
+        self.trunc_trailer
     }
 }
 

@@ -25,6 +25,13 @@ fn int_expr() -> impl Strategy<Value = String> {
             "rand",
             "cgroup",
             "jiffies",
+            "ncpus",
+            "numaid",
+            "nsecs(monotonic)",
+            "nsecs(sw_tai)",
+            "pid(init)",
+            "tid(curr_ns)",
+            "__builtin_uid",
             "$i",
             "@i",
             "@k[pid]",
@@ -94,6 +101,8 @@ fn str_expr_leaf() -> impl Strategy<Value = String> {
         "$p->s",
         "$v.s",
         "curtask->comm",
+        "probetype",
+        "str($i, 3000)",
     ])
     .prop_map(str::to_string)
 }

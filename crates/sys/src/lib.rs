@@ -54,6 +54,40 @@ pub fn monotonic_ns() -> u64 {
     syscall::monotonic_ns()
 }
 
+/// The clocks a BPF program can read, for converting their timestamps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// `bpf_ktime_get_ns`.
+    Monotonic,
+    /// `bpf_ktime_get_boot_ns`: monotonic plus time spent suspended.
+    Boottime,
+    /// `bpf_ktime_get_tai_ns`.
+    Tai,
+    /// Wall-clock time.
+    Realtime,
+}
+
+/// `clock` now, in nanoseconds.
+pub fn clock_ns(clock: Clock) -> u64 {
+    syscall::clock_ns(match clock {
+        Clock::Monotonic => libc::CLOCK_MONOTONIC,
+        Clock::Boottime => libc::CLOCK_BOOTTIME,
+        Clock::Tai => libc::CLOCK_TAI,
+        Clock::Realtime => libc::CLOCK_REALTIME,
+    })
+}
+
+/// The inode number of the initial pid namespace (`PROC_PID_INIT_INO`).
+const INIT_PID_NS_INO: u64 = 0xefff_fffc;
+
+/// The device and inode of this process's pid namespace, or `None` when it
+/// is the initial one (or cannot be told).
+pub fn pid_namespace() -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata("/proc/self/ns/pid").ok()?;
+    (meta.ino() != INIT_PID_NS_INO).then(|| (meta.dev(), meta.ino()))
+}
+
 /// The calling thread's id (what the low half of
 /// `bpf_get_current_pid_tgid` holds).
 pub fn gettid() -> i32 {

@@ -540,12 +540,19 @@ pub(crate) fn statfs_magic(path: &CStr) -> SysResult<i64> {
 
 /// `CLOCK_MONOTONIC` in nanoseconds: what `bpf_ktime_get_ns` counts.
 pub(crate) fn monotonic_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+/// The clock `id` in nanoseconds (0 if the kernel does not know it).
+pub(crate) fn clock_ns(id: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: the kernel writes one timespec into `ts`.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
+        return 0;
+    }
     (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
 }
 

@@ -50,6 +50,18 @@ pub fn run(args: &[&str]) -> Output {
     wait_with_patience(child)
 }
 
+/// Run sonde to completion with extra environment variables.
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let child = sonde(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sonde starts");
+    wait_with_patience(child)
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -182,9 +182,17 @@ pub enum TExprKind {
         index: usize,
     },
     /// `str(ptr[, len])`: read a string from memory into a buffer of `ty`'s size.
+    /// At most `min(len, limit) + pad` bytes are read, NUL included (and
+    /// never more than the destination holds).
     ReadStr {
         ptr: Box<TExpr>,
         len: Option<Box<TExpr>>,
+        limit: u32,
+        /// 1 to read one byte more than asked, so that a string too long
+        /// for its type fills the buffer without a NUL and prints with the
+        /// truncation trailer, as bpftrace does when `max_strlen` is below
+        /// 1024; else 0.
+        pad: u32,
     },
     /// Integer conversion to `ty`, or a test against zero for `bool`; for
     /// an array `ty` or an array operand, the same bytes seen as the other
@@ -238,11 +246,14 @@ pub enum TUnOp {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
-    Pid,
-    Tid,
+    /// Process and thread ids, in sonde's pid namespace (`curr_ns`) or in
+    /// the initial one (`init`).
+    Pid(PidNs),
+    Tid(PidNs),
     Uid,
     Gid,
-    Nsecs,
+    /// `nsecs(clock)`; plain `nsecs` reads the boot clock.
+    Nsecs(Clock),
     Elapsed,
     Cpu,
     Comm,
@@ -255,6 +266,29 @@ pub enum Builtin {
     CurTask,
     /// The traced function's name (`Type::FuncName`: the probe's index).
     Func,
+    /// The number of CPUs, known when the session starts.
+    Ncpus,
+    Numaid,
+    /// The user id, printed as a name.
+    Username,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidNs {
+    Current,
+    Init,
+}
+
+/// The clocks `nsecs()` can read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// `CLOCK_BOOTTIME`: the default.
+    Boot,
+    Monotonic,
+    Tai,
+    /// TAI computed from the monotonic clock and the offset between the two
+    /// clocks when the session started, for kernels without a TAI helper.
+    SwTai,
 }
 
 /// How to read one tracepoint field from the record.
@@ -496,7 +530,7 @@ impl VarUses {
                 self.expr(otherwise);
             }
             TExprKind::Tuple(items) => items.iter().for_each(|i| self.expr(i)),
-            TExprKind::ReadStr { ptr, len } => {
+            TExprKind::ReadStr { ptr, len, .. } => {
                 self.expr(ptr);
                 len.iter().for_each(|l| self.expr(l));
             }

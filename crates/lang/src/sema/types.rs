@@ -58,6 +58,8 @@ pub enum Type {
     TracepointArgs,
     /// What statements such as `printf` produce.
     Void,
+    /// A user id kept as a u64 and printed as the user's name (`username`).
+    Username,
 }
 
 impl Type {
@@ -104,6 +106,7 @@ impl Type {
                 | Type::Enum(_)
                 | Type::ProbeName
                 | Type::FuncName
+                | Type::Username
         )
     }
 
@@ -125,7 +128,7 @@ impl Type {
             Type::Int { bytes, .. } => *bytes as u32,
             Type::Bool => 1,
             Type::Str { size } => *size,
-            Type::Ptr { .. } | Type::ProbeName | Type::FuncName => 8,
+            Type::Ptr { .. } | Type::ProbeName | Type::FuncName | Type::Username => 8,
             Type::Stack(_) | Type::Sym { .. } => self.storage_size(),
             Type::Tuple(_) => self.storage_size(),
             Type::Record(r) => r.size,
@@ -220,6 +223,7 @@ impl fmt::Display for Type {
             Type::Sym { user } => f.write_str(if *user { "usym_t" } else { "ksym_t" }),
             Type::TracepointArgs => f.write_str("args"),
             Type::Void => f.write_str("none"),
+            Type::Username => f.write_str("username"),
         }
     }
 }

@@ -9,13 +9,53 @@ use super::stmt::empty_expr;
 use super::{Checker, Pass};
 use crate::ast::{self, ExprKind, UnOp};
 use crate::diag::Diagnostic;
-use crate::sema::typed::{AggFunc, TExpr, TExprKind, TStmtKind};
+use crate::sema::typed::{AggFunc, Builtin, Clock, PidNs, TExpr, TExprKind, TStmtKind};
 use crate::sema::types::{MapValue, Type};
 use crate::span::Span;
 
 const AGGREGATIONS: &[&str] = &[
     "count", "sum", "min", "max", "avg", "stats", "hist", "lhist",
 ];
+/// Builtins that may also be written as calls, with or without `__builtin_`.
+const BUILTIN_CALLS: &[&str] = &[
+    "pid",
+    "tid",
+    "uid",
+    "gid",
+    "nsecs",
+    "elapsed",
+    "cpu",
+    "comm",
+    "cgroup",
+    "jiffies",
+    "rand",
+    "cpid",
+    "ncpus",
+    "numaid",
+    "username",
+    "usermode",
+    "probe",
+    "probetype",
+    "__builtin_pid",
+    "__builtin_tid",
+    "__builtin_uid",
+    "__builtin_gid",
+    "__builtin_nsecs",
+    "__builtin_elapsed",
+    "__builtin_cpu",
+    "__builtin_comm",
+    "__builtin_cgroup",
+    "__builtin_jiffies",
+    "__builtin_rand",
+    "__builtin_cpid",
+    "__builtin_ncpus",
+    "__builtin_numaid",
+    "__builtin_username",
+    "__builtin_usermode",
+    "__builtin_probe",
+    "__builtin_probetype",
+];
+
 const STATEMENTS: &[&str] = &["printf", "print", "exit", "delete", "clear", "zero"];
 
 pub(super) fn is_aggregation(name: &str) -> bool {
@@ -232,17 +272,7 @@ impl Checker<'_> {
             "kaddr" => self.kaddr_call(args, span),
             "reg" => self.reg_call(args, span),
             "uaddr" => self.uaddr_call(args, span),
-            "pid" | "tid" | "uid" | "gid" | "nsecs" | "elapsed" | "cpu" | "comm" | "cgroup"
-            | "jiffies" | "rand" | "cpid" => {
-                if !args.is_empty() {
-                    return Err(nargs_error(name, 0, args.len(), span));
-                }
-                let ident = ast::Expr {
-                    kind: ExprKind::Ident(name.to_string()),
-                    span,
-                };
-                self.expr(&ident)
-            }
+            _ if BUILTIN_CALLS.contains(&name) => self.builtin_call(name, args, span),
             _ if is_aggregation(name) => Err(Diagnostic::error(
                 span,
                 format!("{name}() must be assigned directly to a map"),
@@ -259,11 +289,74 @@ impl Checker<'_> {
         }
     }
 
+    /// A builtin written as a call: `pid()`, `nsecs(monotonic)`, `pid(init)`.
+    fn builtin_call(&mut self, name: &str, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        let base = name.strip_prefix("__builtin_").unwrap_or(name);
+        let mode = match args {
+            [] => None,
+            [ast::Expr {
+                kind: ExprKind::Ident(mode),
+                span: mode_span,
+            }] if matches!(base, "nsecs" | "pid" | "tid") => Some((mode.as_str(), *mode_span)),
+            [arg] if matches!(base, "nsecs" | "pid" | "tid") => {
+                let expected = if base == "nsecs" {
+                    "boot, monotonic, tai or sw_tai"
+                } else {
+                    "curr_ns or init"
+                };
+                return Err(Diagnostic::error(
+                    arg.span,
+                    format!("{base}() takes one of {expected} as its argument"),
+                ));
+            }
+            _ => return Err(nargs_error(name, 0, args.len(), span)),
+        };
+        let builtin = match (base, mode) {
+            (_, None) => return self.ident(base, span),
+            ("nsecs", Some((mode, mode_span))) => {
+                let clock = match mode {
+                    "boot" => Clock::Boot,
+                    "monotonic" => Clock::Monotonic,
+                    "tai" => Clock::Tai,
+                    "sw_tai" => Clock::SwTai,
+                    other => {
+                        return Err(Diagnostic::error(
+                            mode_span,
+                            format!("Invalid timestamp mode: {other}"),
+                        )
+                        .with_help("use boot, monotonic, tai or sw_tai"))
+                    }
+                };
+                (Builtin::Nsecs(clock), Type::U64)
+            }
+            (which, Some((mode, mode_span))) => {
+                let ns = match mode {
+                    "curr_ns" => PidNs::Current,
+                    "init" => PidNs::Init,
+                    other => {
+                        return Err(Diagnostic::error(
+                            mode_span,
+                            format!("Invalid PID namespace mode: {other}"),
+                        )
+                        .with_help("use curr_ns or init"))
+                    }
+                };
+                let b = if which == "pid" {
+                    Builtin::Pid(ns)
+                } else {
+                    Builtin::Tid(ns)
+                };
+                (b, Type::U32)
+            }
+        };
+        Ok(texpr(TExprKind::Builtin(builtin.0), builtin.1, span))
+    }
+
     fn str_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
         if args.is_empty() || args.len() > 2 {
             return Err(range_error("str", 1, 2, args.len(), span));
         }
-        let limit = match args.get(1) {
+        let limit_expr = match args.get(1) {
             Some(len) => {
                 let checked = self.value(len)?;
                 if !checked.ty.is_integer_like() {
@@ -276,7 +369,7 @@ impl Checker<'_> {
             }
             None => None,
         };
-        let literal_limit = match &limit {
+        let literal_limit = match &limit_expr {
             Some(TExpr {
                 kind: TExprKind::Int(n),
                 ..
@@ -301,15 +394,21 @@ impl Checker<'_> {
         match source.ty {
             Type::Str { .. } => Ok(source),
             Type::Int { .. } | Type::Ptr { .. } => {
-                let size = match literal_limit {
-                    Some(n) => (n.clamp(1, self.opts.strlen as u64)) as u32,
-                    None => self.opts.strlen,
+                let strlen = self.opts.strlen;
+                let (size, limit) = match literal_limit {
+                    Some(n) => {
+                        let n = n.min(strlen as u64) as u32;
+                        ((n + 1).min(strlen), n)
+                    }
+                    None => (strlen, strlen),
                 };
-                let limit = if literal_limit.is_some() { None } else { limit };
+                let len = if literal_limit.is_some() { None } else { limit_expr };
                 Ok(texpr(
                     TExprKind::ReadStr {
                         ptr: Box::new(source),
-                        len: limit.map(Box::new),
+                        len: len.map(Box::new),
+                        limit,
+                        pad: u32::from(strlen < 1024),
                     },
                     Type::Str { size },
                     span,

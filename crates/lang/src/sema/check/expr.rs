@@ -5,8 +5,11 @@ use super::unify::unify;
 use super::{Checker, Pass};
 use crate::ast::{self, BinOp, ExprKind, UnOp};
 use crate::diag::Diagnostic;
+use crate::sema::probes::Attach;
 use crate::sema::tracepoint_format::FieldKind;
-use crate::sema::typed::{Builtin, FieldRead, FieldReadKind, ProbeKind, TExpr, TExprKind, TUnOp};
+use crate::sema::typed::{
+    Builtin, Clock, FieldRead, FieldReadKind, PidNs, ProbeKind, TExpr, TExprKind, TUnOp,
+};
 use crate::sema::types::{MapValue, Type};
 use crate::span::Span;
 
@@ -93,7 +96,7 @@ impl Checker<'_> {
         }
     }
 
-    fn ident(&mut self, name: &str, span: Span) -> Checked<TExpr> {
+    pub(super) fn ident(&mut self, name: &str, span: Span) -> Checked<TExpr> {
         // bpftrace's standard library defines `comm` and friends as macros
         // over `__builtin_comm`; both spellings name the same builtin.
         if let Some(plain) = name.strip_prefix("__builtin_") {
@@ -103,19 +106,23 @@ impl Checker<'_> {
         }
         let builtin = |b: Builtin, ty: Type| Ok(texpr(TExprKind::Builtin(b), ty, span));
         match name {
-            "pid" => builtin(Builtin::Pid, Type::U32),
-            "tid" => builtin(Builtin::Tid, Type::U32),
-            "uid" => builtin(Builtin::Uid, Type::U32),
-            "gid" => builtin(Builtin::Gid, Type::U32),
-            "nsecs" => builtin(Builtin::Nsecs, Type::U64),
+            "pid" => builtin(Builtin::Pid(PidNs::Current), Type::U32),
+            "tid" => builtin(Builtin::Tid(PidNs::Current), Type::U32),
+            "uid" => builtin(Builtin::Uid, Type::U64),
+            "gid" => builtin(Builtin::Gid, Type::U64),
+            "nsecs" => builtin(Builtin::Nsecs(Clock::Boot), Type::U64),
             "elapsed" => builtin(Builtin::Elapsed, Type::U64),
-            "cpu" => builtin(Builtin::Cpu, Type::U32),
+            "cpu" => builtin(Builtin::Cpu, Type::U64),
             "comm" => builtin(Builtin::Comm, Type::Str { size: 16 }),
             "probe" => builtin(Builtin::Probe, Type::ProbeName),
-            "rand" => builtin(Builtin::Rand, Type::U32),
+            "probetype" => Ok(str_literal(self.probetype().as_bytes().to_vec(), span)),
+            "rand" => builtin(Builtin::Rand, Type::U64),
             "cgroup" => builtin(Builtin::Cgroup, Type::U64),
             "jiffies" => builtin(Builtin::Jiffies, Type::U64),
-            "cpid" if self.opts.has_child => builtin(Builtin::Cpid, Type::U32),
+            "ncpus" => builtin(Builtin::Ncpus, Type::U64),
+            "numaid" => builtin(Builtin::Numaid, Type::U32),
+            "username" => builtin(Builtin::Username, Type::Username),
+            "cpid" if self.opts.has_child => builtin(Builtin::Cpid, Type::U64),
             "cpid" => Err(
                 Diagnostic::error(span, "cpid cannot be used without a child command")
                     .with_help("run the command to trace with -c CMD"),
@@ -170,12 +177,10 @@ impl Checker<'_> {
                     "the usermode builtin needs the CPU's registers: use it in kprobe, uprobe, profile or interval probes",
                 )),
             },
-            "func" | "username" | "numaid" | "ctx" | "cpid_" | "ncpus" | "ppid" => {
-                Err(Diagnostic::error(
-                    span,
-                    format!("the {name} builtin is not supported yet"),
-                ))
-            }
+            "func" | "ctx" => Err(Diagnostic::error(
+                span,
+                format!("the {name} builtin is not supported yet"),
+            )),
             _ => Err(Diagnostic::error(
                 span,
                 format!("Unknown identifier: '{name}'"),
@@ -217,6 +222,29 @@ impl Checker<'_> {
                 ),
             )
             .with_help("tracepoints name their arguments: use args.NAME")),
+        }
+    }
+
+    /// The provider name of this probe, as the `probetype` builtin gives it.
+    pub(super) fn probetype(&self) -> &'static str {
+        match self.inst.attach.first().map(|(a, _)| a) {
+            Some(Attach::Begin | Attach::End) | None => "special",
+            Some(Attach::Tracepoint { .. }) => "tracepoint",
+            Some(Attach::RawTracepoint { .. }) => "rawtracepoint",
+            Some(Attach::Interval { .. }) => "interval",
+            Some(Attach::Profile { .. }) => "profile",
+            Some(Attach::Uprobe { ret: false, .. }) => "uprobe",
+            Some(Attach::Uprobe { ret: true, .. }) => "uretprobe",
+            Some(Attach::Usdt { .. }) => "usdt",
+            Some(Attach::Software { .. }) => "software",
+            Some(Attach::Hardware { .. }) => "hardware",
+            Some(Attach::Watchpoint { .. }) => "watchpoint",
+            Some(Attach::Signal { .. }) => "special",
+            Some(Attach::Iter { .. }) => "iter",
+            Some(Attach::Kprobe { ret: false, .. }) => "kprobe",
+            Some(Attach::Kprobe { ret: true, .. }) => "kretprobe",
+            Some(Attach::Fentry { ret: false, .. }) => "fentry",
+            Some(Attach::Fentry { ret: true, .. }) => "fexit",
         }
     }
 

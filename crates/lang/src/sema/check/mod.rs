@@ -58,7 +58,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             positional: Vec::new(),
-            strlen: 64,
+            strlen: 1024,
             has_child: false,
             pid: None,
             stack_mode: None,
