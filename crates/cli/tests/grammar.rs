@@ -263,3 +263,42 @@ fn missing_probes_can_be_skipped() {
     let strict = script.replace("warn", "error");
     assert!(!run(&["-e", &strict]).status.success());
 }
+
+#[test]
+fn increments_inside_expressions() {
+    assert_eq!(
+        output_of(
+            "begin { @gr_inc = 10; printf(\"%d\", @gr_inc++); printf(\" %d\", ++@gr_inc); \
+             printf(\" %d\", @gr_inc--); printf(\" %d\\n\", --@gr_inc); \
+             $x = 10; printf(\"%d %d %d %d\\n\", $x++, ++$x, $x--, --$x); }"
+        ),
+        "10 12 12 10\n10 12 12 10\n\n\n@gr_inc: 10\n"
+    );
+    assert_released("@gr_inc");
+}
+
+#[test]
+fn tuples_index_compare_and_short_forms() {
+    assert_eq!(
+        output_of(
+            "begin { $t = (1, \"abc\", (2, 3)); print($t[1]); print($t[2][2 - 1]); \
+             $s = \"hello\"; $i = 4; printf(\"%c%c\\n\", $s[1], $s[$i]); \
+             print((1,)); print(()); print(((1, \"ab\") == (1, \"ab\"), (1, \"a\") != (1, \"ab\"))); }"
+        ),
+        "abc\n3\neo\n(1)\n()\n(true, true)\n\n\n"
+    );
+}
+
+#[test]
+fn records_keep_names_and_evaluation_order() {
+    assert_eq!(
+        output_of(
+            "begin { $a = (foo = { printf(\"1\"); 1 }, bar = \"b\"); \
+             $a = (bar = { printf(\"2\"); \"longer\" }, foo = { printf(\"3\\n\"); 2 }); \
+             print($a); printf(\"%d %s\\n\", $a.foo, $a.bar); \
+             @gr_rec[(k = 1, n = \"x\")] = (v = (1, 2)); }"
+        ),
+        "123\n{ .foo = 2, .bar = longer }\n2 longer\n\n\n@gr_rec[{ .k = 1, .n = x }]: { .v = (1, 2) }\n"
+    );
+    assert_released("@gr_rec");
+}

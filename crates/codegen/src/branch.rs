@@ -66,6 +66,13 @@ impl ProgramCompiler<'_> {
                     self.e.jump_imm(jmp, R0, 0, target);
                     return Ok(());
                 }
+                if let (Type::Tuple(_), Type::Tuple(_)) = (&lhs.ty, &rhs.ty) {
+                    self.tuples_equal(lhs, rhs)?;
+                    let equal_wanted = (*bin == BinOp::Eq) == when;
+                    let jmp = if equal_wanted { op::JNE } else { op::JEQ };
+                    self.e.jump_imm(jmp, R0, 0, target);
+                    return Ok(());
+                }
                 let signed = comparison_is_signed(lhs, rhs);
                 let jmp = jump_op(*bin, signed, when);
                 self.scalar(lhs)?;

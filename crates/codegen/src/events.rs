@@ -105,6 +105,10 @@ fn stored(ty: &Type) -> Type {
             signed: *signed,
         },
         Type::Tuple(items) => Type::Tuple(items.iter().map(stored).collect()),
+        Type::NamedTuple { names, fields } => Type::NamedTuple {
+            names: names.clone(),
+            fields: fields.iter().map(stored).collect(),
+        },
         other => other.clone(),
     }
 }

@@ -36,6 +36,20 @@ pub fn value_type(ty: &Type) -> ValueType {
                 .map(|(off, f)| (off, value_type(f)))
                 .collect(),
         ),
+        // bpftrace's records print as structs do: `{ .a = 1, .b = x }`.
+        Type::NamedTuple { names, fields } => ValueType::Record {
+            size: ty.storage_size(),
+            fields: Type::tuple_offsets(fields)
+                .into_iter()
+                .zip(names.iter().zip(fields))
+                .map(|(offset, (name, f))| crate::object::RecordField {
+                    name: name.clone(),
+                    offset,
+                    ty: value_type(f),
+                    bitfield: None,
+                })
+                .collect(),
+        },
         Type::ProbeName | Type::FuncName => ValueType::ProbeName,
         Type::Stack(st) => ValueType::Stack {
             user: st.user,

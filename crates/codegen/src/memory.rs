@@ -27,7 +27,7 @@ impl ProgramCompiler<'_> {
         }
         if let TExprKind::TupleField { tuple, index } = &e.kind {
             let base = self.aggregate(tuple)?;
-            let Type::Tuple(fields) = &tuple.ty else {
+            let Some(fields) = tuple.ty.tuple_fields() else {
                 return Err(internal(e, "tuple field of a non-tuple"));
             };
             return Ok(base + Type::tuple_offsets(fields)[*index] as i16);
@@ -50,7 +50,7 @@ impl ProgramCompiler<'_> {
         }
         match ty {
             Type::Str { .. } => self.place_string(e, dst, ty.storage_size()),
-            Type::Tuple(fields) => self.place_tuple(e, dst, fields),
+            Type::Tuple(_) | Type::NamedTuple { .. } => self.place_tuple(e, dst, ty),
             Type::Record(_) | Type::Array { .. } => self.place_bytes(e, dst, ty.storage_size()),
             Type::Stack(_) | Type::Sym { .. } => self.place_symbolic(e, dst, ty),
             _ => {
@@ -207,8 +207,13 @@ impl ProgramCompiler<'_> {
         }
     }
 
-    fn place_tuple(&mut self, e: &TExpr, dst: Slot, fields: &[Type]) -> Result<()> {
+    /// Store the tuple or record `e` in the layout of `ty`; a record's
+    /// fields go where `ty` has the same names.
+    fn place_tuple(&mut self, e: &TExpr, dst: Slot, ty: &Type) -> Result<()> {
         let e = self.block_value(e)?;
+        let Some(fields) = ty.tuple_fields() else {
+            return Err(internal(e, "tuple layout expected"));
+        };
         let offsets = Type::tuple_offsets(fields);
         match &e.kind {
             TExprKind::Ternary {
@@ -219,23 +224,25 @@ impl ProgramCompiler<'_> {
                 let else_label = self.e.new_label();
                 let end = self.e.new_label();
                 self.branch(cond, false, else_label)?;
-                self.place_tuple(then, dst, fields)?;
+                self.place_tuple(then, dst, ty)?;
                 self.e.jump(end);
                 self.e.bind(else_label);
-                self.place_tuple(otherwise, dst, fields)?;
+                self.place_tuple(otherwise, dst, ty)?;
                 self.e.bind(end);
                 Ok(())
             }
             TExprKind::Tuple(items) => {
-                for ((item, field), off) in items.iter().zip(fields).zip(offsets) {
-                    self.place(item, dst + off as i16, field)?;
+                // In the order written, whatever order the layout has.
+                for (i, item) in items.iter().enumerate() {
+                    let at = field_position(&e.ty, ty, i);
+                    self.place(item, dst + offsets[at] as i16, &fields[at])?;
                 }
                 Ok(())
             }
             _ => {
-                let Type::Tuple(src_fields) = &e.ty else {
+                if e.ty.tuple_fields().is_none() {
                     return Err(internal(e, "tuple expected"));
-                };
+                }
                 let src = match &e.kind {
                     TExprKind::MapRead { map, key } => {
                         let size = e.ty.storage_size();
@@ -251,35 +258,36 @@ impl ProgramCompiler<'_> {
                     }
                     _ => self.aggregate(e)?,
                 };
-                if src_fields == fields {
+                if e.ty == *ty {
                     self.copy_stack(src, dst, e.ty.storage_size());
                     return Ok(());
                 }
-                self.convert_tuple(src, src_fields, dst, fields);
+                self.convert(src, &e.ty, dst, ty);
                 Ok(())
             }
         }
     }
 
-    /// Copy a tuple between layouts whose string fields differ in size.
-    fn convert_tuple(&mut self, src: Slot, src_fields: &[Type], dst: Slot, dst_fields: &[Type]) {
-        let src_offsets = Type::tuple_offsets(src_fields);
-        let dst_offsets = Type::tuple_offsets(dst_fields);
-        for i in 0..dst_fields.len() {
-            let (s, d) = (src + src_offsets[i] as i16, dst + dst_offsets[i] as i16);
-            match (&src_fields[i], &dst_fields[i]) {
-                (Type::Tuple(sf), Type::Tuple(df)) => self.convert_tuple(s, sf, d, df),
-                (sf, df) => {
-                    let (ss, ds) = (sf.storage_size(), df.storage_size());
-                    self.copy_stack(s, d, ss.min(ds));
-                    if ds > ss {
-                        self.zero(d + ss as i16, ds - ss);
-                    }
-                    if matches!(df, Type::Str { .. }) {
-                        self.terminate_if_truncated(d, ss, ds);
-                    }
-                }
+    /// Copy a value between two layouts of one shape: strings of other
+    /// buffer sizes, records with their fields in another order.
+    fn convert(&mut self, src: Slot, src_ty: &Type, dst: Slot, dst_ty: &Type) {
+        if let (Some(sf), Some(df)) = (src_ty.tuple_fields(), dst_ty.tuple_fields()) {
+            let src_offsets = Type::tuple_offsets(sf);
+            let dst_offsets = Type::tuple_offsets(df);
+            for (j, field) in df.iter().enumerate() {
+                let i = field_position(dst_ty, src_ty, j);
+                let (s, d) = (src + src_offsets[i] as i16, dst + dst_offsets[j] as i16);
+                self.convert(s, &sf[i], d, field);
             }
+            return;
+        }
+        let (ss, ds) = (src_ty.storage_size(), dst_ty.storage_size());
+        self.copy_stack(src, dst, ss.min(ds));
+        if ds > ss {
+            self.zero(dst + ss as i16, ds - ss);
+        }
+        if matches!(dst_ty, Type::Str { .. }) {
+            self.terminate_if_truncated(dst, ss, ds);
         }
     }
 
@@ -351,6 +359,33 @@ impl ProgramCompiler<'_> {
         Ok(())
     }
 
+    /// r0 = 1 when two tuples of the same shape are equal: both are laid
+    /// out in one layout (strings in the larger buffer, zero-padded) and
+    /// compared a word at a time.
+    pub fn tuples_equal(&mut self, lhs: &TExpr, rhs: &TExpr) -> Result<()> {
+        let layout = common_layout(&lhs.ty, &rhs.ty);
+        let size = layout.storage_size().max(8);
+        let a = self.frame.alloc(size);
+        let b = self.frame.alloc(size);
+        self.zero(a, size);
+        self.zero(b, size);
+        self.place(lhs, a, &layout)?;
+        self.place(rhs, b, &layout)?;
+        let not_equal = self.e.new_label();
+        let end = self.e.new_label();
+        for word in 0..(size / 8) as i16 {
+            self.load(Size::DW, R1, a + word * 8);
+            self.load(Size::DW, R2, b + word * 8);
+            self.e.jump_reg(op::JNE, R1, R2, not_equal);
+        }
+        self.e.emit(Insn::mov64_imm(R0, 1));
+        self.e.jump(end);
+        self.e.bind(not_equal);
+        self.e.emit(Insn::mov64_imm(R0, 0));
+        self.e.bind(end);
+        Ok(())
+    }
+
     pub fn copy_stack(&mut self, src: Slot, dst: Slot, size: u32) {
         if src == dst {
             return;
@@ -412,6 +447,33 @@ impl ProgramCompiler<'_> {
     /// `*(size *)slot = imm`
     pub fn store_imm(&mut self, size: Size, slot: Slot, imm: i32) {
         self.e.emit(Insn::st_imm(size, slot.reg, slot.off, imm));
+    }
+}
+
+/// Where field `i` of a value of type `from` goes in a value of type `to`:
+/// the field of the same name for records, the same position otherwise.
+fn field_position(from: &Type, to: &Type, i: usize) -> usize {
+    match (from, to) {
+        (Type::NamedTuple { names: a, .. }, Type::NamedTuple { names: b, .. }) => {
+            b.iter().position(|n| *n == a[i]).unwrap_or(i)
+        }
+        _ => i,
+    }
+}
+
+/// A layout both tuples fit: each string field as large as the larger of
+/// the two, integers stored whole.
+fn common_layout(a: &Type, b: &Type) -> Type {
+    match (a, b) {
+        (Type::Tuple(x), Type::Tuple(y)) if x.len() == y.len() => {
+            Type::Tuple(x.iter().zip(y).map(|(p, q)| common_layout(p, q)).collect())
+        }
+        (Type::Str { size: x }, Type::Str { size: y }) => Type::Str { size: (*x).max(*y) },
+        (Type::Int { .. }, Type::Int { signed, .. }) => Type::Int {
+            bytes: 8,
+            signed: *signed,
+        },
+        _ => a.clone(),
     }
 }
 

@@ -32,6 +32,32 @@ pub struct Shared {
     pub scratch_sizes: Vec<u32>,
 }
 
+/// Lays out the variables of `scope` from `start` bytes on, then its child
+/// scopes each from where its own variables end; returns the bytes the
+/// subtree needs. `ends` gets each variable's end offset.
+fn layout_scope(
+    scope: usize,
+    start: u32,
+    children: &[Vec<usize>],
+    members: &[Vec<usize>],
+    sizes: &[u32],
+    ends: &mut [u32],
+) -> u32 {
+    let mut end = start;
+    for &v in &members[scope] {
+        end += sizes[v];
+        ends[v] = end;
+    }
+    let mut peak = end;
+    for &child in &children[scope] {
+        // Scope ids grow inwards: a child always comes after its parent.
+        if child > scope {
+            peak = peak.max(layout_scope(child, end, children, members, sizes, ends));
+        }
+    }
+    peak
+}
+
 /// The stack a function's frame takes as the verifier counts it: rounded
 /// up to 32 bytes.
 pub fn frame_depth(peak: u32) -> u32 {
@@ -192,15 +218,57 @@ impl<'a> ProgramCompiler<'a> {
         self.e.emit(Insn::mov64_reg(reg, R0));
     }
 
-    /// Variables live for the whole probe; they start zeroed so that every
-    /// path the verifier explores reads initialised stack.
+    /// Variables get their slots once, at the start; they start zeroed so
+    /// that every path the verifier explores reads initialised stack.
+    /// On the stack, variables of scopes on separate branches of the scope
+    /// tree never live at the same time, so they share bytes: each scope's variables
+    /// follow its enclosing scope's, and sibling scopes start at the same
+    /// place. (A variable is always written before it is read, so what a
+    /// sibling left there does not matter.)
     fn allocate_variables(&mut self) {
-        for ty in &self.probe.vars {
-            let size = ty.storage_size().max(8);
-            let slot = self.frame.alloc(size);
-            self.zero(slot, size);
-            self.var_slots.push(slot);
+        let probe = self.probe;
+        if self.frame.base() != crate::frame::Base::Stack {
+            // With scratch memory, large variables live apart from small
+            // ones, and the stack is not what runs short: one slot each.
+            for ty in &probe.vars {
+                let size = ty.storage_size().max(8);
+                let slot = self.frame.alloc(size);
+                self.zero(slot, size);
+                self.var_slots.push(slot);
+            }
+            return;
         }
+        let scopes = probe.scope_parents.len().max(1);
+        let scope_of = |v: usize| {
+            probe
+                .var_scopes
+                .get(v)
+                .copied()
+                .filter(|&s| s < scopes)
+                .unwrap_or(0)
+        };
+        let mut children = vec![Vec::new(); scopes];
+        for (scope, parent) in probe.scope_parents.iter().enumerate() {
+            if let Some(p) = parent.filter(|&p| p < scopes && p != scope) {
+                children[p].push(scope);
+            }
+        }
+        let mut members = vec![Vec::new(); scopes];
+        for v in 0..probe.vars.len() {
+            members[scope_of(v)].push(v);
+        }
+        let sizes: Vec<u32> = probe.vars.iter().map(|t| t.storage_size().max(8)).collect();
+        let mut ends = vec![0u32; probe.vars.len()];
+        let total = layout_scope(0, 0, &children, &members, &sizes, &mut ends);
+        if total == 0 {
+            return;
+        }
+        let base = self.frame.alloc(total);
+        self.zero(base, total);
+        self.var_slots = ends
+            .iter()
+            .map(|&end| base + (total - end) as i16)
+            .collect();
     }
 
     /// `size` bytes of `slot` become zero. Clobbers r0-r5 for
@@ -241,7 +309,11 @@ impl<'a> ProgramCompiler<'a> {
                     self.scalar(e)
                 } else if matches!(
                     e.ty,
-                    Type::Str { .. } | Type::Tuple(_) | Type::Stack(_) | Type::Sym { .. }
+                    Type::Str { .. }
+                        | Type::Tuple(_)
+                        | Type::NamedTuple { .. }
+                        | Type::Stack(_)
+                        | Type::Sym { .. }
                 ) {
                     self.aggregate(e).map(|_| ())
                 } else {

@@ -75,7 +75,7 @@ impl ProgramCompiler<'_> {
             }
             TExprKind::TupleField { tuple, index } => {
                 let base = self.aggregate(tuple)?;
-                let Type::Tuple(fields) = &tuple.ty else {
+                let Some(fields) = tuple.ty.tuple_fields() else {
                     return Err(not_scalar(e));
                 };
                 let off = Type::tuple_offsets(fields)[*index];

@@ -236,3 +236,50 @@ fn loop_errors() {
         err("Undefined or undeclared variable: $i", "$i")
     );
 }
+
+#[test]
+fn records_tuples_and_increments() {
+    let p = check("BEGIN { $r = (a = 1, b = \"x\"); $r = (b = \"yyy\", a = 2); @v = $r.b; }");
+    assert_eq!(
+        p.probes[0].vars[0],
+        Type::NamedTuple {
+            names: vec!["a".into(), "b".into()],
+            fields: vec![Type::I64, Type::Str { size: 4 }],
+        }
+    );
+    assert_eq!(p.maps[0].value, MapValue::Plain(Type::Str { size: 4 }));
+    assert_eq!(
+        error("BEGIN { $r = (a = 1); @x = $r.z; }"),
+        err("Record does not contain a field named 'z'", "$r.z")
+    );
+    assert_eq!(
+        error("BEGIN { $r = (a = 1); $r = (b = 1); }"),
+        err(
+            "Type mismatch for $r: trying to assign value of type '(b=int64)' when variable already has a type '(a=int64)'",
+            "$r = (b = 1)"
+        )
+    );
+    assert_eq!(
+        error("BEGIN { $t = (1, 2); $i = 1; @x = $t[$i]; }"),
+        err(
+            "The index of a tuple must be an integer known when the script is compiled",
+            "$i"
+        )
+    );
+    assert_eq!(
+        error("BEGIN { $t = (1, 2); @x = $t[2]; }"),
+        err(
+            "Invalid tuple index: 2. Found 2 elements in tuple.",
+            "$t[2]"
+        )
+    );
+    assert_eq!(
+        error("BEGIN { @x = (1, 2) == (1, \"a\"); }"),
+        err(
+            "Type mismatch for '==': comparing '(int64,int64)' with '(int64,string[2])'",
+            "(1, 2) == (1, \"a\")"
+        )
+    );
+    let p = check("BEGIN { $x = 1; @y = $x++ + ++$x; }");
+    assert_eq!(p.maps[0].value, MapValue::Plain(Type::I64));
+}

@@ -147,6 +147,12 @@ fn statement() -> impl Strategy<Value = String> {
         )),
         Just("for ($kv : @c) { @i = $kv.1 + $kv.0.1; for ($n : 0..($kv.1)) { $t = ($n, $s); } }".to_string()),
         Just("for ($kv : @c) { if ($kv.1 > 100) { return; } print($kv); }".to_string()),
+        (int_expr(), str_expr_leaf()).prop_map(|(e, s)| format!(
+            "$rec = (a = (int64)({e}), b = {s}); $rec = (b = \"z\", a = 1); @ra = $rec.a; print($rec); @i = $i++ + ++@i;"
+        )),
+        str_expr_leaf().prop_map(|s| format!(
+            "$tu = (1, {s}); @tb = ($tu == (2, \"q\")); @tc = $tu[1][0]; print((1,));"
+        )),
     ];
     simple.prop_recursive(2, 8, 3, |inner| {
         // Loops copy the variables they use into a frame of their own, so

@@ -17,14 +17,28 @@ use std::collections::HashMap;
 use crate::ast::{Block, Expr, ExprKind, ForIter, Probe, SizeofArg, Stmt, StmtKind, TypeSpec};
 use crate::diag::Diagnostic;
 
+/// Which scope each variable belongs to, and how the scopes nest: scope 0
+/// is the probe's own. Variables of scopes on separate branches of the
+/// tree never live at the same time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScopeTree {
+    /// The enclosing scope of each scope; `None` for scope 0.
+    pub parents: Vec<Option<usize>>,
+    /// The scope of each variable, by its unique name.
+    pub var_scope: HashMap<String, usize>,
+}
+
 /// Checks and renames the variables of one probe.
-pub fn resolve_probe(probe: &mut Probe) -> Result<(), Diagnostic> {
+pub fn resolve_probe(probe: &mut Probe) -> Result<ScopeTree, Diagnostic> {
     let mut r = Resolver::default();
     r.scopes.push(HashMap::new());
+    r.tree.parents.push(None);
+    r.open.push(0);
     if let Some(pred) = &mut probe.predicate {
         r.expr(pred)?;
     }
-    r.block(&mut probe.body)
+    r.block(&mut probe.body)?;
+    Ok(r.tree)
 }
 
 /// A variable's name as the script wrote it (`$x#2` is `x`), for messages.
@@ -36,6 +50,9 @@ pub fn display_name(name: &str) -> &str {
 struct Resolver {
     /// Innermost last: the names written mapped to the unique names.
     scopes: Vec<HashMap<String, String>>,
+    /// The ids in `tree` of the scopes in `scopes`.
+    open: Vec<usize>,
+    tree: ScopeTree,
     /// How many variables of each written name the probe has so far.
     seen: HashMap<String, u32>,
 }
@@ -58,13 +75,19 @@ impl Resolver {
             .last_mut()
             .expect("a scope is always open")
             .insert(name.to_string(), unique.clone());
+        let scope = *self.open.last().expect("a scope is always open");
+        self.tree.var_scope.insert(unique.clone(), scope);
         unique
     }
 
     fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let parent = self.open.last().copied();
+        self.tree.parents.push(parent);
+        self.open.push(self.tree.parents.len() - 1);
         self.scopes.push(HashMap::new());
         let result = f(self);
         self.scopes.pop();
+        self.open.pop();
         result
     }
 
@@ -231,6 +254,19 @@ mod tests {
         let mut probe = program.probes.remove(0);
         resolve_probe(&mut probe).map_err(|d| d.message)?;
         Ok(probe)
+    }
+
+    #[test]
+    fn the_scope_tree_says_which_variables_can_share_storage() {
+        let mut program =
+            parse("b { $a = 1; if 1 { $x = 1; } else { $y = 2; { $z = 3; } } }").unwrap();
+        let tree = resolve_probe(&mut program.probes[0]).unwrap();
+        // 0 probe, 1 body, 2 then, 3 else, 4 the block in else.
+        assert_eq!(tree.parents, [None, Some(0), Some(1), Some(1), Some(3)]);
+        assert_eq!(tree.var_scope["a"], 1);
+        assert_eq!(tree.var_scope["x"], 2);
+        assert_eq!(tree.var_scope["y"], 3);
+        assert_eq!(tree.var_scope["z"], 4);
     }
 
     fn var_names(src: &str) -> Vec<String> {

@@ -103,6 +103,11 @@ pub struct TypedProbe {
     pub body: Vec<TStmt>,
     /// The type of every `$variable`, by index.
     pub vars: Vec<Type>,
+    /// The scope each variable belongs to, by index, and the enclosing
+    /// scope of each scope (see [`super::scope::ScopeTree`]): variables of
+    /// scopes on separate branches may share storage. Empty: one scope.
+    pub var_scopes: Vec<usize>,
+    pub scope_parents: Vec<Option<usize>>,
     /// The source of the probe, for messages about it.
     pub span: Span,
 }

@@ -19,6 +19,12 @@ pub enum Type {
         size: u32,
     },
     Tuple(Vec<Type>),
+    /// A record, `(name = value, ...)`: a tuple whose fields have names,
+    /// laid out like one in the order of `names`.
+    NamedTuple {
+        names: Vec<String>,
+        fields: Vec<Type>,
+    },
     /// An address of a `pointee` (`Void` for `void *`). `user` says which
     /// address space it points into, which decides whether reads through it
     /// use `probe_read_user` or `probe_read_kernel`.
@@ -130,7 +136,7 @@ impl Type {
             Type::Str { size } => *size,
             Type::Ptr { .. } | Type::ProbeName | Type::FuncName | Type::Username => 8,
             Type::Stack(_) | Type::Sym { .. } => self.storage_size(),
-            Type::Tuple(_) => self.storage_size(),
+            Type::Tuple(_) | Type::NamedTuple { .. } => self.storage_size(),
             Type::Record(r) => r.size,
             Type::Array { elem, len } => elem.size() * len,
             Type::Enum(e) => e.bytes as u32,
@@ -163,7 +169,9 @@ impl Type {
     pub fn storage_size(&self) -> u32 {
         match self {
             Type::Str { size } => size.next_multiple_of(8),
-            Type::Tuple(fields) => fields.iter().map(Type::storage_size).sum(),
+            Type::Tuple(fields) | Type::NamedTuple { fields, .. } => {
+                fields.iter().map(Type::storage_size).sum()
+            }
             // Records and arrays keep their C layout, padded to 8 bytes.
             Type::Record(_) | Type::Array { .. } => self.size().next_multiple_of(8),
             Type::Void | Type::TracepointArgs => 0,
@@ -172,6 +180,14 @@ impl Type {
             Type::Stack(StackType { user: true, .. }) => 16,
             Type::Sym { user: true } => 24,
             _ => 8,
+        }
+    }
+
+    /// The fields of a tuple or of a record (a named tuple), in storage order.
+    pub fn tuple_fields(&self) -> Option<&[Type]> {
+        match self {
+            Type::Tuple(fields) | Type::NamedTuple { fields, .. } => Some(fields),
+            _ => None,
         }
     }
 
@@ -204,6 +220,16 @@ impl fmt::Display for Type {
                         f.write_str(",")?;
                     }
                     write!(f, "{t}")?;
+                }
+                f.write_str(")")
+            }
+            Type::NamedTuple { names, fields } => {
+                f.write_str("(")?;
+                for (i, (name, t)) in names.iter().zip(fields).enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{name}={t}")?;
                 }
                 f.write_str(")")
             }

@@ -52,19 +52,117 @@ impl Checker<'_> {
             ExprKind::Cast { ty, expr } => self.cast(ty, expr, span),
             ExprKind::Sizeof(arg) => self.sizeof(arg, span),
             ExprKind::Offsetof { of, fields } => self.offsetof(of, fields, span),
-            ExprKind::Record(_) => Err(Diagnostic::error(span, "records are not supported yet")),
+            ExprKind::Record(fields) => {
+                // Evaluated in the order written; the type lists the
+                // fields in that order too.
+                let mut names = Vec::with_capacity(fields.len());
+                let mut items = Vec::with_capacity(fields.len());
+                for field in fields {
+                    names.push(field.name.clone());
+                    items.push(self.value(&field.value)?);
+                }
+                let fields = items.iter().map(|i| i.ty.clone()).collect();
+                Ok(texpr(
+                    TExprKind::Tuple(items),
+                    Type::NamedTuple { names, fields },
+                    span,
+                ))
+            }
             ExprKind::Block(block) => self.block_value(block),
             ExprKind::If {
                 cond,
                 then,
                 otherwise,
             } => self.if_value(cond, then, otherwise.as_deref(), span),
-            ExprKind::IncDec { .. } => Err(Diagnostic::error(
-                span,
-                "++ and -- can only be used as statements",
-            )
-            .with_help("write the increment on a line of its own")),
+            ExprKind::IncDec {
+                target,
+                increment,
+                prefix,
+            } => self.inc_dec_value(target, *increment, *prefix, span),
         }
+    }
+
+    /// `tuple[i]`: the index must be known when the script is compiled
+    /// (`$t[1 + 1]` is fine).
+    fn tuple_index(
+        &mut self,
+        tuple: TExpr,
+        items: &[Type],
+        index: &ast::Expr,
+        span: Span,
+    ) -> Checked<TExpr> {
+        let idx = self.value(index)?;
+        let Some(i) = constant_int(&idx) else {
+            return Err(Diagnostic::error(
+                index.span,
+                "The index of a tuple must be an integer known when the script is compiled",
+            )
+            .with_help("write the index as a number, e.g. $t[1]"));
+        };
+        let Some(ty) = usize::try_from(i).ok().and_then(|i| items.get(i)).cloned() else {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "Invalid tuple index: {i}. Found {} elements in tuple.",
+                    items.len()
+                ),
+            ));
+        };
+        Ok(texpr(
+            TExprKind::TupleField {
+                tuple: Box::new(tuple),
+                index: i as usize,
+            },
+            ty,
+            span,
+        ))
+    }
+
+    /// `x++` and friends used for their value: `{ x += 1; x }` for the
+    /// prefix forms, `{ $old = x; x += 1; $old }` for the postfix ones,
+    /// with a variable no script can name.
+    fn inc_dec_value(
+        &mut self,
+        target: &ast::Expr,
+        increment: bool,
+        prefix: bool,
+        span: Span,
+    ) -> Checked<TExpr> {
+        let op = if increment { BinOp::Add } else { BinOp::Sub };
+        let at = |kind| ast::Expr { kind, span };
+        let step = ast::Stmt {
+            kind: ast::StmtKind::Assign {
+                target: target.clone(),
+                op: Some(op),
+                value: at(ExprKind::Int(1)),
+            },
+            span,
+        };
+        let block = if prefix {
+            ast::Block {
+                stmts: vec![step],
+                expr: Some(Box::new(target.clone())),
+                span,
+            }
+        } else {
+            let old = format!("#old{}", span.start);
+            ast::Block {
+                stmts: vec![
+                    ast::Stmt {
+                        kind: ast::StmtKind::Assign {
+                            target: at(ExprKind::Var(old.clone())),
+                            op: None,
+                            value: target.clone(),
+                        },
+                        span,
+                    },
+                    step,
+                ],
+                expr: Some(Box::new(at(ExprKind::Var(old)))),
+                span,
+            }
+        };
+        self.block_value(&block)
     }
 
     /// An expression that must produce a value that can be stored.
@@ -371,6 +469,14 @@ impl Checker<'_> {
                 )),
             };
         }
+        if let (Type::Tuple(_), Type::Tuple(_)) = (&l.ty, &r.ty) {
+            // Tuples of the same shape compare field by field (their
+            // strings may differ in buffer size).
+            if matches!(op, BinOp::Eq | BinOp::Ne) && unify(&l.ty, &r.ty).is_some() {
+                return Ok(node(Type::Bool, l, r));
+            }
+            return Err(mismatch(op, &l.ty, &r.ty, span));
+        }
         if let (Type::Array { .. }, Type::Array { .. }) = (&l.ty, &r.ty) {
             // Arrays of the same type compare byte for byte.
             if l.ty == r.ty && matches!(op, BinOp::Eq | BinOp::Ne) {
@@ -491,6 +597,35 @@ impl Checker<'_> {
     }
 }
 
+/// The value of an integer expression made of literals and operators, if
+/// it has one the checker can compute.
+fn constant_int(e: &TExpr) -> Option<i64> {
+    match &e.kind {
+        TExprKind::Int(v) => Some(*v as i64),
+        TExprKind::Unary {
+            op: TUnOp::Neg,
+            expr,
+        } => constant_int(expr)?.checked_neg(),
+        TExprKind::Binary { op, lhs, rhs } => {
+            let (a, b) = (constant_int(lhs)?, constant_int(rhs)?);
+            match op {
+                BinOp::Add => a.checked_add(b),
+                BinOp::Sub => a.checked_sub(b),
+                BinOp::Mul => a.checked_mul(b),
+                BinOp::Div => a.checked_div(b),
+                BinOp::Mod => a.checked_rem(b),
+                BinOp::Shl => a.checked_shl(u32::try_from(b).ok()?),
+                BinOp::Shr => a.checked_shr(u32::try_from(b).ok()?),
+                BinOp::BitAnd => Some(a & b),
+                BinOp::BitOr => Some(a | b),
+                BinOp::BitXor => Some(a ^ b),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// The value of `cond ? then : otherwise`, typed to hold either branch.
 fn choose(cond: TExpr, then: TExpr, otherwise: TExpr, span: Span) -> Checked<TExpr> {
     let ty = if then.ty == Type::Bool && otherwise.ty == Type::Bool {
@@ -547,6 +682,24 @@ impl Checker<'_> {
                         ),
                     ));
                 };
+                Ok(texpr(
+                    TExprKind::TupleField {
+                        tuple: Box::new(base),
+                        index,
+                    },
+                    ty,
+                    span,
+                ))
+            }
+            Type::NamedTuple { names, fields } => {
+                let Some(index) = names.iter().position(|n| n == field) else {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!("Record does not contain a field named '{field}'"),
+                    )
+                    .with_help(format!("its fields are: {}", names.join(", "))));
+                };
+                let ty = fields[index].clone();
                 Ok(texpr(
                     TExprKind::TupleField {
                         tuple: Box::new(base),
@@ -661,7 +814,24 @@ impl Checker<'_> {
             }
             _ => {
                 let base = self.value(base)?;
-                return self.element(base, index, span);
+                return match base.ty.clone() {
+                    Type::Tuple(items) => self.tuple_index(base, &items, index, span),
+                    // A string's bytes, as an array of int8 over its buffer.
+                    Type::Str { size } => {
+                        let bytes = TExpr {
+                            ty: Type::Array {
+                                elem: Box::new(Type::Int {
+                                    bytes: 1,
+                                    signed: true,
+                                }),
+                                len: size,
+                            },
+                            ..base
+                        };
+                        self.element(bytes, index, span)
+                    }
+                    _ => self.element(base, index, span),
+                };
             }
         };
         if self.inst.kind != ProbeKind::Tracepoint {

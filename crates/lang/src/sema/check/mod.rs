@@ -75,7 +75,7 @@ pub fn analyse(
     env: &dyn ProbeEnv,
     opts: &Options,
 ) -> Result<TypedProgram, Diagnostic> {
-    let program = prepare(program)?;
+    let (program, scopes) = prepare(program)?;
     let (opts, settings) = &apply_config(&program, opts)?;
     let mut probe_names = Vec::new();
     let types = TypeTable::new(&program.c_definitions, env)?;
@@ -110,7 +110,21 @@ pub fn analyse(
     let mut probes = Vec::with_capacity(instances.len());
     for (i, inst) in instances.iter().enumerate() {
         let mut checker = Checker::new(inst, opts, &types, &mut maps, Pass::Check, &var_types[i]);
-        probes.push(checker.probe()?);
+        let mut probe = checker.probe()?;
+        let at = program
+            .probes
+            .iter()
+            .position(|p| std::ptr::eq(p, inst.probe))
+            .expect("instances come from the program's probes");
+        let tree = &scopes[at];
+        // Variables the checker made itself live in the probe's scope.
+        probe.var_scopes = checker
+            .var_names()
+            .iter()
+            .map(|n| tree.var_scope.get(n).copied().unwrap_or(0))
+            .collect();
+        probe.scope_parents = tree.parents.clone();
+        probes.push(probe);
     }
     Ok(TypedProgram {
         probes,
@@ -144,13 +158,17 @@ fn apply_config(program: &ast::Program, opts: &Options) -> Result<(Options, Sett
 
 /// The program as the checker wants it: macros and defines expanded, every
 /// variable named uniquely by its scope.
-fn prepare(program: &ast::Program) -> Result<ast::Program, Diagnostic> {
+fn prepare(
+    program: &ast::Program,
+) -> Result<(ast::Program, Vec<super::scope::ScopeTree>), Diagnostic> {
     let mut program = program.clone();
     super::expand::expand_program(&mut program)?;
-    for probe in &mut program.probes {
-        super::scope::resolve_probe(probe)?;
-    }
-    Ok(program)
+    let scopes = program
+        .probes
+        .iter_mut()
+        .map(super::scope::resolve_probe)
+        .collect::<Result<_, _>>()?;
+    Ok((program, scopes))
 }
 
 /// One probe body to check, with the attach points that share its code.

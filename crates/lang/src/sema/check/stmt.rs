@@ -35,6 +35,11 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The variables' unique names, by index.
+    pub(super) fn var_names(&self) -> Vec<String> {
+        self.vars.iter().map(|(n, _)| n.clone()).collect()
+    }
+
     pub(super) fn learned_vars(&self) -> HashMap<String, Type> {
         self.vars.iter().cloned().collect()
     }
@@ -52,6 +57,8 @@ impl<'a> Checker<'a> {
             predicate,
             body,
             vars: self.vars.iter().map(|(_, t)| t.clone()).collect(),
+            var_scopes: Vec::new(),
+            scope_parents: Vec::new(),
             span: probe.span,
         })
     }
@@ -724,6 +731,10 @@ pub(super) fn stored_type(ty: &Type) -> Type {
             signed: *signed,
         },
         Type::Tuple(items) => Type::Tuple(items.iter().map(stored_type).collect()),
+        Type::NamedTuple { names, fields } => Type::NamedTuple {
+            names: names.clone(),
+            fields: fields.iter().map(stored_type).collect(),
+        },
         other => other.clone(),
     }
 }

@@ -18,6 +18,26 @@ pub fn unify(old: &Type, new: &Type) -> Option<Type> {
             .map(|(x, y)| unify(x, y))
             .collect::<Option<Vec<_>>>()
             .map(Type::Tuple),
+        // Records with the same fields in another order are the same
+        // record, laid out as first seen.
+        (
+            Type::NamedTuple { names, fields },
+            Type::NamedTuple {
+                names: new_names,
+                fields: new_fields,
+            },
+        ) if names.len() == new_names.len() => names
+            .iter()
+            .zip(fields)
+            .map(|(name, old)| {
+                let at = new_names.iter().position(|n| n == name)?;
+                unify(old, &new_fields[at])
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|fields| Type::NamedTuple {
+                names: names.clone(),
+                fields,
+            }),
         // Pointers of different pointee types keep the first one's: a
         // variable first assigned `(int8 *)x` stays a byte pointer.
         (p @ Type::Ptr { .. }, Type::Ptr { .. }) => Some(p.clone()),
