@@ -35,9 +35,6 @@ pub fn list(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), String> {
-    if is_type_listing(patterns) {
-        return list_types(env, patterns, out);
-    }
     if patterns.contains('.') && !patterns.contains([':', '*']) {
         let _ = writeln!(
             err,
@@ -48,6 +45,10 @@ pub fn list(
     let mut lines = String::new();
     for pattern in patterns.split(',') {
         let pattern = pattern.trim();
+        if is_type_name(pattern) {
+            lines.push_str(&type_definition(env, pattern)?);
+            continue;
+        }
         let pattern = match pattern {
             "" | "*" => "*:*".to_string(),
             p if !p.contains(':') => format!("*:{p}"),
@@ -274,30 +275,23 @@ pub fn program_entry(name: &str) -> Option<String> {
     }
 }
 
-/// `struct task_struct`, or several: `struct a,union b,enum c`.
-fn is_type_listing(pattern: &str) -> bool {
-    pattern.split(',').all(|p| {
-        let p = p.trim();
-        ["struct ", "union ", "enum "]
-            .iter()
-            .any(|k| p.starts_with(k) && p.len() > k.len())
-    })
+/// `struct task_struct`, `union x`, `enum y`: a type to list, not probes.
+fn is_type_name(pattern: &str) -> bool {
+    ["struct ", "union ", "enum "]
+        .iter()
+        .any(|k| pattern.starts_with(k) && pattern.len() > k.len())
 }
 
-/// The C definitions of the named types, from the kernel's BTF.
-fn list_types(env: &dyn ProbeEnv, pattern: &str, out: &mut dyn Write) -> Result<(), String> {
+/// The C definition of a named type from the kernel's BTF, with the blank
+/// line bpftrace puts after it.
+fn type_definition(env: &dyn ProbeEnv, name: &str) -> Result<String, String> {
     let kernel = env
         .kernel_types()
         .ok_or("listing types needs the kernel's BTF (/sys/kernel/btf/vmlinux)")?;
-    let mut text = String::new();
-    for name in pattern.split(',').map(str::trim) {
-        let definition = kernel
-            .c_definition(name)
-            .ok_or_else(|| format!("the kernel's BTF has no {name}"))?;
-        text.push_str(&definition);
-        text.push('\n');
-    }
-    out.write_all(text.as_bytes()).map_err(|e| e.to_string())
+    let definition = kernel
+        .c_definition(name)
+        .ok_or_else(|| format!("the kernel's BTF has no {name}"))?;
+    Ok(format!("{definition}\n"))
 }
 
 #[cfg(test)]

@@ -402,3 +402,29 @@ fn variable_indexes_into_arrays_behind_pointers_are_checked_at_run_time() {
     let text = format!("{addr:?}");
     assert!(!text.contains("CheckedIndex"), "{text}");
 }
+
+#[test]
+fn declarations_take_array_types() {
+    let p = check(
+        "struct W { int a; } struct V { struct W w[3]; } \
+         BEGIN { let $w: struct W[3]; let $b: uint8[4]; $w = ((struct V *)0)->w; }",
+    );
+    let Type::Array { elem, len: 3 } = &p.probes[0].vars[0] else {
+        panic!("not an array: {}", p.probes[0].vars[0]);
+    };
+    assert_eq!(elem.to_string(), "struct W");
+    assert_eq!(p.probes[0].vars[1], Type::array(int(1, false), 4));
+    let (message, _) = error("BEGIN { let $w: uint8[]; }");
+    assert_eq!(message, "an array in a declaration needs its length: [N]");
+}
+
+#[test]
+fn positional_text_from_an_offset() {
+    let ast = sonde_lang::parse("BEGIN { @s = str($1 + 1); }").unwrap();
+    let opts = Options {
+        positional: vec!["hello".into()],
+        ..Options::default()
+    };
+    let p = analyse(&ast, &FakeEnv::default(), &opts).unwrap();
+    assert!(matches!(&assigned(&p, 0).kind, TExprKind::Str(s) if s == b"ello"));
+}

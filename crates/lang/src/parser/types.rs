@@ -35,23 +35,33 @@ impl Parser<'_> {
             span = span.to(self.bump().span);
         }
         let mut pointer_depth = 0;
-        loop {
-            if let Some(star) = self.eat(Punct::Star) {
-                pointer_depth += 1;
-                span = span.to(star);
-            } else if self.is(Punct::LBracket) {
+        while let Some(star) = self.eat(Punct::Star) {
+            pointer_depth += 1;
+            span = span.to(star);
+        }
+        // `struct W[10]`: an array of what comes before.
+        let mut array = None;
+        if self.eat(Punct::LBracket).is_some() {
+            let len = match self.tok.kind {
+                Tok::Int(n) => {
+                    self.bump();
+                    Some(u32::try_from(n).map_err(|_| self.error_here("array too large"))?)
+                }
+                _ => None,
+            };
+            span = span.to(self.expect(Punct::RBracket)?);
+            if self.is(Punct::LBracket) || self.is(Punct::Star) {
                 return Err(Diagnostic::error(
                     self.tok.span,
-                    "syntax: array types are not supported in declarations",
+                    "syntax: only one array dimension is supported in declarations",
                 ));
-            } else {
-                break;
             }
+            array = Some(len);
         }
         Ok(TypeSpec::Name(TypeName {
             name,
             pointer_depth,
-            array: None,
+            array,
             span,
         }))
     }

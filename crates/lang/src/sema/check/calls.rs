@@ -382,6 +382,23 @@ impl Checker<'_> {
                 Some(self.positional_text(*n).unwrap_or("").as_bytes().to_vec())
             }
             ExprKind::Str(bytes) => Some(bytes.clone()),
+            // `str($1 + 2)`: the text of a positional parameter from its
+            // third byte, as pointer arithmetic on it would give.
+            ExprKind::Binary {
+                op: crate::ast::BinOp::Add,
+                lhs,
+                rhs,
+            } => match (&lhs.kind, &rhs.kind) {
+                (ExprKind::Positional(n), ExprKind::Int(skip))
+                    if self
+                        .positional_text(*n)
+                        .is_some_and(|t| super::expr::parse_int_text(t).is_none()) =>
+                {
+                    let text = self.positional_text(*n).unwrap_or("").as_bytes();
+                    Some(text.get(*skip as usize..).unwrap_or_default().to_vec())
+                }
+                _ => None,
+            },
             _ => None,
         };
         if let Some(mut text) = known_text {

@@ -478,11 +478,13 @@ impl<'a> Checker<'a> {
                         size: self.opts.strlen,
                     });
                 }
-                let mut ty = self.named_type(&name.name, name.pointer_depth > 0, name.span)?;
-                for _ in 0..name.pointer_depth {
-                    ty = Type::ptr(ty, self.default_user_space());
+                if name.array == Some(None) {
+                    return Err(Diagnostic::error(
+                        name.span,
+                        "an array in a declaration needs its length: [N]",
+                    ));
                 }
-                Ok(ty)
+                self.type_of_name(name)
             }
         }
     }
