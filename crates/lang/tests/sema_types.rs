@@ -428,3 +428,35 @@ fn positional_text_from_an_offset() {
     let p = analyse(&ast, &FakeEnv::default(), &opts).unwrap();
     assert!(matches!(&assigned(&p, 0).kind, TExprKind::Str(s) if s == b"ello"));
 }
+
+/// A BTF blob whose struct contains itself: `struct loop { struct loop l; }`.
+fn self_containing_btf() -> Vec<u8> {
+    let strings = b"\0loop\0l\0".to_vec();
+    let mut types = Vec::new();
+    for w in [1u32, (4 << 24) | 1, 8, 6, 1, 0] {
+        types.extend_from_slice(&w.to_le_bytes());
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xeb9fu16.to_le_bytes());
+    out.extend_from_slice(&[1, 0]);
+    for w in [
+        24u32,
+        0,
+        types.len() as u32,
+        types.len() as u32,
+        strings.len() as u32,
+    ] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out.extend(types);
+    out.extend(strings);
+    out
+}
+
+#[test]
+fn malformed_btf_does_not_recurse_without_end() {
+    let btf = sonde_btf::Btf::from_bytes(self_containing_btf()).unwrap();
+    let types = sonde_lang::sema::btf_types::BtfTypes::new(btf);
+    let record = types.record("struct loop").expect("struct loop");
+    assert_eq!(record.fields[0].name, "l");
+}

@@ -18,7 +18,13 @@ pub struct BtfTypes {
     btf: Btf,
     records: RefCell<HashMap<TypeId, Arc<Record>>>,
     enums: RefCell<HashMap<TypeId, Arc<EnumDef>>>,
+    /// How deeply `to_type` is nested: BTF from a file may be malformed, and
+    /// a struct that contains itself must not recurse without end.
+    depth: std::cell::Cell<u32>,
 }
+
+/// Deeper than any real kernel type (embedded structs and arrays of them).
+const MAX_DEPTH: u32 = 64;
 
 impl BtfTypes {
     pub fn new(btf: Btf) -> BtfTypes {
@@ -26,6 +32,7 @@ impl BtfTypes {
             btf,
             records: RefCell::new(HashMap::new()),
             enums: RefCell::new(HashMap::new()),
+            depth: std::cell::Cell::new(0),
         }
     }
 
@@ -35,6 +42,16 @@ impl BtfTypes {
 
     /// The language type of BTF type `id`.
     fn to_type(&self, id: TypeId) -> Type {
+        if self.depth.get() >= MAX_DEPTH {
+            return Type::Void;
+        }
+        self.depth.set(self.depth.get() + 1);
+        let ty = self.convert(id);
+        self.depth.set(self.depth.get() - 1);
+        ty
+    }
+
+    fn convert(&self, id: TypeId) -> Type {
         let id = self.btf.resolve(id);
         let Some(info) = self.btf.type_by_id(id) else {
             return Type::Void;
