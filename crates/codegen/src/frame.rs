@@ -25,8 +25,12 @@ pub const ON_STACK_LIMIT: u32 = 32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Base {
     Stack,
-    /// Large slots in scratch memory addressed from this register.
-    Scratch(Reg),
+    /// Slots larger than `on_stack` bytes in scratch memory addressed from
+    /// register `reg`; the rest on the stack.
+    Scratch {
+        reg: Reg,
+        on_stack: u32,
+    },
 }
 
 /// A place in a program's memory: `off` bytes from register `reg` (`r10`
@@ -102,7 +106,7 @@ impl Frame {
     pub fn alloc(&mut self, size: u32) -> Slot {
         let size = size.next_multiple_of(8).max(8);
         match self.base {
-            Base::Scratch(reg) if size > ON_STACK_LIMIT => {
+            Base::Scratch { reg, on_stack } if size > on_stack => {
                 let at = self.scratch;
                 self.scratch += size;
                 self.scratch_peak = self.scratch_peak.max(self.scratch);
@@ -124,9 +128,18 @@ impl Frame {
 
     /// An 8-byte slot on the stack, for a spilled register.
     pub fn alloc_temp(&mut self) -> Slot {
-        let slot = self.alloc(8);
-        debug_assert_eq!(slot.reg, R10);
-        slot
+        self.alloc_stack(8)
+    }
+
+    /// A slot on the stack whatever its size (what a helper takes only from
+    /// the stack, such as `bpf_loop`'s context).
+    pub fn alloc_stack(&mut self, size: u32) -> Slot {
+        self.stack += size.next_multiple_of(8).max(8);
+        self.stack_peak = self.stack_peak.max(self.stack);
+        Slot {
+            reg: R10,
+            off: -(self.stack.min(i16::MAX as u32) as i16),
+        }
     }
 
     pub fn mark(&self) -> Mark {
@@ -163,7 +176,10 @@ mod tests {
         assert_eq!(stack.alloc(8).off, -16);
         assert_eq!((stack.stack_peak(), stack.scratch_peak()), (72, 0));
 
-        let mut scratch = Frame::new(Base::Scratch(9));
+        let mut scratch = Frame::new(Base::Scratch {
+            reg: 9,
+            on_stack: ON_STACK_LIMIT,
+        });
         assert_eq!(scratch.alloc(3), Slot { reg: R10, off: -8 });
         assert_eq!(scratch.alloc(1024), Slot { reg: 9, off: 0 });
         assert_eq!(scratch.alloc(40), Slot { reg: 9, off: 1024 });

@@ -16,6 +16,7 @@ mod events;
 mod frame;
 pub mod layout;
 mod loops;
+mod mapfuncs;
 mod maps;
 mod memory;
 pub mod object;
@@ -24,6 +25,7 @@ mod ptregs;
 pub mod regs;
 mod scalar;
 mod stacks;
+mod strings;
 mod syscalls;
 
 use sonde_isa::R9;
@@ -31,7 +33,7 @@ use sonde_lang::sema::probes::{Attach, Sample as LangSample};
 use sonde_lang::sema::typed::{ProbeKind, TypedProbe, TypedProgram};
 use sonde_lang::Diagnostic;
 
-use frame::{Base, SCRATCH_LIMIT, STACK_LIMIT};
+use frame::{Base, ON_STACK_LIMIT, SCRATCH_LIMIT, STACK_LIMIT};
 use object::{
     AttachPoint, AttachTarget, MapDef, MapKind, Object, ProgKind, ProgramDef, Reloc, RelocKind,
     Sample,
@@ -167,7 +169,20 @@ fn compile_probe(
         // On the stack if the program fits there, else with its large
         // slots in scratch memory.
         let mut compiled = None;
-        for base in [Base::Stack, Base::Scratch(R9)] {
+        // Scratch memory first for what bpftrace keeps off the stack (over
+        // 32 bytes), then for everything but single scalars.
+        let bases = [
+            Base::Stack,
+            Base::Scratch {
+                reg: R9,
+                on_stack: ON_STACK_LIMIT,
+            },
+            Base::Scratch {
+                reg: R9,
+                on_stack: 8,
+            },
+        ];
+        for base in bases {
             let mut compiler = ProgramCompiler::new(program, probe, shared, opts, base);
             compiler.syscall_exit = syscall_exit;
             compiler.probe_const = probe_const;

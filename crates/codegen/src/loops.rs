@@ -125,13 +125,9 @@ impl ProgramCompiler<'_> {
     /// The caller's slots for one loop; the flag starts clear and the
     /// context pointer is stored, both before the callback can read them.
     fn loop_slots(&mut self) -> LoopSlots {
-        // Small slots are always on the stack, where the callback finds
-        // them through the caller's frame pointer.
-        let mut stack_slot = || {
-            let slot = self.frame.alloc(8);
-            debug_assert_eq!(slot.reg, R10);
-            slot.off
-        };
+        // On the stack, where the callback finds them through the
+        // caller's frame pointer.
+        let mut stack_slot = || self.frame.alloc_stack(8).off;
         let slots = LoopSlots {
             prog_ctx: stack_slot(),
             returned: stack_slot(),
@@ -181,7 +177,7 @@ impl ProgramCompiler<'_> {
         let ctx = kind.ctx_reg();
         let ctx_spill = self.frame.alloc_temp();
         self.store(Size::DW, ctx_spill, ctx);
-        if let Base::Scratch(reg) = self.frame.base() {
+        if let Base::Scratch { reg, .. } = self.frame.base() {
             // The lookup clobbers the argument registers: keep them.
             let received: &[u8] = match kind {
                 Callback::Range => &[R1, R2],
@@ -358,7 +354,7 @@ impl ProgramCompiler<'_> {
         let frame = self.frame.nested();
         let free_regs = match frame.base() {
             Base::Stack => vec![R9, R8, R7],
-            Base::Scratch(_) => vec![R8, R7],
+            Base::Scratch { .. } => vec![R8, R7],
         };
         let unset = Slot { reg: R10, off: 0 };
         Saved {

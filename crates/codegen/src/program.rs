@@ -123,7 +123,7 @@ impl<'a> ProgramCompiler<'a> {
         // r9 holds the scratch memory's address when there is one.
         let free_regs = match base {
             Base::Stack => vec![R9, R8, R7],
-            Base::Scratch(_) => vec![R8, R7],
+            Base::Scratch { .. } => vec![R8, R7],
         };
         ProgramCompiler {
             e,
@@ -162,7 +162,7 @@ impl<'a> ProgramCompiler<'a> {
                 self.e.jump_imm(op::JNE, R0, pid as i32, exit);
             }
         }
-        if let Base::Scratch(reg) = self.frame.base() {
+        if let Base::Scratch { reg, .. } = self.frame.base() {
             self.load_scratch(reg, 0);
         }
         self.allocate_variables();

@@ -40,6 +40,9 @@ impl ProgramCompiler<'_> {
                 let slot = self.var_slots[*i];
                 self.load(Size::DW, R0, slot);
             }
+            TExprKind::MapRead { map, key } if self.is_aggregation(*map) => {
+                self.read_aggregation(*map, key.as_deref())?
+            }
             TExprKind::MapRead { map, key } => {
                 let key_off = self.map_key(*map, key.as_deref())?;
                 self.lookup(*map, key_off);
@@ -122,6 +125,18 @@ impl ProgramCompiler<'_> {
                 return Err(not_scalar(e))
             }
             TExprKind::UserAddr { vaddr, site_vaddr } => self.user_addr(*vaddr, *site_vaddr),
+            TExprKind::StrFunc { func, args } => self.str_func(e, *func, args)?,
+            TExprKind::Bswap(inner) => {
+                self.scalar(inner)?;
+                let bits = 8 * i32::from(e.ty.size() as u8);
+                if bits > 8 {
+                    // To big-endian from little: the bytes reversed.
+                    self.e.emit(Insn::endian(R0, bits, true));
+                }
+            }
+            TExprKind::Delete { map, key } => self.delete_value(*map, key.as_deref())?,
+            TExprKind::HasKey { map, key } => self.has_key(*map, key)?,
+            TExprKind::MapLen(map) => self.map_len(*map),
             TExprKind::Str(_)
             | TExprKind::Tuple(_)
             | TExprKind::ReadStr { .. }

@@ -240,6 +240,42 @@ pub enum TExprKind {
         stmts: Vec<TStmt>,
         value: Box<TExpr>,
     },
+    /// A string function over values held by the program (strings, or any
+    /// value for `memcmp`).
+    StrFunc {
+        func: StrFunc,
+        args: Vec<TExpr>,
+    },
+    /// `bswap(n)`: the bytes of the integer reversed, at `ty`'s width.
+    Bswap(Box<TExpr>),
+    /// `delete(@m, key)` used for its value: true when the key was there.
+    Delete {
+        map: usize,
+        key: Option<Box<TExpr>>,
+    },
+    /// `has_key(@m, key)`.
+    HasKey {
+        map: usize,
+        key: Box<TExpr>,
+    },
+    /// `len(@m)`: the number of entries.
+    MapLen(usize),
+}
+
+/// The string functions, and what they return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrFunc {
+    /// `strncmp(a, b, n)`: 0 when the first `n` characters agree, else 1.
+    Ncmp(u32),
+    /// `strcontains(haystack, needle)`: a bool.
+    Contains,
+    /// `strstr(haystack, needle)`: the index of the first match, or -1.
+    Find,
+    /// `strlen(s)`: the number of characters before the NUL.
+    Len,
+    /// `memcmp(a, b, n)`: 0 when the first `n` bytes agree, else the
+    /// difference of the first pair that does not (as signed bytes).
+    Memcmp(u32),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -553,6 +589,11 @@ impl VarUses {
                 self.stmts(stmts);
                 self.expr(value);
             }
+            TExprKind::StrFunc { args, .. } => args.iter().for_each(|a| self.expr(a)),
+            TExprKind::Bswap(expr) => self.expr(expr),
+            TExprKind::Delete { key, .. } => key.iter().for_each(|k| self.expr(k)),
+            TExprKind::HasKey { key, .. } => self.expr(key),
+            TExprKind::MapLen(_) => {}
         }
     }
 }

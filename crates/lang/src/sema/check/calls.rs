@@ -62,7 +62,7 @@ pub(super) fn is_aggregation(name: &str) -> bool {
     AGGREGATIONS.contains(&name)
 }
 
-fn nargs_error(name: &str, expected: usize, given: usize, span: Span) -> Diagnostic {
+pub(super) fn nargs_error(name: &str, expected: usize, given: usize, span: Span) -> Diagnostic {
     let what = match expected {
         0 => "requires no arguments".to_string(),
         1 => "requires one argument".to_string(),
@@ -71,7 +71,13 @@ fn nargs_error(name: &str, expected: usize, given: usize, span: Span) -> Diagnos
     Diagnostic::error(span, format!("{name}() {what} ({given} provided)"))
 }
 
-fn range_error(name: &str, min: usize, max: usize, given: usize, span: Span) -> Diagnostic {
+pub(super) fn range_error(
+    name: &str,
+    min: usize,
+    max: usize,
+    given: usize,
+    span: Span,
+) -> Diagnostic {
     let what = if given < min {
         match min {
             1 => "requires at least one argument".to_string(),
@@ -215,7 +221,7 @@ impl Checker<'_> {
         Ok(TStmtKind::Print(value))
     }
 
-    fn delete(&mut self, args: &[ast::Expr], span: Span) -> Checked<TStmtKind> {
+    pub(super) fn delete(&mut self, args: &[ast::Expr], span: Span) -> Checked<TStmtKind> {
         let (name, key_exprs, map_span): (&str, Vec<ast::Expr>, Span) = match args {
             [ast::Expr {
                 kind: ExprKind::Map { name, keys },
@@ -271,6 +277,13 @@ impl Checker<'_> {
             "ksym" | "usym" => self.sym_call(name == "usym", args, span),
             "kaddr" => self.kaddr_call(args, span),
             "reg" => self.reg_call(args, span),
+            "strncmp" | "strcontains" | "strstr" | "strlen" | "memcmp" => {
+                self.str_func(name, args, span)
+            }
+            "bswap" => self.bswap_call(args, span),
+            "delete" => self.delete_expr(args, span),
+            "has_key" => self.has_key_call(args, span),
+            "len" => self.len_call(args, span),
             "uaddr" => self.uaddr_call(args, span),
             _ if BUILTIN_CALLS.contains(&name) => self.builtin_call(name, args, span),
             _ if is_aggregation(name) => Err(Diagnostic::error(
@@ -352,7 +365,7 @@ impl Checker<'_> {
         Ok(texpr(TExprKind::Builtin(builtin.0), builtin.1, span))
     }
 
-    fn str_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+    pub(super) fn str_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
         if args.is_empty() || args.len() > 2 {
             return Err(range_error("str", 1, 2, args.len(), span));
         }
@@ -518,7 +531,7 @@ impl Checker<'_> {
         Ok(Some((func, arg, value)))
     }
 
-    fn integer_arg(&mut self, func: &str, arg: &ast::Expr) -> Checked<TExpr> {
+    pub(super) fn integer_arg(&mut self, func: &str, arg: &ast::Expr) -> Checked<TExpr> {
         let checked = self.value(arg)?;
         if !checked.ty.is_integer_like() {
             return Err(Diagnostic::error(
@@ -553,7 +566,7 @@ impl Checker<'_> {
         }
     }
 
-    fn literal_u64(&mut self, func: &str, arg: &ast::Expr) -> Checked<u64> {
+    pub(super) fn literal_u64(&mut self, func: &str, arg: &ast::Expr) -> Checked<u64> {
         let v = self.literal_i64(func, arg)?;
         u64::try_from(v).map_err(|_| {
             Diagnostic::error(

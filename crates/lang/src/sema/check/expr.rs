@@ -394,15 +394,18 @@ impl Checker<'_> {
         };
         let ty = match value {
             MapValue::Plain(ty) => ty,
+            // Aggregations read as their value summed over the CPUs.
+            MapValue::Count => Type::U64,
+            MapValue::Sum | MapValue::Min | MapValue::Max | MapValue::Avg => Type::I64,
             other => {
                 return Err(Diagnostic::error(
                     span,
                     format!(
-                        "reading a {} map inside a probe is not supported yet",
+                        "a {} map cannot be read inside a probe, only printed",
                         other.describe()
                     ),
                 )
-                .with_help("print the map instead, or keep the value in a map assigned with ="))
+                .with_help("print the map, or keep the value in a second map"))
             }
         };
         Ok(texpr(

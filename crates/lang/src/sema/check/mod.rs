@@ -9,6 +9,7 @@ mod access;
 mod calls;
 mod cast;
 mod expr;
+mod funcs;
 mod stmt;
 mod symbols;
 mod unify;

@@ -667,6 +667,16 @@ impl<'a> Checker<'a> {
         Ok(Some((index, value)))
     }
 
+    /// Whether the map with index `map` is used without keys (`@x = ...`).
+    pub(super) fn map_is_scalar(&self, map: usize) -> bool {
+        self.maps
+            .indices
+            .iter()
+            .find(|(_, &i)| i == map)
+            .and_then(|(name, _)| self.maps.maps.get(name))
+            .is_some_and(|state| state.key.is_none())
+    }
+
     /// A map that must already exist, for `print`, `clear`, `zero`, `delete`.
     pub(super) fn existing_map(&mut self, name: &str, span: Span) -> Checked<usize> {
         let full = map_name(name);

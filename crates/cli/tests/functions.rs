@@ -1,0 +1,127 @@
+//! Functions that compute values in the program (strings, bytes, maps),
+//! through the real binary, with exact output.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn string_functions_on_literals() {
+    let out = run(&[
+        "-e",
+        r#"BEGIN {
+             printf("%d %d %d %d\n", strncmp("abc", "abd", 2), strncmp("abc", "abd", 3),
+                    strncmp("ab", "abc", 5), strncmp("abc", "abc", 9));
+             printf("%d %d %d %d\n", strlen("hello"), strlen(""), strstr("hello-test", "test"),
+                    strstr("abc", "x"));
+             printf("%d %d\n", memcmp("abc", "abd", 3), memcmp("abc", "abd", 2));
+             print(strcontains("ababac", "abac"));
+             print(strcontains("", ""));
+             print(strcontains("", "a"));
+             print(strcontains("Hello", "hello"));
+           }"#,
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "0 1 1 0\n5 0 6 -1\n-1 0\ntrue\ntrue\nfalse\nfalse\n\n\n",
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Strings read from the traced process, searched in the kernel.
+#[test]
+fn string_functions_on_read_strings() {
+    let tp = testprog();
+    let out = run(&[
+        "-q",
+        "-e",
+        r#"tracepoint:syscalls:sys_enter_openat /comm == "fn_str"/ {
+             $f = str(args.filename);
+             printf("%s %d %d %d %d\n", $f, strlen($f), strcontains($f, "needle"),
+                    strstr($f, "needle"), strncmp($f, "/tmp/fn-", 8));
+           }"#,
+        "-c",
+        &format!("{tp} comm fn_str open /tmp/fn-hay-needle open /tmp/fn-nothing"),
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "/tmp/fn-hay-needle 18 1 12 0\n/tmp/fn-nothing 15 0 -1 0\n\n\n",
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bswap_reverses_the_bytes_of_its_width() {
+    let out = run(&[
+        "-e",
+        r#"BEGIN {
+             printf("%x %x %x %llx %x\n", bswap((uint16)0x1234), bswap((int32)0x12345678),
+                    bswap((int8)0x12), bswap(0x1122334455667788), bswap(bswap(0x1234)));
+           }"#,
+    ]);
+    assert_eq!(stdout(&out), "3412 78563412 12 8877665544332211 1234\n\n\n");
+}
+
+#[test]
+fn map_functions_report_what_they_did() {
+    let out = run(&[
+        "-e",
+        r#"BEGIN {
+             @fn_m[1] = 1; @fn_m[2] = 2; @fn_m[3] = 3; @fn_s = 1;
+             printf("%d %d %d\n", len(@fn_m), has_key(@fn_m, 2), has_key(@fn_m, 7));
+             $gone = delete(@fn_m, 2); $missing = delete(@fn_m, 2);
+             printf("%d %d %d %d\n", $gone, $missing, len(@fn_m), has_key(@fn_m, 2));
+             if (delete(@fn_s)) { printf("scalar deleted\n"); }
+             @fn_t[1, "a"] = 1;
+             printf("%d\n", delete(@fn_t, (1, "a")));
+           }"#,
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "3 1 0\n1 0 2 0\nscalar deleted\n1\n\n\n@fn_m[1]: 1\n@fn_m[3]: 3\n",
+        "{}",
+        stderr(&out)
+    );
+    assert_released("@fn_m");
+}
+
+#[test]
+fn len_of_a_map_without_keys_is_an_error() {
+    let out = run(&["-e", "BEGIN { @fn_x = 0; print(len(@fn_x)); }"]);
+    assert_eq!(
+        stderr(&out),
+        "stdin:1:30-35: ERROR: call to len() expects a map with explicit keys (non-scalar map)\n\
+         BEGIN { @fn_x = 0; print(len(@fn_x)); }\n\
+         \x20                            ~~~~~\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Aggregations read inside a probe see the value summed over the CPUs,
+/// as it is printed at the end.
+#[test]
+fn aggregations_read_inside_probes() {
+    let tp = testprog();
+    let out = run(&[
+        "-q",
+        "-e",
+        r#"tracepoint:syscalls:sys_enter_write /comm == "fn_agg"/ {
+             @fn_c = count(); @fn_s = sum(args.count); @fn_mn = min(args.count);
+             @fn_mx = max(args.count); @fn_av = avg(args.count);
+             if (@fn_c == 3) { printf("third write, %d bytes so far\n", @fn_s); }
+           }
+           END { printf("%d %d %d %d %d %d\n", @fn_c, @fn_s, @fn_mn, @fn_mx, @fn_av, (bool)@fn_c); clear(@fn_c);
+                 clear(@fn_s); clear(@fn_mn); clear(@fn_mx); clear(@fn_av); }"#,
+        "-c",
+        &format!("{tp} comm fn_agg write 10,20,30,40"),
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "third write, 60 bytes so far\n4 100 10 40 25 1\n\n\n",
+        "{}",
+        stderr(&out)
+    );
+    assert_released("@fn_c");
+}

@@ -1,0 +1,177 @@
+//! The value-computing functions as the checker types them, and the
+//! errors their misuse gets.
+
+use sonde_lang::sema::fake_env::FakeEnv;
+use sonde_lang::sema::typed::{StrFunc, TExprKind, TStmtKind, TypedProgram};
+use sonde_lang::sema::types::Type;
+use sonde_lang::sema::{analyse, Options};
+
+fn check(src: &str) -> TypedProgram {
+    let ast = sonde_lang::parse(src).expect("parses");
+    analyse(&ast, &FakeEnv::default(), &Options::default())
+        .unwrap_or_else(|d| panic!("unexpected error: {} at {:?}", d.message, d.span))
+}
+
+fn error(src: &str) -> (String, String) {
+    let ast = sonde_lang::parse(src).expect("parses");
+    let d = analyse(&ast, &FakeEnv::default(), &Options::default()).expect_err("should fail");
+    (d.message, src[d.span.start..d.span.end].to_string())
+}
+
+/// The typed value of each `$v = ...` of the first probe.
+fn assigned(p: &TypedProgram) -> Vec<(TExprKind, Type)> {
+    p.probes[0]
+        .body
+        .iter()
+        .filter_map(|s| match &s.kind {
+            TStmtKind::AssignVar { value, .. } => Some((value.kind.clone(), value.ty.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn string_functions_have_bpftraces_types() {
+    let p = check(
+        "BEGIN { $a = strncmp(\"ab\", comm, 2); $b = strcontains(comm, \"x\"); \
+         $c = strstr(comm, \"x\"); $d = strlen(comm); $e = memcmp(comm, comm, 16); }",
+    );
+    let funcs: Vec<_> = assigned(&p)
+        .into_iter()
+        .map(|(kind, ty)| match kind {
+            TExprKind::StrFunc { func, .. } => (func, ty),
+            other => panic!("not a string function: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        funcs,
+        [
+            (StrFunc::Ncmp(2), Type::U64),
+            (StrFunc::Contains, Type::Bool),
+            (StrFunc::Find, Type::I64),
+            (StrFunc::Len, Type::U64),
+            (StrFunc::Memcmp(16), Type::I64),
+        ]
+    );
+}
+
+#[test]
+fn addresses_are_read_as_strings() {
+    let p = check("tracepoint:syscalls:sys_enter_openat { $n = strlen(args.filename); }");
+    let (kind, _) = &assigned(&p)[0];
+    let TExprKind::StrFunc { args, .. } = kind else {
+        panic!("{kind:?}")
+    };
+    assert!(matches!(args[0].kind, TExprKind::ReadStr { .. }));
+}
+
+#[test]
+fn bswap_keeps_the_width_and_aggregations_read_as_integers() {
+    let p = check(
+        "BEGIN { @c = count(); @s = sum(1); @a = avg(1); \
+         $b = bswap((int16)1); $c = @c; $s = @s; $a = @a; }",
+    );
+    let types: Vec<_> = assigned(&p).into_iter().map(|(_, ty)| ty).collect();
+    assert_eq!(
+        types,
+        [
+            Type::Int {
+                bytes: 2,
+                signed: false
+            },
+            Type::U64,
+            Type::I64,
+            Type::I64
+        ]
+    );
+}
+
+#[test]
+fn map_functions_type_as_bool_and_int() {
+    let p = check(
+        "BEGIN { @m[1] = 1; $a = delete(@m, 1); $b = has_key(@m, 2); $c = len(@m); \
+         $d = delete(@m[1]); }",
+    );
+    let got: Vec<_> = assigned(&p)
+        .into_iter()
+        .map(|(kind, ty)| {
+            let name = match kind {
+                TExprKind::Delete { .. } => "delete",
+                TExprKind::HasKey { .. } => "has_key",
+                TExprKind::MapLen(_) => "len",
+                _ => "other",
+            };
+            (name, ty)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("delete", Type::Bool),
+            ("has_key", Type::Bool),
+            ("len", Type::I64),
+            ("delete", Type::Bool)
+        ]
+    );
+}
+
+#[test]
+fn misuses_are_errors_at_the_argument() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "BEGIN { strcontains(\"foo\", 1) }",
+            "strcontains() expects string arguments (int64 provided)",
+            "1",
+        ),
+        (
+            "BEGIN { print(strncmp(comm, \"a\")); }",
+            "strncmp() requires 3 arguments (2 provided)",
+            "strncmp(comm, \"a\")",
+        ),
+        (
+            "BEGIN { $n = 2; print(strncmp(comm, \"a\", $n)); }",
+            "strncmp(): expected a constant integer here",
+            "$n",
+        ),
+        (
+            "BEGIN { print(memcmp(comm, \"ab\", 8)); }",
+            "memcmp(): 8 is more than the 3 bytes the values have",
+            "8",
+        ),
+        (
+            "BEGIN { print(memcmp(1, 2, 1)); }",
+            "memcmp() compares values held in memory, not 'int64'",
+            "1",
+        ),
+        (
+            "BEGIN { print(bswap(comm)); }",
+            "bswap() only supports integer arguments (string[16] provided)",
+            "comm",
+        ),
+        (
+            "BEGIN { @x = 1; print(len(@x)); }",
+            "call to len() expects a map with explicit keys (non-scalar map)",
+            "@x",
+        ),
+        (
+            "BEGIN { @x = 1; print(has_key(@x, 1)); }",
+            "call to has_key() expects a map with explicit keys (non-scalar map)",
+            "@x",
+        ),
+        (
+            "BEGIN { @x[1] = 1; print(len(@x[1])); }",
+            "len() expects a map, not a map element",
+            "@x[1]",
+        ),
+        (
+            "BEGIN { @h = hist(1); print(@h > 1); }",
+            "a hist_t map cannot be read inside a probe, only printed",
+            "@h",
+        ),
+    ];
+    for (src, message, place) in cases {
+        let (got, span) = error(src);
+        assert_eq!(got, *message, "for {src}");
+        assert_eq!(span, *place, "span for {src}");
+    }
+}
