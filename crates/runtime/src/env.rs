@@ -4,12 +4,12 @@
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
-use sonde_lang::sema::btf_types::BtfTypes;
 use sonde_lang::sema::env::{
     Facility, KernelTypes, ProbeEnv, UsdtSite, UserArg, UserQuery, UserSite, UserSymbol,
 };
 use sonde_sys::{AttachType, Tracefs};
 
+use crate::kernel_btf::KernelBtf;
 use crate::user_env::UserFiles;
 
 /// The running kernel's tracepoints. Nothing is read until asked; each
@@ -22,7 +22,7 @@ pub struct KernelEnv {
     events: OnceCell<Result<Vec<(String, String)>, String>>,
     formats: RefCell<HashMap<(String, String), Option<String>>>,
     /// The kernel's BTF, read the first time a script needs a kernel type.
-    btf: OnceCell<Option<BtfTypes>>,
+    btf: OnceCell<Option<KernelBtf>>,
     user: UserFiles,
     /// `/proc/kallsyms` by name, read when `kaddr` first asks.
     kallsyms: OnceCell<HashMap<String, u64>>,
@@ -52,8 +52,8 @@ fn read_kallsyms() -> HashMap<String, u64> {
     out
 }
 
-/// Where the kernel publishes its own BTF.
-const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+/// Where the kernel publishes its own BTF (`vmlinux`) and its modules'.
+const BTF_DIR: &str = "/sys/kernel/btf";
 
 impl KernelEnv {
     /// Over the system's tracefs (found or mounted on first use).
@@ -88,11 +88,7 @@ impl KernelEnv {
 impl ProbeEnv for KernelEnv {
     fn kernel_types(&self) -> Option<&dyn KernelTypes> {
         self.btf
-            .get_or_init(|| {
-                sonde_btf::Btf::from_file(VMLINUX_BTF)
-                    .ok()
-                    .map(BtfTypes::new)
-            })
+            .get_or_init(|| KernelBtf::open(std::path::Path::new(BTF_DIR)))
             .as_ref()
             .map(|t| t as &dyn KernelTypes)
     }

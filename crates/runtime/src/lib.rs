@@ -11,6 +11,7 @@
 mod attach;
 pub mod decode;
 mod env;
+mod kernel_btf;
 mod loader;
 mod options;
 mod printer;

@@ -15,7 +15,7 @@ use super::types::Type;
 /// The kernel's types from one BTF (vmlinux, or a module's over it).
 #[derive(Debug)]
 pub struct BtfTypes {
-    btf: Btf,
+    btf: Arc<Btf>,
     records: RefCell<HashMap<TypeId, Arc<Record>>>,
     enums: RefCell<HashMap<TypeId, Arc<EnumDef>>>,
     /// How deeply `to_type` is nested: BTF from a file may be malformed, and
@@ -27,16 +27,17 @@ pub struct BtfTypes {
 const MAX_DEPTH: u32 = 64;
 
 impl BtfTypes {
-    pub fn new(btf: Btf) -> BtfTypes {
+    /// Over `btf`; an `Arc` lets modules' split BTF share it as their base.
+    pub fn new(btf: impl Into<Arc<Btf>>) -> BtfTypes {
         BtfTypes {
-            btf,
+            btf: btf.into(),
             records: RefCell::new(HashMap::new()),
             enums: RefCell::new(HashMap::new()),
             depth: std::cell::Cell::new(0),
         }
     }
 
-    pub fn btf(&self) -> &Btf {
+    pub fn btf(&self) -> &Arc<Btf> {
         &self.btf
     }
 

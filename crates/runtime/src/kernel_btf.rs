@@ -1,0 +1,163 @@
+//! The kernel's types: vmlinux BTF, and the BTF of loaded modules (split
+//! over vmlinux's) consulted only for names vmlinux does not have.
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sonde_btf::Btf;
+use sonde_lang::sema::btf_types::BtfTypes;
+use sonde_lang::sema::env::KernelTypes;
+use sonde_lang::sema::records::{EnumDef, Record};
+use sonde_lang::sema::types::Type;
+
+/// Types from a BTF directory laid out as `/sys/kernel/btf`: `vmlinux`
+/// and one file per module.
+#[derive(Debug)]
+pub struct KernelBtf {
+    vmlinux: BtfTypes,
+    dir: PathBuf,
+    /// Read the first time vmlinux lacks a name.
+    modules: OnceCell<Vec<(String, BtfTypes)>>,
+}
+
+impl KernelBtf {
+    /// Read `dir/vmlinux`; `None` when the kernel has no BTF there.
+    pub fn open(dir: &Path) -> Option<KernelBtf> {
+        let vmlinux = Btf::from_file(dir.join("vmlinux")).ok()?;
+        Some(KernelBtf {
+            vmlinux: BtfTypes::new(vmlinux),
+            dir: dir.to_path_buf(),
+            modules: OnceCell::new(),
+        })
+    }
+
+    /// Every module's BTF, by module name, sorted; unreadable ones skipped.
+    fn modules(&self) -> &[(String, BtfTypes)] {
+        self.modules.get_or_init(|| {
+            let base: Arc<Btf> = self.vmlinux.btf().clone();
+            let Ok(entries) = std::fs::read_dir(&self.dir) else {
+                return Vec::new();
+            };
+            let mut modules: Vec<(String, BtfTypes)> = entries
+                .flatten()
+                .filter_map(|entry| {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if name == "vmlinux" {
+                        return None;
+                    }
+                    let data = std::fs::read(entry.path()).ok()?;
+                    let btf = Btf::from_split_bytes(data, base.clone()).ok()?;
+                    Some((name, BtfTypes::new(btf)))
+                })
+                .collect();
+            modules.sort_by(|a, b| a.0.cmp(&b.0));
+            modules
+        })
+    }
+
+    /// The first answer of vmlinux, then of each module.
+    fn ask<T>(&self, question: impl Fn(&BtfTypes) -> Option<T>) -> Option<T> {
+        question(&self.vmlinux).or_else(|| self.modules().iter().find_map(|(_, m)| question(m)))
+    }
+}
+
+impl KernelTypes for KernelBtf {
+    fn record(&self, name: &str) -> Option<Arc<Record>> {
+        // A struct vmlinux only declares (a forward declaration) may be
+        // defined by the module that owns it.
+        self.ask(|t| t.record(name).filter(|r| r.complete))
+    }
+
+    fn enum_def(&self, name: &str) -> Option<Arc<EnumDef>> {
+        self.ask(|t| t.enum_def(name))
+    }
+
+    fn enum_variant(&self, name: &str) -> Option<(Arc<EnumDef>, u64)> {
+        self.ask(|t| t.enum_variant(name))
+    }
+
+    fn type_named(&self, name: &str) -> Option<Type> {
+        self.ask(|t| t.type_named(name))
+    }
+
+    fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {
+        self.ask(|t| t.raw_tracepoint_args(name))
+    }
+
+    fn c_definition(&self, name: &str) -> Option<String> {
+        self.ask(|t| t.c_definition(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A BTF blob: `types` as (name offset, info, size or type, extra
+    /// words), with `strings`.
+    fn blob(types: &[&[u32]], strings: &[u8]) -> Vec<u8> {
+        let words: Vec<u8> = types
+            .iter()
+            .flat_map(|t| t.iter())
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xeb9fu16.to_le_bytes());
+        out.extend_from_slice(&[1, 0]);
+        for w in [
+            24u32,
+            0,
+            words.len() as u32,
+            words.len() as u32,
+            strings.len() as u32,
+        ] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend(words);
+        out.extend_from_slice(strings);
+        out
+    }
+
+    #[test]
+    fn module_types_are_found_when_vmlinux_lacks_them() {
+        let dir = std::env::temp_dir().join(format!("sonde-kbtf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // vmlinux: 1 int; 2 struct ctxt declared only (a forward).
+        let vmlinux = blob(
+            &[&[1, 1 << 24, 4, (1 << 24) | 32], &[5, 7 << 24, 0]],
+            b"\0int\0ctxt\0",
+        );
+        // The module (strings continue after vmlinux's 10 bytes):
+        // 3 struct ctxt { int mode; } and 4 enum kvm_e { KVM_X = 9 }.
+        let module = blob(
+            &[
+                &[0, (4 << 24) | 1, 4, 10 + 1, 1, 0],
+                &[10 + 6, (6 << 24) | 1, 4, 10 + 12, 9],
+            ],
+            b"\0mode\0kvm_e\0KVM_X\0",
+        );
+        let mut module = module;
+        // The struct is named with vmlinux's string "ctxt" (offset 5).
+        module[24..28].copy_from_slice(&5u32.to_le_bytes());
+        std::fs::write(dir.join("vmlinux"), vmlinux).unwrap();
+        std::fs::write(dir.join("kvm"), module).unwrap();
+        let kernel = KernelBtf::open(&dir).expect("vmlinux");
+        assert!(kernel.modules.get().is_none(), "modules read before needed");
+        assert_eq!(
+            kernel.type_named("int"),
+            Some(Type::Int {
+                bytes: 4,
+                signed: true
+            })
+        );
+        assert!(
+            kernel.modules.get().is_none(),
+            "modules read for a vmlinux name"
+        );
+        let ctxt = kernel.record("struct ctxt").expect("the module's ctxt");
+        assert_eq!(ctxt.fields[0].name, "mode");
+        assert_eq!(kernel.enum_variant("KVM_X").map(|(_, v)| v), Some(9));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
