@@ -3,8 +3,9 @@
 //! expansion).
 //!
 //! This crate does no kernel I/O. What it needs to know about the running
-//! kernel (which tracepoints exist, what fields they have) it asks through
-//! the [`sema::ProbeEnv`] trait, so that it is testable without root.
+//! kernel (which tracepoints exist, what fields they have, and through
+//! [`sema::KernelTypes`] which types its BTF describes) it asks through the
+//! [`sema::ProbeEnv`] trait, so that it is testable without root.
 
 pub mod ast;
 pub mod config;
