@@ -56,16 +56,31 @@ pub fn compile(
         pid_namespace: sonde_sys::pid_namespace(),
     };
     let mut object = sonde_codegen::compile(&typed, &codegen_opts).map_err(|d| render(&d))?;
-    // Run-time warnings point into the script like compile errors do.
+    // Run-time warnings and errorf() point into the script like compile
+    // errors do.
     for event in &mut object.events {
-        if let sonde_codegen::object::EventDef::Warning {
-            span,
-            message,
-            text,
-        } = event
-        {
-            let diag = sonde_lang::Diagnostic::error(*span, message.clone());
-            *text = sonde_lang::render_warning(&diag, &script.source, &script.filename);
+        match event {
+            sonde_codegen::object::EventDef::Warning {
+                span,
+                message,
+                text,
+            } => {
+                let diag = sonde_lang::Diagnostic::error(*span, message.clone());
+                *text = sonde_lang::render_warning(&diag, &script.source, &script.filename);
+            }
+            sonde_codegen::object::EventDef::Diagnostic {
+                error, span, text, ..
+            } if text.is_empty() => {
+                // The message is known when the record arrives; \u{1}
+                // stands for it.
+                let diag = sonde_lang::Diagnostic::error(*span, "\u{1}");
+                *text = if *error {
+                    sonde_lang::render(&diag, &script.source, &script.filename)
+                } else {
+                    sonde_lang::render_warning(&diag, &script.source, &script.filename)
+                };
+            }
+            _ => {}
         }
     }
     Ok(object)

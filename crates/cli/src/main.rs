@@ -119,6 +119,7 @@ fn run(args: Args) -> Result<u8, String> {
         pid: args.pid,
         verbose: args.verbose,
         stop: None,
+        no_warnings: args.no_warnings,
         on_attached: None,
     };
     match Session::run(&object, &opts) {

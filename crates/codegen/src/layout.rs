@@ -2,9 +2,11 @@
 //! values, event records), and the map definitions that follow from it.
 
 use sonde_lang::sema::typed::MapInfo;
-use sonde_lang::sema::types::{EnumDef, MapValue, StackMode, Type};
+use sonde_lang::sema::types::{EnumDef, MapValue, StackMode, TextKind, Type};
 
-use crate::object::{MapDef, MapKind, MapValueKind, RecordField, UserMapDef, ValueType};
+use crate::object::{
+    MapDef, MapKind, MapValueKind, RecordField, TextFormat, UserMapDef, ValueType,
+};
 
 /// bpftrace's default `max_map_keys`.
 pub const MAX_MAP_KEYS: u32 = 4096;
@@ -62,6 +64,18 @@ pub fn value_type(ty: &Type) -> ValueType {
         },
         Type::Sym { user } => ValueType::Sym { user: *user },
         Type::Username => ValueType::Username,
+        Type::Buffer { size } => ValueType::Buffer { size: *size },
+        Type::Text(kind) => ValueType::Text(match kind {
+            TextKind::Strerror => TextFormat::Strerror,
+            TextKind::SignalName => TextFormat::SignalName,
+            TextKind::SyscallName => TextFormat::SyscallName,
+            TextKind::Timestamp { format } => TextFormat::Timestamp {
+                format: format.clone(),
+            },
+            TextKind::CgroupPath => TextFormat::CgroupPath,
+        }),
+        Type::Inet => ValueType::Inet,
+        Type::MacAddr => ValueType::MacAddr,
         Type::Void | Type::TracepointArgs => ValueType::Int {
             size: 8,
             signed: false,

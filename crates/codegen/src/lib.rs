@@ -9,6 +9,7 @@
 //! identical (a wildcard probe that does not read `args`) are merged into one
 //! program attached at every point, with the BPF cookie telling `probe` apart.
 
+mod actions;
 mod branch;
 mod deref;
 mod emit;
@@ -27,6 +28,9 @@ mod scalar;
 mod stacks;
 mod strings;
 mod syscalls;
+mod values;
+
+pub use syscalls::syscall_name;
 
 use sonde_isa::R9;
 use sonde_lang::sema::probes::{Attach, Sample as LangSample};
@@ -137,6 +141,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         hide_debug_info: !program.show_debug_info,
         skip_maps_on_exit: !settings.print_maps_on_exit,
         str_trunc_trailer: settings.str_trunc_trailer.clone(),
+        max_cat_bytes: settings.max_cat_bytes,
     })
 }
 

@@ -48,11 +48,18 @@ impl ProgramCompiler<'_> {
         if let TExprKind::ArgsRecord(fields) = &e.kind {
             return self.place_args_record(fields, dst, ty.storage_size());
         }
+        if let Some(done) = self.place_value(e, dst, ty) {
+            return done;
+        }
         match ty {
             Type::Str { .. } => self.place_string(e, dst, ty.storage_size()),
             Type::Tuple(_) | Type::NamedTuple { .. } => self.place_tuple(e, dst, ty),
             Type::Record(_) | Type::Array { .. } => self.place_bytes(e, dst, ty.storage_size()),
             Type::Stack(_) | Type::Sym { .. } => self.place_symbolic(e, dst, ty),
+            // Copies of buffers and addresses held elsewhere.
+            Type::Buffer { .. } | Type::Inet | Type::MacAddr => {
+                self.place_bytes(e, dst, ty.storage_size())
+            }
             _ => {
                 self.scalar(e)?;
                 self.store(Size::DW, dst, R0);
@@ -292,7 +299,7 @@ impl ProgramCompiler<'_> {
     }
 
     /// Write a string literal and its zero padding, eight bytes at a time.
-    fn store_literal(&mut self, bytes: &[u8], dst: Slot, dst_storage: u32) {
+    pub fn store_literal(&mut self, bytes: &[u8], dst: Slot, dst_storage: u32) {
         let mut padded = bytes.to_vec();
         padded.truncate(dst_storage.saturating_sub(1) as usize);
         padded.resize(dst_storage as usize, 0);

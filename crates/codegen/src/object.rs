@@ -37,6 +37,8 @@ pub struct Object {
     /// Appended to a printed string that filled its whole buffer, which
     /// means it was cut (config `str_trunc_trailer`).
     pub str_trunc_trailer: String,
+    /// The most bytes `cat()` prints of a file (config `max_cat_bytes`).
+    pub max_cat_bytes: u64,
 }
 
 impl Object {
@@ -278,6 +280,31 @@ pub enum ValueType {
     Sym { user: bool },
     /// A u64 user id, printed as the user's name.
     Username,
+    /// `buf()`: a u64 length, then up to `size` bytes.
+    Buffer { size: u32 },
+    /// A u64 turned into text in user space.
+    Text(TextFormat),
+    /// `ntop()`: a u64 address family (2 for IPv4, 10 for IPv6), then 16
+    /// address bytes (4 for IPv4).
+    Inet,
+    /// `macaddr()`: six bytes.
+    MacAddr,
+}
+
+/// How a [`ValueType::Text`] integer becomes text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TextFormat {
+    /// An errno as `strerror(3)` words it.
+    Strerror,
+    /// A signal number as `strsignal(3)` words it; `N/A` out of range.
+    SignalName,
+    /// A system call number as its name.
+    SyscallName,
+    /// `CLOCK_BOOTTIME` nanoseconds as wall-clock time, by `strftime(3)`
+    /// with `%f` for microseconds.
+    Timestamp { format: String },
+    /// A cgroup id as the cgroup's path.
+    CgroupPath,
 }
 
 /// How a stack prints (bpftrace's stack modes).
@@ -319,7 +346,14 @@ impl ValueType {
                 .max()
                 .map(|end| end.next_multiple_of(8))
                 .unwrap_or(0),
-            ValueType::ProbeName | ValueType::Bool | ValueType::Pointer | ValueType::Username => 8,
+            ValueType::ProbeName
+            | ValueType::Bool
+            | ValueType::Pointer
+            | ValueType::Username
+            | ValueType::Text(_)
+            | ValueType::MacAddr => 8,
+            ValueType::Buffer { size } => 8 + size,
+            ValueType::Inet => 24,
             ValueType::Stack { user: true, .. } => 16,
             ValueType::Sym { user: true } => 24,
             ValueType::Stack { .. } | ValueType::Sym { .. } => 8,
@@ -358,6 +392,34 @@ pub enum EventDef {
     },
     /// `exit()`: stop the session; the payload's first u64 is the exit code.
     Exit,
+    /// `system()`: run the formatted text with `sh -c`; its output is the
+    /// script's.
+    System {
+        format: Vec<u8>,
+        args: Vec<(u32, ValueType)>,
+    },
+    /// `cat()`: print the contents of the file the formatted text names
+    /// (at most `Object::max_cat_bytes` of them).
+    Cat {
+        format: Vec<u8>,
+        args: Vec<(u32, ValueType)>,
+    },
+    /// `errorf()`, `warnf()`, a failed `assert`: the formatted message on
+    /// stderr as `text` says, where `\u{1}` stands for the message. The
+    /// caller of the code generator renders `text` with the script's
+    /// source (`stdin:1:5-9: ERROR: \u{1}` and the line) unless it is set.
+    Diagnostic {
+        error: bool,
+        span: sonde_lang::Span,
+        format: Vec<u8>,
+        args: Vec<(u32, ValueType)>,
+        text: String,
+    },
+    /// `time()`: the wall-clock time when the record is printed.
+    Time { format: Vec<u8> },
+    /// `join()`: a u64 count, then that many strings of `size` bytes,
+    /// printed joined by `sep`.
+    Join { sep: Vec<u8>, size: u32 },
 }
 
 /// A map of the script, with what the runtime needs to print it.

@@ -332,6 +332,18 @@ impl<'a> ProgramCompiler<'a> {
                 Ok(())
             }
             TStmtKind::Block(stmts) => self.block(stmts),
+            TStmtKind::Async {
+                action,
+                format,
+                args,
+            } => self.async_action(*action, format, args, stmt.span),
+            TStmtKind::Time(format) => self.notify(EventDef::Time {
+                format: format.clone(),
+            }),
+            TStmtKind::Join { array, sep, size } => self.join(array, sep, *size),
+            TStmtKind::Debugf { format, args } => self.debugf(format, args),
+            TStmtKind::Signal { sig, thread } => self.signal(sig, *thread),
+            TStmtKind::Override(rc) => self.override_return(rc),
             TStmtKind::AssignMap { map, key, value } => self.assign_map(*map, key.as_ref(), value),
             TStmtKind::Aggregate {
                 map,

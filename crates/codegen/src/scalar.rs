@@ -142,6 +142,10 @@ impl ProgramCompiler<'_> {
             | TExprKind::ReadStr { .. }
             | TExprKind::Stack(_)
             | TExprKind::ArgsRecord(_)
+            | TExprKind::Buf { .. }
+            | TExprKind::Inet { .. }
+            | TExprKind::MacAddr(_)
+            | TExprKind::Bytes(_)
             | TExprKind::Sym { .. } => return Err(not_scalar(e)),
         }
         Ok(())

@@ -35,6 +35,20 @@ pub fn syscall_number(event: &str) -> Option<u32> {
         .map(|i| X86_64[i].1)
 }
 
+/// The name of system call `nr` (as `__NR_*` spells it), on the
+/// architectures whose table we carry.
+pub fn syscall_name(nr: u32) -> Option<&'static str> {
+    if !cfg!(target_arch = "x86_64") {
+        return None;
+    }
+    let (event, _) = X86_64.iter().find(|(_, n)| *n == nr)?;
+    // Four calls have a `new` implementation under their old name.
+    Some(match *event {
+        "newstat" | "newfstat" | "newlstat" | "newuname" => &event[3..],
+        other => other,
+    })
+}
+
 /// Event names (the kernel's `SYSCALL_DEFINE` names, e.g. `newstat`) and
 /// numbers, from the kernel's arch/x86/entry/syscalls/syscall_64.tbl;
 /// sorted by name.

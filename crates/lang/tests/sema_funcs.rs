@@ -175,3 +175,90 @@ fn misuses_are_errors_at_the_argument() {
         assert_eq!(span, *place, "span for {src}");
     }
 }
+
+#[test]
+fn actions_and_conversions_refuse_what_bpftrace_refuses() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "BEGIN { system(\"ls\"); }",
+            "system() is unsafe. To use you need the --unsafe flag",
+            "system(\"ls\")",
+        ),
+        (
+            "BEGIN { fail(\"no %s here, %d\", \"go\", 7); }",
+            "no go here, 7",
+            "fail(\"no %s here, %d\", \"go\", 7)",
+        ),
+        (
+            "BEGIN { static_assert(1 == 2, \"math\"); }",
+            "math",
+            "static_assert(1 == 2, \"math\")",
+        ),
+        (
+            "BEGIN { signal(\"KILL\"); }",
+            "signal() can not be used for this probetype special",
+            "signal(\"KILL\")",
+        ),
+        (
+            "tracepoint:syscalls:sys_enter_openat { override(1); }",
+            "override() can only be used in kprobes",
+            "override(1)",
+        ),
+        (
+            "BEGIN { $f = \"%H\"; time($f); }",
+            "time() expects a string literal as its format",
+            "$f",
+        ),
+        (
+            "BEGIN { print(buf(1)); }",
+            "buf() needs a length unless its argument is an array",
+            "buf(1)",
+        ),
+        (
+            "BEGIN { print(pton(\"1.2.3\")); }",
+            "pton() expects an IPv4 or IPv6 address, not '1.2.3'",
+            "\"1.2.3\"",
+        ),
+        (
+            "BEGIN { $f = \"%H\"; print(strftime($f, 1)); }",
+            "strftime() expects a string literal as its format",
+            "$f",
+        ),
+        (
+            "BEGIN { printf(\"%r\", comm); }",
+            "printf: %-specifier expects a buffer, but this argument has type 'string[16]'",
+            "comm",
+        ),
+        (
+            "BEGIN { print(macaddr(1)); }",
+            "macaddr() expects an array of at least 6 bytes (int64 provided)",
+            "1",
+        ),
+    ];
+    for (src, message, place) in cases {
+        let (got, span) = error(src);
+        assert_eq!(got, *message, "for {src}");
+        assert_eq!(span, *place, "span for {src}");
+    }
+}
+
+#[test]
+fn conversions_type_their_values() {
+    use sonde_lang::sema::types::TextKind;
+    let p = check(
+        "BEGIN { $a = buf(comm, 4); $b = strerror(1); $c = ntop(1); $d = pton(\"::1\"); \
+         $e = strftime(\"%H\", 1); $f = signal_name(2); }",
+    );
+    let types: Vec<_> = assigned(&p).into_iter().map(|(_, ty)| ty).collect();
+    assert_eq!(types[0], Type::Buffer { size: 4 });
+    assert_eq!(types[1], Type::Text(TextKind::Strerror));
+    assert_eq!(types[2], Type::Inet);
+    assert_eq!(types[3].size(), 16);
+    assert_eq!(
+        types[4],
+        Type::Text(TextKind::Timestamp {
+            format: "%H".into()
+        })
+    );
+    assert_eq!(types[5], Type::Text(TextKind::SignalName));
+}

@@ -129,6 +129,24 @@ pub fn decode(
                 }
             }
         }
+        ValueType::Buffer { size } => {
+            let raw = field(bytes, offset, 8 + size)?;
+            let len = read_u64(raw, 0).unwrap_or(0).min(*size as u64) as usize;
+            Ok(Value::Buffer(raw[8..8 + len].to_vec()))
+        }
+        ValueType::Text(format) => {
+            let value = read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0);
+            Ok(Value::Str(crate::formats::text(format, value).into_bytes()))
+        }
+        ValueType::Inet => {
+            let raw = field(bytes, offset, 24)?;
+            let af = read_u64(raw, 0).unwrap_or(0);
+            Ok(Value::Str(crate::formats::inet(af, &raw[8..]).into_bytes()))
+        }
+        ValueType::MacAddr => {
+            let raw = field(bytes, offset, 6)?;
+            Ok(Value::Str(crate::formats::mac(raw).into_bytes()))
+        }
         ValueType::Username => {
             let uid = read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0);
             Ok(Value::Str(crate::users::name(uid).into_bytes()))

@@ -123,6 +123,17 @@ impl ProbeEnv for KernelEnv {
         self.user.functions(query, pattern, demangled)
     }
 
+    fn cgroup_id(&self, path: &str) -> Option<u64> {
+        use std::os::unix::fs::MetadataExt;
+        let full = if path.starts_with('/') {
+            std::path::PathBuf::from(path)
+        } else {
+            std::path::Path::new("/sys/fs/cgroup").join(path)
+        };
+        // A cgroup's id is the inode number of its directory.
+        Some(std::fs::metadata(full).ok()?.ino())
+    }
+
     fn kernel_symbol(&self, name: &str) -> Option<u64> {
         self.kallsyms.get_or_init(read_kallsyms).get(name).copied()
     }

@@ -8,9 +8,11 @@
 //! This crate makes no system call itself (everything goes through
 //! `sonde-sys`), compiles nothing and formats nothing.
 
+mod actions;
 mod attach;
 pub mod decode;
 mod env;
+mod formats;
 mod kernel_btf;
 mod loader;
 mod options;

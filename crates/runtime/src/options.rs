@@ -69,6 +69,8 @@ pub struct RunOptions {
     pub verbose: bool,
     /// Lets another thread end the session.
     pub stop: Option<StopHandle>,
+    /// `--no-warnings`: `warnf()` prints nothing.
+    pub no_warnings: bool,
     pub on_attached: Option<AttachedCallback>,
 }
 
@@ -91,6 +93,7 @@ impl std::fmt::Debug for RunOptions {
             .field("pid", &self.pid)
             .field("verbose", &self.verbose)
             .field("stop", &self.stop.is_some())
+            .field("no_warnings", &self.no_warnings)
             .field("on_attached", &self.on_attached.is_some())
             .finish()
     }

@@ -38,6 +38,17 @@ impl<'w> Printer<'w> {
         }
     }
 
+    /// Text an action produced (`time`, `cat`, `join`, `system`): as it
+    /// is, or in JSON a message of type `kind`.
+    pub fn text(&mut self, kind: &str, text: &str) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Text => self.out.write_all(text.as_bytes()),
+            OutputFormat::Json => self
+                .out
+                .write_all(line(json::format_text(kind, text)).as_bytes()),
+        }
+    }
+
     pub fn value(&mut self, value: &Value) -> io::Result<()> {
         let record = match self.format {
             OutputFormat::Text => text::format_value_line(value),

@@ -15,6 +15,7 @@ use sonde_codegen::object::{AttachTarget, EventDef, Object, ProgKind};
 use sonde_output::printf;
 use sonde_sys::{Map, Notifier, PausedChild, Poller, Program, RingBuf, Signal, SignalFd};
 
+use crate::actions;
 use crate::attach::Attachments;
 use crate::decode::{decode, read_u64};
 use crate::loader::{create_maps, is_uprobe_program, load_program, load_program_for, RunValues};
@@ -132,6 +133,7 @@ fn run_session(
         lost_seen: 0,
         symbols: Symbols::new(object),
         watched: None,
+        no_warnings: opts.no_warnings,
     };
     if opts.verbose {
         session.describe_programs(&programs)?;
@@ -253,6 +255,20 @@ fn uses_user_addresses(object: &Object) -> bool {
         })
 }
 
+/// The text of a format and the arguments in `payload`.
+fn format_record(
+    format: &[u8],
+    args: &[(u32, sonde_codegen::object::ValueType)],
+    payload: &[u8],
+    probes: &SymbolNames<'_>,
+) -> Result<String, crate::decode::DecodeError> {
+    let values = args
+        .iter()
+        .map(|(offset, ty)| decode(ty, payload, *offset, probes))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(printf::format(format, &values))
+}
+
 struct Running<'a, 'w> {
     object: &'a Object,
     maps: Vec<Map>,
@@ -268,6 +284,8 @@ struct Running<'a, 'w> {
     /// The traced process (`-p`, or the `-c` command) whose maps are read
     /// while it runs, so its addresses resolve after it exits.
     watched: Option<u32>,
+    /// `warnf()` prints nothing.
+    no_warnings: bool,
 }
 
 impl Running<'_, '_> {
@@ -417,15 +435,58 @@ impl Running<'_, '_> {
             &SymbolNames::new(object, &self.maps, &self.symbols).with_trunc_trailer(trailer);
         match event {
             EventDef::Printf { format, args } => {
-                let values = args
-                    .iter()
-                    .map(|(offset, ty)| decode(ty, payload, *offset, probes))
-                    .collect::<Result<Vec<_>, _>>();
-                match values {
-                    Ok(values) => self.printer.printf(&printf::format(format, &values))?,
-                    Err(e) => self.warn(&format!("printf record: {e}"))?,
+                if let Some(text) =
+                    self.decoded("printf", format_record(format, args, payload, probes))?
+                {
+                    self.printer.printf(&text)?;
                 }
             }
+            EventDef::System { format, args } => {
+                if let Some(command) =
+                    self.decoded("system", format_record(format, args, payload, probes))?
+                {
+                    let output = actions::system(&command);
+                    self.printer.text("syscall", &output)?;
+                }
+            }
+            EventDef::Cat { format, args } => {
+                if let Some(path) =
+                    self.decoded("cat", format_record(format, args, payload, probes))?
+                {
+                    match actions::cat(&path, object.max_cat_bytes) {
+                        Ok(contents) => self.printer.text("cat", &contents)?,
+                        Err(message) => self.printer.diagnostic(&message)?,
+                    }
+                }
+            }
+            EventDef::Diagnostic {
+                error,
+                format,
+                args,
+                text,
+                ..
+            } => {
+                if let Some(message) =
+                    self.decoded("errorf", format_record(format, args, payload, probes))?
+                {
+                    if *error || !self.no_warnings {
+                        let rendered = if text.is_empty() {
+                            format!("{}: {message}", if *error { "ERROR" } else { "WARNING" })
+                        } else {
+                            text.replace('\u{1}', &message)
+                        };
+                        self.printer.diagnostic(rendered.trim_end())?;
+                    }
+                }
+            }
+            EventDef::Time { format } => {
+                let now = actions::time(&String::from_utf8_lossy(format));
+                self.printer.text("time", &now)?;
+            }
+            EventDef::Join { sep, size } => match actions::join(payload, *size, sep) {
+                Some(text) => self.printer.text("join", &text)?,
+                None => self.warn(&format!("a {}-byte join record", payload.len()))?,
+            },
             EventDef::PrintValue { value } => match decode(value, payload, 0, probes) {
                 Ok(v) => self.printer.value(&v)?,
                 Err(e) => self.warn(&format!("print record: {e}"))?,
@@ -462,6 +523,21 @@ impl Running<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// The text of a record, or `None` with a warning when it is malformed.
+    fn decoded(
+        &mut self,
+        what: &str,
+        text: Result<String, crate::decode::DecodeError>,
+    ) -> anyhow::Result<Option<String>> {
+        match text {
+            Ok(text) => Ok(Some(text)),
+            Err(e) => {
+                self.warn(&format!("{what} record: {e}"))?;
+                Ok(None)
+            }
+        }
     }
 
     fn user_map(&self, index: usize) -> Option<(&sonde_codegen::object::UserMapDef, &Map)> {

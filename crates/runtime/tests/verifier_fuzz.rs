@@ -139,6 +139,11 @@ fn statement() -> impl Strategy<Value = String> {
         Just("$w = 0; while ($w < 5) { $w++; @i += $w; }".to_string()),
         Just("unroll(3) { @i++; }".to_string()),
         Just("@p[probe] = count();".to_string()),
+        Just("printf(\"%r %s\\n\", buf($s, 4), ntop(2, (uint32)$i)); @b = buf(comm, 8);".to_string()),
+        Just("print((strerror($i), signal_name($i), syscall_name($i), strftime(\"%H\", nsecs)));".to_string()),
+        Just("time(); cat(\"/proc/%d/stat\", pid); errorf(\"e %d\", $i); warnf(\"w %s\", $s);".to_string()),
+        Just("debugf(\"d %d %s %x\", $i, comm, $i); debugf(\"%d %d %d %d\", 1, 2, 3, $i);".to_string()),
+        int_expr().prop_map(|e| format!("assert({e} >= 0, \"neg\");")),
         int_expr().prop_map(|e| format!("@i = {{ let $b = (int64)({e}); $b * 2 }};")),
         (int_expr(), int_expr(), str_expr_leaf()).prop_map(|(c, a, s)| format!(
             "@i = if ({c}) {{ (int64)({a}) }} else {{ 3 }}; @s = if {c} {{ {s} }} else {{ \"z\" }};"

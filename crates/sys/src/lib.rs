@@ -31,6 +31,7 @@ mod process;
 mod prog;
 mod ringbuf;
 mod syscall;
+pub mod time;
 pub mod tracefs;
 
 pub use btf::LoadedBtf;

@@ -51,6 +51,13 @@ pub trait ProbeEnv {
         Err("user-space probes are not available here".into())
     }
 
+    /// The id of the cgroup v2 directory at `path` (absolute, or under the
+    /// cgroup v2 mount), for `cgroupid`.
+    fn cgroup_id(&self, path: &str) -> Option<u64> {
+        let _ = path;
+        None
+    }
+
     /// The address of kernel symbol `name` (for `kaddr`), if it has one.
     fn kernel_symbol(&self, name: &str) -> Option<u64> {
         let _ = name;

@@ -260,6 +260,23 @@ pub enum TExprKind {
     },
     /// `len(@m)`: the number of entries.
     MapLen(usize),
+    /// `buf(src[, len])` (a `Type::Buffer`): the bytes of the value `src`,
+    /// or at the address `src`, `len` of them (all the type holds without
+    /// it, and never more).
+    Buf {
+        src: Box<TExpr>,
+        len: Option<Box<TExpr>>,
+    },
+    /// `ntop([af, ] addr)` (a `Type::Inet`): the family and the address,
+    /// an integer (IPv4, its bytes in memory order) or a byte array.
+    Inet {
+        af: Box<TExpr>,
+        addr: Box<TExpr>,
+    },
+    /// `macaddr(bytes)` (a `Type::MacAddr`): the first six bytes of a value.
+    MacAddr(Box<TExpr>),
+    /// Bytes known at compile time, of an array type (`pton("::1")`).
+    Bytes(Vec<u8>),
 }
 
 /// The string functions, and what they return.
@@ -444,6 +461,51 @@ pub enum TStmtKind {
     Return,
     /// Statements run in order (a block or `if` expression used as a statement).
     Block(Vec<TStmt>),
+    /// `system`, `cat`, `errorf`, `warnf`: a format and its arguments, sent
+    /// to user space and acted on there.
+    Async {
+        action: AsyncAction,
+        format: Vec<u8>,
+        args: Vec<TExpr>,
+    },
+    /// `time(format)`: the wall-clock time when user space prints it.
+    Time(Vec<u8>),
+    /// `join(array[, sep])`: the strings of a NULL-terminated array of
+    /// addresses, printed joined by `sep`.
+    Join {
+        array: TExpr,
+        sep: Vec<u8>,
+        /// The most bytes read of each string, NUL included.
+        size: u32,
+    },
+    /// `debugf(format, args)`: a line in the kernel's trace buffer.
+    Debugf {
+        format: Vec<u8>,
+        args: Vec<TExpr>,
+    },
+    /// `signal(sig)` to the current process, or to its thread only.
+    Signal {
+        sig: TExpr,
+        thread: bool,
+    },
+    /// `override(rc)`: the probed kernel function returns `rc` at once.
+    Override(TExpr),
+}
+
+/// What user space does with an [`TStmtKind::Async`] format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsyncAction {
+    /// Run it as a shell command; its output is the script's.
+    System,
+    /// Print the contents of the file it names.
+    Cat,
+    /// Print it as an error at the statement, and go on.
+    Errorf,
+    /// Print it as a warning at the statement.
+    Warnf,
+    /// Print it as the error of a failed `assert`, at the place bpftrace
+    /// reports those.
+    AssertFailed,
 }
 
 /// How a piece of the typed tree uses the probe's variables: what a `for`
@@ -488,7 +550,13 @@ impl VarUses {
                     arg.iter().for_each(|a| self.expr(a));
                 }
                 TStmtKind::Delete { key, .. } => key.iter().for_each(|k| self.expr(k)),
-                TStmtKind::Printf { args, .. } => args.iter().for_each(|a| self.expr(a)),
+                TStmtKind::Printf { args, .. }
+                | TStmtKind::Async { args, .. }
+                | TStmtKind::Debugf { args, .. } => args.iter().for_each(|a| self.expr(a)),
+                TStmtKind::Join { array: e, .. }
+                | TStmtKind::Signal { sig: e, .. }
+                | TStmtKind::Override(e) => self.expr(e),
+                TStmtKind::Time(_) => {}
                 TStmtKind::Exit(code) => code.iter().for_each(|c| self.expr(c)),
                 TStmtKind::If {
                     cond,
@@ -593,7 +661,16 @@ impl VarUses {
             TExprKind::Bswap(expr) => self.expr(expr),
             TExprKind::Delete { key, .. } => key.iter().for_each(|k| self.expr(k)),
             TExprKind::HasKey { key, .. } => self.expr(key),
-            TExprKind::MapLen(_) => {}
+            TExprKind::MapLen(_) | TExprKind::Bytes(_) => {}
+            TExprKind::Buf { src, len } => {
+                self.expr(src);
+                len.iter().for_each(|l| self.expr(l));
+            }
+            TExprKind::Inet { af, addr } => {
+                self.expr(af);
+                self.expr(addr);
+            }
+            TExprKind::MacAddr(expr) => self.expr(expr),
         }
     }
 }

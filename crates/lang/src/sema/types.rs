@@ -66,6 +66,32 @@ pub enum Type {
     Void,
     /// A user id kept as a u64 and printed as the user's name (`username`).
     Username,
+    /// `buf()`: up to `size` bytes and how many of them there are, printed
+    /// with non-printable bytes escaped.
+    Buffer {
+        size: u32,
+    },
+    /// An integer kept as it is and turned into text in user space.
+    Text(TextKind),
+    /// `ntop()`: an address family and up to 16 address bytes.
+    Inet,
+    /// `macaddr()`: six bytes printed `aa:bb:cc:dd:ee:ff`.
+    MacAddr,
+}
+
+/// What a [`Type::Text`] integer means.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TextKind {
+    /// `strerror(errno)`
+    Strerror,
+    /// `signal_name(sig)`
+    SignalName,
+    /// `syscall_name(nr)`
+    SyscallName,
+    /// `strftime(format, ns)`: boot-clock nanoseconds as wall-clock time.
+    Timestamp { format: String },
+    /// `cgroup_path(id)`: the cgroup's path, looked up when printed.
+    CgroupPath,
 }
 
 impl Type {
@@ -113,6 +139,7 @@ impl Type {
                 | Type::ProbeName
                 | Type::FuncName
                 | Type::Username
+                | Type::Text(_)
         )
     }
 
@@ -135,6 +162,10 @@ impl Type {
             Type::Bool => 1,
             Type::Str { size } => *size,
             Type::Ptr { .. } | Type::ProbeName | Type::FuncName | Type::Username => 8,
+            Type::Text(_) => 8,
+            Type::Buffer { size } => *size,
+            Type::Inet => 20,
+            Type::MacAddr => 6,
             Type::Stack(_) | Type::Sym { .. } => self.storage_size(),
             Type::Tuple(_) | Type::NamedTuple { .. } => self.storage_size(),
             Type::Record(r) => r.size,
@@ -179,6 +210,10 @@ impl Type {
             // probe index][instruction pointer at the probe] for symbols.
             Type::Stack(StackType { user: true, .. }) => 16,
             Type::Sym { user: true } => 24,
+            // [length][bytes]
+            Type::Buffer { size } => 8 + size.next_multiple_of(8),
+            // [address family][16 address bytes]
+            Type::Inet => 24,
             _ => 8,
         }
     }
@@ -250,6 +285,16 @@ impl fmt::Display for Type {
             Type::TracepointArgs => f.write_str("args"),
             Type::Void => f.write_str("none"),
             Type::Username => f.write_str("username"),
+            Type::Buffer { size } => write!(f, "buffer[{size}]"),
+            Type::Text(kind) => f.write_str(match kind {
+                TextKind::Strerror => "strerror_t",
+                TextKind::SignalName => "signal_t",
+                TextKind::SyscallName => "syscall_t",
+                TextKind::Timestamp { .. } => "timestamp",
+                TextKind::CgroupPath => "cgroup_path_t",
+            }),
+            Type::Inet => f.write_str("inet"),
+            Type::MacAddr => f.write_str("macaddr_t"),
         }
     }
 }

@@ -56,7 +56,27 @@ const BUILTIN_CALLS: &[&str] = &[
     "__builtin_probetype",
 ];
 
-const STATEMENTS: &[&str] = &["printf", "print", "exit", "delete", "clear", "zero"];
+const STATEMENTS: &[&str] = &[
+    "printf",
+    "print",
+    "exit",
+    "delete",
+    "clear",
+    "zero",
+    "system",
+    "cat",
+    "errorf",
+    "warnf",
+    "time",
+    "join",
+    "debugf",
+    "signal",
+    "signal_thread",
+    "override",
+    "fail",
+    "assert",
+    "static_assert",
+];
 
 pub(super) fn is_aggregation(name: &str) -> bool {
     AGGREGATIONS.contains(&name)
@@ -126,23 +146,39 @@ impl Checker<'_> {
                     TStmtKind::Zero(map)
                 }
             }
+            "system" | "cat" | "errorf" | "warnf" => self.async_call(name, args, span)?,
+            "time" | "join" | "debugf" | "signal" | "signal_thread" | "override" | "fail"
+            | "assert" | "static_assert" => self.action_call(name, args, span)?,
             _ => return Ok(None),
         };
         Ok(Some(kind))
     }
 
     fn printf(&mut self, args: &[ast::Expr], span: Span) -> Checked<TStmtKind> {
+        let (format, args) = self.format_args("printf", args, span)?;
+        Ok(TStmtKind::Printf { format, args })
+    }
+
+    /// A format string literal and the arguments it consumes, checked
+    /// against its conversions as `printf` checks them (`system`, `cat`,
+    /// `errorf` and friends take the same).
+    pub(super) fn format_args(
+        &mut self,
+        func: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Checked<(Vec<u8>, Vec<TExpr>)> {
         let Some(first) = args.first() else {
-            return Err(range_error("printf", 1, usize::MAX, 0, span));
+            return Err(range_error(func, 1, usize::MAX, 0, span));
         };
         let ExprKind::Str(format) = &first.kind else {
             return Err(Diagnostic::error(
                 first.span,
-                "printf() expects a string literal as its first argument",
+                format!("{func}() expects a string literal as its first argument"),
             ));
         };
         let kinds = parse_format(format)
-            .map_err(|e| Diagnostic::error(first.span, format!("printf: {}", e.message)))?;
+            .map_err(|e| Diagnostic::error(first.span, format!("{func}: {}", e.message)))?;
         let values = &args[1..];
         if values.len() != kinds.len() {
             let which = if values.len() < kinds.len() {
@@ -153,7 +189,7 @@ impl Checker<'_> {
             return Err(Diagnostic::error(
                 span,
                 format!(
-                    "printf: {which} arguments for format string ({} supplied, {} expected)",
+                    "{func}: {which} arguments for format string ({} supplied, {} expected)",
                     values.len(),
                     kinds.len()
                 ),
@@ -166,7 +202,7 @@ impl Checker<'_> {
                 ArgKind::Integer => v.ty.is_integer_like(),
                 // bpftrace prints any value with %s.
                 ArgKind::String => true,
-                ArgKind::Buffer => false,
+                ArgKind::Buffer => matches!(v.ty, Type::Buffer { .. }),
             };
             if !ok {
                 let wanted = match kind {
@@ -177,17 +213,14 @@ impl Checker<'_> {
                 return Err(Diagnostic::error(
                     value.span,
                     format!(
-                        "printf: %-specifier expects {wanted}, but this argument has type '{}'",
+                        "{func}: %-specifier expects {wanted}, but this argument has type '{}'",
                         v.ty
                     ),
                 ));
             }
             checked.push(v);
         }
-        Ok(TStmtKind::Printf {
-            format: format.clone(),
-            args: checked,
-        })
+        Ok((format.clone(), checked))
     }
 
     fn print(&mut self, args: &[ast::Expr], span: Span) -> Checked<TStmtKind> {
@@ -284,6 +317,14 @@ impl Checker<'_> {
             "delete" => self.delete_expr(args, span),
             "has_key" => self.has_key_call(args, span),
             "len" => self.len_call(args, span),
+            "buf" => self.buf_call(args, span),
+            "strerror" | "signal_name" | "syscall_name" | "cgroup_path" | "strftime" => {
+                self.text_call(name, args, span)
+            }
+            "cgroupid" => self.cgroupid_call(args, span),
+            "ntop" => self.ntop_call(args, span),
+            "pton" => self.pton_call(args, span),
+            "macaddr" => self.macaddr_call(args, span),
             "uaddr" => self.uaddr_call(args, span),
             _ if BUILTIN_CALLS.contains(&name) => self.builtin_call(name, args, span),
             _ if is_aggregation(name) => Err(Diagnostic::error(

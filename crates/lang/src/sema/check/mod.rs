@@ -6,8 +6,10 @@
 //! second run checks every use against those types and builds the typed tree.
 
 mod access;
+mod actions;
 mod calls;
 mod cast;
+mod convert;
 mod expr;
 mod funcs;
 mod stmt;
