@@ -283,9 +283,10 @@ fn tuples_index_compare_and_short_forms() {
         output_of(
             "begin { $t = (1, \"abc\", (2, 3)); print($t[1]); print($t[2][2 - 1]); \
              $s = \"hello\"; $i = 4; printf(\"%c%c\\n\", $s[1], $s[$i]); \
-             print((1,)); print(()); print(((1, \"ab\") == (1, \"ab\"), (1, \"a\") != (1, \"ab\"))); }"
+             print((1,)); print(()); print(((1, \"ab\") == (1, \"ab\"), (1, \"a\") != (1, \"ab\"))); \
+             print(*(&$t)); }"
         ),
-        "abc\n3\neo\n(1)\n()\n(true, true)\n\n\n"
+        "abc\n3\neo\n(1)\n()\n(true, true)\n(1, abc, (2, 3))\n\n\n"
     );
 }
 
@@ -301,4 +302,18 @@ fn records_keep_names_and_evaluation_order() {
         "123\n{ .foo = 2, .bar = longer }\n2 longer\n\n\n@gr_rec[{ .k = 1, .n = x }]: { .v = (1, 2) }\n"
     );
     assert_released("@gr_rec");
+}
+
+#[test]
+fn declared_maps() {
+    assert_eq!(
+        output_of(
+            "let @gr_decl = hash(2); let @gr_lc = percpulruhash(4); \
+             begin { @gr_decl[1] = 1; @gr_decl[2] = 2; @gr_decl[3] = 3; \
+             @gr_lc[7] = count(); for ($kv : @gr_lc) { print($kv); } }"
+        ),
+        "(7, 1)\n\n\n@gr_decl[1]: 1\n@gr_decl[2]: 2\n@gr_lc[7]: 1\n"
+    );
+    assert_released("@gr_decl");
+    assert_released("@gr_lc");
 }

@@ -160,16 +160,20 @@ pub fn kernel_map_name(name: &str) -> String {
 }
 
 pub fn map_def(info: &MapInfo) -> MapDef {
-    let kind = match info.value {
-        MapValue::Plain(_) => MapKind::Hash,
-        _ => MapKind::PercpuHash,
+    let percpu = !matches!(info.value, MapValue::Plain(_));
+    let lru = info.decl.is_some_and(|d| d.lru);
+    let kind = match (percpu, lru) {
+        (false, false) => MapKind::Hash,
+        (true, false) => MapKind::PercpuHash,
+        (false, true) => MapKind::LruHash,
+        (true, true) => MapKind::LruPercpuHash,
     };
     MapDef {
         name: kernel_map_name(&info.name),
         kind,
         key_size: kernel_key_size(info),
         value_size: value_size(&info.value),
-        max_entries: MAX_MAP_KEYS,
+        max_entries: info.decl.map_or(MAX_MAP_KEYS, |d| d.max_entries),
     }
 }
 
@@ -220,6 +224,7 @@ mod tests {
     #[test]
     fn tuple_keys_are_eight_byte_aligned() {
         let info = MapInfo {
+            decl: None,
             name: "@x".into(),
             key: Some(Type::Tuple(vec![Type::Str { size: 16 }, Type::U32])),
             value: MapValue::Count,

@@ -61,8 +61,11 @@ pub struct Options {
 pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnostic> {
     let settings = &program.settings;
     let mut maps: Vec<MapDef> = program.maps.iter().map(layout::map_def).collect();
-    for map in &mut maps {
-        map.max_entries = u32::try_from(settings.max_map_keys).unwrap_or(u32::MAX);
+    // Declared maps keep their size; the others get max_map_keys.
+    for (map, info) in maps.iter_mut().zip(&program.maps) {
+        if info.decl.is_none() {
+            map.max_entries = u32::try_from(settings.max_map_keys).unwrap_or(u32::MAX);
+        }
     }
     let user_maps = program
         .maps

@@ -114,7 +114,10 @@ impl ProgramCompiler<'_> {
             map,
             key_size: def.key_size,
             value_size: def.value_size,
-            percpu: def.kind == crate::object::MapKind::PercpuHash,
+            percpu: matches!(
+                def.kind,
+                crate::object::MapKind::PercpuHash | crate::object::MapKind::LruPercpuHash
+            ),
         };
         let callback = self.callback(kind, var, body, slots)?;
         self.e.ld_reloc(R1, RelocKind::MapFd(map));

@@ -263,7 +263,18 @@ impl ProgramCompiler<'_> {
                         self.e.bind(skip);
                         slot
                     }
-                    _ => self.aggregate(e)?,
+                    TExprKind::Deref { .. } => {
+                        let size = e.ty.storage_size();
+                        let slot = self.frame.alloc(size);
+                        self.place_bytes(e, slot, size)?;
+                        slot
+                    }
+                    // Values that already have a place of their own.
+                    TExprKind::Var(_) | TExprKind::TupleField { .. } | TExprKind::Member { .. } => {
+                        self.aggregate(e)?
+                    }
+                    // Anything else would come back here through aggregate().
+                    _ => return Err(internal(e, "a tuple from this kind of expression")),
                 };
                 if e.ty == *ty {
                     self.copy_stack(src, dst, e.ty.storage_size());

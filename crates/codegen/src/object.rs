@@ -65,6 +65,10 @@ pub struct MapDef {
 pub enum MapKind {
     Hash,
     PercpuHash,
+    /// Hash maps that evict the least recently used entries when full
+    /// (declared `lruhash`, `percpulruhash`).
+    LruHash,
+    LruPercpuHash,
     Array,
     PercpuArray,
     /// `max_entries` is the buffer size in bytes (a power-of-two number of pages).

@@ -283,3 +283,35 @@ fn records_tuples_and_increments() {
     let p = check("BEGIN { $x = 1; @y = $x++ + ++$x; }");
     assert_eq!(p.maps[0].value, MapValue::Plain(Type::I64));
 }
+
+#[test]
+fn map_declaration_errors() {
+    assert_eq!(
+        error("let @a = blah(2); BEGIN { @a[1] = 1; }"),
+        err("Invalid bpf map type: blah", "blah")
+    );
+    assert_eq!(
+        error("let @a = percpuhash(2); BEGIN { @a[1] = 1; }"),
+        err(
+            "Incompatible map types. Type from declaration: percpuhash. Type from value/key type: hash",
+            "let @a = percpuhash(2)"
+        )
+    );
+    assert_eq!(
+        error("let @a = lruhash(2); BEGIN { @a[1] = count(); }"),
+        err(
+            "Incompatible map types. Type from declaration: lruhash. Type from value/key type: percpuhash",
+            "let @a = lruhash(2)"
+        )
+    );
+    assert_eq!(
+        error("let @a = hash(0); BEGIN { @a[1] = 1; }"),
+        err(
+            "@a: max entries must be between 1 and 4294967295",
+            "let @a = hash(0)"
+        )
+    );
+    let ast = sonde_lang::parse("let @unused = hash(2); BEGIN { }").unwrap();
+    let p = analyse(&ast, &FakeEnv::default(), &Options::default()).unwrap();
+    assert_eq!(p.warnings[0].message, "Unused map: @unused");
+}

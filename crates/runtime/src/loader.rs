@@ -43,6 +43,8 @@ fn map_type(kind: MapKind) -> MapType {
     match kind {
         MapKind::Hash => MapType::Hash,
         MapKind::PercpuHash => MapType::PercpuHash,
+        MapKind::LruHash => MapType::LruHash,
+        MapKind::LruPercpuHash => MapType::LruPercpuHash,
         MapKind::Array => MapType::Array,
         MapKind::PercpuArray => MapType::PercpuArray,
         MapKind::RingBuf => MapType::RingBuf,

@@ -36,6 +36,16 @@ pub struct MapInfo {
     /// True when the map is written with several keys (`@m[a, b]`), so that
     /// its key prints as `a, b` rather than as one tuple.
     pub multi_key: bool,
+    /// What `let @name = kind(n);` declared, if anything.
+    pub decl: Option<MapDecl>,
+}
+
+/// A map declaration's effect: an LRU map (`lruhash`, `percpulruhash`),
+/// `max_entries` entries. Per-CPU or not follows from the values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapDecl {
+    pub lru: bool,
+    pub max_entries: u32,
 }
 
 /// Which kind of BPF program runs the probe, which fixes what its context is.

@@ -25,7 +25,7 @@ use super::ctypes::TypeTable;
 use super::env::ProbeEnv;
 use super::probes::{self, Attach, ExpandedAttach};
 use super::tracepoint_format::{parse_format, TracepointField};
-use super::typed::{MapInfo, ProbeKind, TypedProgram};
+use super::typed::{MapDecl, MapInfo, ProbeKind, TypedProgram};
 use super::types::{MapValue, StackMode, Type};
 use crate::ast;
 use crate::config::{ConfigError, MissingProbes, Settings};
@@ -85,7 +85,7 @@ pub fn analyse(
     // Attach points left out under `missing_probes = warn` or `ignore`.
     let mut skipped = Vec::new();
     let instances = instantiate(&program, env, opts, &mut probe_names, &mut skipped)?;
-    let warnings = match opts.missing_probes {
+    let mut warnings = match opts.missing_probes {
         MissingProbes::Warn => skipped,
         _ => Vec::new(),
     };
@@ -129,9 +129,10 @@ pub fn analyse(
         probe.scope_parents = tree.parents.clone();
         probes.push(probe);
     }
+    let decls = map_declarations(&program, &maps, &mut warnings)?;
     Ok(TypedProgram {
         probes,
-        maps: maps.into_infos(),
+        maps: maps.into_infos(&decls),
         probe_names,
         show_debug_info: settings.show_debug_info,
         settings: settings.clone(),
@@ -397,6 +398,72 @@ struct MapState {
     first_span: Span,
 }
 
+/// The maps `let @name = kind(n);` declares, checked against how the
+/// script uses them: maps of aggregations are per-CPU (`percpuhash`,
+/// `percpulruhash`), maps of plain values are not (`hash`, `lruhash`).
+fn map_declarations(
+    program: &ast::Program,
+    maps: &MapTable,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<HashMap<String, MapDecl>, Diagnostic> {
+    const KINDS: &[(&str, bool, bool)] = &[
+        // name, per-CPU, LRU
+        ("hash", false, false),
+        ("lruhash", false, true),
+        ("percpuhash", true, false),
+        ("percpulruhash", true, true),
+    ];
+    let mut decls = HashMap::new();
+    for decl in &program.map_decls {
+        let name = format!("@{}", decl.name);
+        let Some(&(_, percpu, lru)) = KINDS.iter().find(|(k, _, _)| *k == decl.kind) else {
+            return Err(Diagnostic::error(
+                decl.kind_span,
+                format!("Invalid bpf map type: {}", decl.kind),
+            )
+            .with_help("Valid map types: hash, lruhash, percpuhash, percpulruhash"));
+        };
+        if decls.contains_key(&name) {
+            return Err(Diagnostic::error(
+                decl.span,
+                format!("{name} is already declared"),
+            ));
+        }
+        let max_entries = u32::try_from(decl.max_entries)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    decl.span,
+                    format!("{name}: max entries must be between 1 and {}", u32::MAX),
+                )
+            })?;
+        match maps.maps.get(&name).and_then(|m| m.value.as_ref()) {
+            None => {
+                warnings.push(Diagnostic::error(decl.span, format!("Unused map: {name}")));
+            }
+            Some(value) => {
+                let used_percpu = !matches!(value, MapValue::Plain(_));
+                if used_percpu != percpu {
+                    let used = KINDS
+                        .iter()
+                        .find(|(_, p, l)| *p == used_percpu && !*l)
+                        .map_or("hash", |k| k.0);
+                    return Err(Diagnostic::error(
+                        decl.span,
+                        format!(
+                            "Incompatible map types. Type from declaration: {}. Type from value/key type: {used}",
+                            decl.kind
+                        ),
+                    ));
+                }
+            }
+        }
+        decls.insert(name, MapDecl { lru, max_entries });
+    }
+    Ok(decls)
+}
+
 /// The maps of the whole program, by name.
 #[derive(Default)]
 struct MapTable {
@@ -418,10 +485,11 @@ impl MapTable {
             .collect();
     }
 
-    fn into_infos(self) -> Vec<MapInfo> {
+    fn into_infos(self, decls: &HashMap<String, MapDecl>) -> Vec<MapInfo> {
         self.maps
             .into_iter()
             .map(|(name, state)| MapInfo {
+                decl: decls.get(&name).copied(),
                 name,
                 key: state.key,
                 value: state.value.unwrap_or(MapValue::Plain(Type::I64)),
