@@ -258,6 +258,11 @@ impl ProgramCompiler<'_> {
         for &v in &uses.used {
             let size = self.probe.vars[v].storage_size().max(8);
             let mine = self.alloc_var(v);
+            if self.belongs_to_loop(v, var) {
+                // Declared in the body: it starts over every iteration and
+                // is written before it is read.
+                continue;
+            }
             let theirs = caller_slots[v];
             // A stack slot of the caller is reached through its frame
             // pointer; scratch memory is the same for both.
@@ -342,6 +347,26 @@ impl ProgramCompiler<'_> {
     }
 
     /// A slot in the current frame for variable `v`.
+    /// Whether variable `v` is declared inside the loop whose variable is
+    /// `loop_var` (in its scope or a scope within it).
+    fn belongs_to_loop(&self, v: usize, loop_var: usize) -> bool {
+        let scopes = &self.probe.var_scopes;
+        let (Some(&home), Some(&loop_scope)) = (scopes.get(v), scopes.get(loop_var)) else {
+            return false;
+        };
+        let mut scope = Some(home);
+        // Scopes nest no deeper than the parser allows; the bound only
+        // guards against a malformed tree.
+        for _ in 0..=self.probe.scope_parents.len() {
+            match scope {
+                Some(s) if s == loop_scope => return true,
+                Some(s) => scope = self.probe.scope_parents.get(s).copied().flatten(),
+                None => return false,
+            }
+        }
+        false
+    }
+
     fn alloc_var(&mut self, v: usize) -> Slot {
         let size = self.probe.vars[v].storage_size().max(8);
         let slot = self.frame.alloc(size);

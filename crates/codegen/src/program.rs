@@ -255,7 +255,15 @@ impl<'a> ProgramCompiler<'a> {
         }
         let mut members = vec![Vec::new(); scopes];
         for v in 0..probe.vars.len() {
-            members[scope_of(v)].push(v);
+            // A pointer may point into the stack, and the verifier follows
+            // what such bytes hold: a variable sharing them could carry the
+            // pointer somewhere it refuses. Pointers get bytes of their own.
+            let scope = if matches!(probe.vars[v], Type::Ptr { .. }) {
+                0
+            } else {
+                scope_of(v)
+            };
+            members[scope].push(v);
         }
         let sizes: Vec<u32> = probe.vars.iter().map(|t| t.storage_size().max(8)).collect();
         let mut ends = vec![0u32; probe.vars.len()];

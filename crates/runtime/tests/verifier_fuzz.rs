@@ -146,7 +146,7 @@ fn statement() -> impl Strategy<Value = String> {
         int_expr().prop_map(|e| format!("assert({e} >= 0, \"neg\");")),
         int_expr().prop_map(|e| format!("@i = {{ let $b = (int64)({e}); $b * 2 }};")),
         (int_expr(), int_expr(), str_expr_leaf()).prop_map(|(c, a, s)| format!(
-            "@i = if ({c}) {{ (int64)({a}) }} else {{ 3 }}; @s = if {c} {{ {s} }} else {{ \"z\" }};"
+            "@i = if ({c}) {{ (int64)({a}) }} else {{ 3 }}; @s = if !!({c}) {{ {s} }} else {{ \"z\" }};"
         )),
         int_expr().prop_map(|e| format!("@i = add1((int64)({e})); $i = bump($i); put(@k, pid);")),
         int_expr().prop_map(|e| format!("_ = twice({{ @i += 1; (int64)({e}) }});")),
