@@ -23,8 +23,9 @@ pub fn compile(
     env: &dyn ProbeEnv,
     opts: &CompileOptions,
 ) -> Result<Object, String> {
-    let render =
-        |d: &sonde_lang::Diagnostic| sonde_lang::render(d, &script.source, &script.filename);
+    let loaded = crate::imports::load(script)?;
+    let sources = &loaded.sources;
+    let render = |d: &sonde_lang::Diagnostic| sources.render(d);
     // A bad BPFTRACE_* variable has no place in the script to point at.
     let render_config = |d: &sonde_lang::Diagnostic| {
         if d.span.start == d.span.end && d.message.starts_with("BPFTRACE_") {
@@ -33,7 +34,7 @@ pub fn compile(
             render(d)
         }
     };
-    let ast = sonde_lang::parse(&script.source).map_err(|d| render(&d))?;
+    let ast = &loaded.program;
     let sema_opts = sema::Options {
         positional: opts.positional.clone(),
         has_child: opts.has_child,
@@ -44,12 +45,9 @@ pub fn compile(
             .collect(),
         ..sema::Options::default()
     };
-    let typed = sema::analyse(&ast, env, &sema_opts).map_err(|d| render_config(&d))?;
+    let typed = sema::analyse(ast, env, &sema_opts).map_err(|d| render_config(&d))?;
     for warning in &typed.warnings {
-        eprint!(
-            "{}",
-            sonde_lang::render_warning(warning, &script.source, &script.filename)
-        );
+        eprint!("{}", sources.render_warning(warning));
     }
     let codegen_opts = sonde_codegen::Options {
         pid_filter: opts.pid_filter,
@@ -66,7 +64,7 @@ pub fn compile(
                 text,
             } => {
                 let diag = sonde_lang::Diagnostic::error(*span, message.clone());
-                *text = sonde_lang::render_warning(&diag, &script.source, &script.filename);
+                *text = sources.render_warning(&diag);
             }
             sonde_codegen::object::EventDef::Diagnostic {
                 error, span, text, ..
@@ -75,9 +73,9 @@ pub fn compile(
                 // stands for it.
                 let diag = sonde_lang::Diagnostic::error(*span, "\u{1}");
                 *text = if *error {
-                    sonde_lang::render(&diag, &script.source, &script.filename)
+                    sources.render(&diag)
                 } else {
-                    sonde_lang::render_warning(&diag, &script.source, &script.filename)
+                    sources.render_warning(&diag)
                 };
             }
             _ => {}

@@ -4,6 +4,7 @@
 
 mod args;
 mod compile;
+mod imports;
 mod info;
 mod list;
 mod list_user;

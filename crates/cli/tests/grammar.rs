@@ -80,6 +80,16 @@ fn variables_are_scoped_to_their_block() {
 }
 
 #[test]
+fn several_begin_probes_and_named_probes() {
+    let out = run(&[
+        "-e",
+        "one=begin { print(probe); } begin { print(2); } end { print(3); } end { print(4); }",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "one\n2\n3\n4\n\n\n");
+}
+
+#[test]
 fn return_and_discard() {
     // The value of `return` is evaluated; nothing after it runs.
     assert_eq!(
@@ -316,4 +326,87 @@ fn declared_maps() {
     );
     assert_released("@gr_decl");
     assert_released("@gr_lc");
+}
+
+/// A directory of its own for files a test writes, removed afterwards.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("sonde-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        for d in [dir.clone(), dir.join("lib")] {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        TempDir(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn imports_merge_scripts() {
+    let dir = TempDir::new("gr-imports");
+    dir.write(
+        "lib/helpers.bt",
+        "import \"more.bt\";\nmacro greet(x) { printf(\"hello %s\\n\", x); }\nlet @gr_imp = hash(4);\n",
+    );
+    dir.write(
+        "lib/more.bt",
+        "begin { print(\"from more\"); }\nmacro twice(x) { x * 2 }\n",
+    );
+    let main = dir.write(
+        "main.bt",
+        "import \"lib/helpers.bt\";\nimport \"lib\";\nbegin { greet(\"world\"); @gr_imp[1] = twice(21); }\n",
+    );
+    let out = run(&[&main]);
+    assert_eq!(stdout(&out), "from more\nhello world\n\n\n@gr_imp[1]: 42\n");
+    assert!(out.status.success());
+    assert_released("@gr_imp");
+
+    // Errors point into the file they are in.
+    let bad = dir.write("lib/bad.bt", "macro oops() {\n  @nope = 1;\n}\n");
+    let main = dir.write("main2.bt", "import \"lib/bad.bt\"; begin { oops(); }");
+    let out = run(&[&main]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "{bad}:2:3-8: ERROR: Unhygienic access to map: @nope. Maps must be passed into the macro as arguments.\n  @nope = 1;\n  ~~~~~\n"
+        )
+    );
+    let main = dir.write(
+        "main3.bt",
+        "import \"lib/c.h\";\nimport \"none.bt\"; begin {}",
+    );
+    let first = stderr(&run(&[&main]));
+    assert!(
+        first.starts_with(&format!(
+            "{main}:1:1-17: ERROR: cannot import lib/c.h: importing C is not supported"
+        )),
+        "{first}"
+    );
+    let main = dir.write("main4.bt", "import \"none.bt\"; begin {}");
+    assert_eq!(
+        stderr(&run(&[&main])),
+        format!("{main}:1:1-17: ERROR: cannot import none.bt: No such file or directory\nimport \"none.bt\"; begin {{}}\n~~~~~~~~~~~~~~~~\n")
+    );
+    dir.write("lib/conf.bt", "config = { max_map_keys = 2 }\n");
+    let main = dir.write("main5.bt", "import \"lib/conf.bt\"; begin {}");
+    let conf = dir.0.join("lib/conf.bt");
+    assert!(stderr(&run(&[&main])).starts_with(&format!(
+        "{}:1:1-30: ERROR: an imported script cannot have a config block",
+        conf.display()
+    )));
 }

@@ -13,9 +13,10 @@ pub mod diag;
 mod lexer;
 mod parser;
 pub mod sema;
+pub mod sources;
 pub mod span;
 pub mod visit;
 
 pub use diag::{render, render_warning, Diagnostic};
-pub use parser::parse;
+pub use parser::{parse, parse_at};
 pub use span::Span;

@@ -315,3 +315,9 @@ fn map_declaration_errors() {
     let p = analyse(&ast, &FakeEnv::default(), &Options::default()).unwrap();
     assert_eq!(p.warnings[0].message, "Unused map: @unused");
 }
+
+#[test]
+fn named_probes_are_called_by_their_name() {
+    let p = check("first=BEGIN { @a[probe] = 1; } ticks=interval:ms:10 { @b[probe] = 1; } END { }");
+    assert_eq!(p.probe_names, ["first", "ticks", "end"]);
+}

@@ -26,6 +26,20 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
     Parser::new(source).program()
 }
 
+/// Parse the script that starts at byte `start` of `text` and runs to its
+/// end (a file placed after others in a [`crate::sources::SourceMap`]):
+/// spans are offsets into `text`.
+pub fn parse_at(text: &str, start: usize) -> Result<Program, Diagnostic> {
+    let mut parser = Parser::new(text);
+    let mut lexer = Lexer::new(text);
+    lexer.set_pos(start);
+    lexer.skip_shebang();
+    parser.prev_end = lexer.pos();
+    parser.tok = lexer.next_token();
+    parser.lexer = lexer;
+    parser.program()
+}
+
 /// Parse `source` as one expression (the text of a `#define`).
 pub(crate) fn parse_expression(source: &str) -> Result<Expr, Diagnostic> {
     let mut parser = Parser::new(source);

@@ -106,6 +106,28 @@ pub fn expand(
     env: &dyn ProbeEnv,
     opts: &super::Options,
 ) -> Result<Vec<ExpandedAttach>, Diagnostic> {
+    // `name=provider:...`: the probe is called `name` (what `probe` says).
+    let provider = point.raw.split(':').next().unwrap_or("");
+    if let Some(at) = provider.find('=').filter(|&at| at + 1 < provider.len()) {
+        let inner = ast::AttachPoint {
+            raw: point.raw[at + 1..].to_string(),
+            span: point.span,
+        };
+        let name = &point.raw[..at];
+        let mut expanded = expand_unnamed(&inner, env, opts)?;
+        for e in &mut expanded {
+            e.name = name.to_string();
+        }
+        return Ok(expanded);
+    }
+    expand_unnamed(point, env, opts)
+}
+
+fn expand_unnamed(
+    point: &ast::AttachPoint,
+    env: &dyn ProbeEnv,
+    opts: &super::Options,
+) -> Result<Vec<ExpandedAttach>, Diagnostic> {
     let pid = opts.pid;
     let raw = point.raw.as_str();
     let err = |msg: String| Diagnostic::error(point.span, msg);
