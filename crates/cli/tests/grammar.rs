@@ -199,6 +199,22 @@ fn loops_see_the_probe_context() {
 }
 
 #[test]
+fn map_loops_read_aggregations_as_printed() {
+    assert_eq!(
+        output_of(
+            "begin { @gr_avg[1] = avg(5); @gr_avg[1] = avg(10); @gr_min[2] = min(3); \
+             @gr_min[2] = min(-4); @gr_max[\"x\"] = max(9); \
+             for ($kv : @gr_avg) { print($kv); } for ($kv : @gr_min) { print($kv); } \
+             for ($kv : @gr_max) { print($kv); } }"
+        ),
+        "(1, 7)\n(2, -4)\n(x, 9)\n\n\n@gr_avg[1]: 7\n@gr_max[x]: 9\n@gr_min[2]: -4\n"
+    );
+    for name in ["@gr_avg", "@gr_min", "@gr_max"] {
+        assert_released(name);
+    }
+}
+
+#[test]
 fn map_loops_sum_per_cpu_counts() {
     let tp = testprog();
     // getppid on every CPU the scheduler picks; the loop's total must be

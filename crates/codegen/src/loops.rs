@@ -30,10 +30,6 @@ use crate::program::{frame_depth, ProgramCompiler, Result};
 /// any; a range that long runs this many instead.
 const MAX_LOOPS: i32 = 1 << 23;
 
-/// The most CPUs whose per-CPU values a map loop sums (the kernel's
-/// `NR_CPUS` limit on common configurations).
-const MAX_CPUS: i32 = 512;
-
 /// Slots in the caller's frame that a callback reads or writes.
 #[derive(Clone, Copy)]
 struct LoopSlots {
@@ -242,7 +238,10 @@ impl ProgramCompiler<'_> {
                 self.copy_from_pointer(R2, 0, var_slot, key_bytes);
                 let value_slot = var_slot + offsets[1] as i16;
                 if percpu {
-                    self.sum_over_cpus(map, var_slot, value_slot);
+                    // The value as user space prints it: summed, least,
+                    // greatest or averaged over the CPUs.
+                    self.read_aggregation_at(map, var_slot);
+                    self.store(Size::DW, value_slot, R0);
                 } else {
                     self.load(Size::DW, R3, value_ptr);
                     self.copy_from_pointer(R3, 0, value_slot, value_bytes);
@@ -296,29 +295,6 @@ impl ProgramCompiler<'_> {
         let finished = self.leave_function(saved);
         result?;
         finished
-    }
-
-    /// `*(u64 *)dst` = the sum over every CPU of the first u64 of the value
-    /// under the key at `key` in per-CPU map `map`. The CPUs are counted up
-    /// to the first the helper does not know.
-    fn sum_over_cpus(&mut self, map: usize, key: Slot, dst: Slot) {
-        let top = self.e.new_label();
-        let done = self.e.new_label();
-        self.e.emit(Insn::mov64_imm(R7, 0));
-        self.e.emit(Insn::mov64_imm(R8, 0));
-        self.e.bind(top);
-        self.e.jump_imm(op::JGE, R7, MAX_CPUS, done);
-        self.e.ld_reloc(R1, RelocKind::MapFd(map));
-        self.pointer_to_stack(R2, key);
-        self.e.emit(Insn::mov64_reg(R3, R7));
-        self.e.call(helper::MAP_LOOKUP_PERCPU_ELEM);
-        self.e.jump_imm(op::JEQ, R0, 0, done);
-        self.e.emit(Insn::ldx(Size::DW, R1, R0, 0));
-        self.e.emit(Insn::alu64_reg(op::ADD, R8, R1));
-        self.e.emit(Insn::alu64_imm(op::ADD, R7, 1));
-        self.e.jump(top);
-        self.e.bind(done);
-        self.store(Size::DW, dst, R8);
     }
 
     /// Copies the variables back, sets the caller's `returned` flag if

@@ -7,6 +7,7 @@ use sonde_lang::sema::typed::TExpr;
 use sonde_lang::sema::types::MapValue;
 
 use crate::emit::Emitter;
+use crate::frame::Slot;
 use crate::object::RelocKind;
 use crate::program::{ProgramCompiler, Result};
 
@@ -20,8 +21,14 @@ impl ProgramCompiler<'_> {
     /// added over the CPUs, the least or greatest of the CPUs that saw a
     /// value for min/max, and total / count for avg (0 without entries).
     pub fn read_aggregation(&mut self, map: usize, key: Option<&TExpr>) -> Result<()> {
-        let value = self.program.maps[map].value.clone();
         let key = self.map_key(map, key)?;
+        self.read_aggregation_at(map, key);
+        Ok(())
+    }
+
+    /// [`Self::read_aggregation`] with the key already built at `key`.
+    pub fn read_aggregation_at(&mut self, map: usize, key: Slot) {
+        let value = self.program.maps[map].value.clone();
         let cpu = self.frame.alloc_temp();
         let acc = self.frame.alloc_temp();
         let count = self.frame.alloc_temp();
@@ -87,7 +94,6 @@ impl ProgramCompiler<'_> {
             self.e.emit(Insn::alu64_reg_signed(op::DIV, R0, R1));
             self.e.bind(empty);
         }
-        Ok(())
     }
 
     /// r0 = 1 when `key` was in `map` and is now deleted, else 0.

@@ -401,7 +401,7 @@ impl<'a> Checker<'a> {
         let value = match value {
             MapValue::Plain(ty) => ty,
             MapValue::Count => Type::U64,
-            MapValue::Sum => Type::I64,
+            MapValue::Sum | MapValue::Min | MapValue::Max | MapValue::Avg => Type::I64,
             other => {
                 return Err(Diagnostic::error(
                     span,
