@@ -1,7 +1,7 @@
 //! The command line, shaped like bpftrace's so that existing habits and
 //! scripts carry over.
 
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, Parser};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,9 +29,9 @@ pub struct Args {
     #[arg(short = 'c', long = "cmd", value_name = "CMD")]
     pub cmd: Option<String>,
 
-    /// Output format.
-    #[arg(short = 'f', value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
-    pub format: Format,
+    /// Output format: text or json.
+    #[arg(short = 'f', default_value = "text", value_name = "FORMAT")]
+    pub format: String,
 
     /// Write the output to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -98,6 +98,11 @@ pub struct Args {
     #[arg(short = 'V', long = "version", action = ArgAction::Version)]
     pub version: Option<bool>,
 
+    /// The script's named parameters (after `--`, for `getopt()`), filled
+    /// in from the words clap does not see.
+    #[arg(skip)]
+    pub named: Vec<String>,
+
     /// The script file (unless -e is given), then the script's $1, $2, ...
     #[arg(
         trailing_var_arg = true,
@@ -105,12 +110,6 @@ pub struct Args {
         value_name = "ARGS"
     )]
     pub rest: Vec<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 fn parse_pid(text: &str) -> Result<u32, String> {
@@ -145,6 +144,27 @@ const VALUE_OPTIONS: &[&str] = &[
 
 /// Options whose value is optional: the next word, unless it is an option.
 const OPTIONAL_VALUE_OPTIONS: &[&str] = &["-l", "--list", "-d", "--debug"];
+
+/// The words after `--` on the command line: the script's named
+/// parameters (`--name[=value]`, kept without their `--`) and the rest of
+/// its positional parameters. `argv` keeps what comes before.
+pub fn split_named(argv: &mut Vec<std::ffi::OsString>) -> (Vec<String>, Vec<String>) {
+    let Some(at) = argv.iter().position(|w| w == "--") else {
+        return (Vec::new(), Vec::new());
+    };
+    let after: Vec<String> = argv
+        .drain(at..)
+        .skip(1)
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    let (named, positional): (Vec<String>, Vec<String>) =
+        after.into_iter().partition(|w| w.starts_with("--"));
+    let named = named
+        .into_iter()
+        .map(|w| w.trim_start_matches("--").to_string())
+        .collect();
+    (named, positional)
+}
 
 /// Options first, then the script and its arguments, as getopt orders
 /// bpftrace's command line: `sonde script.bt -p 42 arg` means `-p 42` is

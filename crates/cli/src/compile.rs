@@ -16,6 +16,10 @@ pub struct CompileOptions {
     pub pid_filter: Option<u32>,
     /// `--unsafe`.
     pub unsafe_ops: bool,
+    /// Named parameters after `--`, without their `--`.
+    pub named_params: Vec<String>,
+    /// 0 with `--no-warnings`, 2 with `-k`, else 1.
+    pub warning_level: u8,
 }
 
 pub fn compile(
@@ -27,9 +31,18 @@ pub fn compile(
     let sources = &loaded.sources;
     let render = |d: &sonde_lang::Diagnostic| sources.render(d);
     // A bad BPFTRACE_* variable has no place in the script to point at.
+    // A bad BPFTRACE_* variable or named parameter has no place in the
+    // script to point at.
     let render_config = |d: &sonde_lang::Diagnostic| {
-        if d.span.start == d.span.end && d.message.starts_with("BPFTRACE_") {
-            format!("ERROR: {}", d.message)
+        if d.span.start == 0 && d.span.end == 0 {
+            let mut text = String::new();
+            if !d.message.is_empty() {
+                text.push_str(&format!("ERROR: {}\n", d.message));
+            }
+            if let Some(help) = &d.help {
+                text.push_str(&format!("HINT: {help}\n"));
+            }
+            text
         } else {
             render(d)
         }
@@ -40,6 +53,7 @@ pub fn compile(
         has_child: opts.has_child,
         pid: opts.pid_filter,
         unsafe_ops: opts.unsafe_ops,
+        named_params: opts.named_params.clone(),
         config_env: std::env::vars()
             .filter(|(name, _)| name.starts_with("BPFTRACE_"))
             .collect(),
@@ -52,6 +66,7 @@ pub fn compile(
     let codegen_opts = sonde_codegen::Options {
         pid_filter: opts.pid_filter,
         pid_namespace: sonde_sys::pid_namespace(),
+        warning_level: opts.warning_level,
     };
     let mut object = sonde_codegen::compile(&typed, &codegen_opts).map_err(|d| render(&d))?;
     // Run-time warnings and errorf() point into the script like compile
@@ -65,6 +80,21 @@ pub fn compile(
             } => {
                 let diag = sonde_lang::Diagnostic::error(*span, message.clone());
                 *text = sources.render_warning(&diag);
+            }
+            sonde_codegen::object::EventDef::HelperError {
+                span,
+                text,
+                filename,
+                line,
+                col,
+                ..
+            } => {
+                let diag = sonde_lang::Diagnostic::error(*span, "\u{1}");
+                *text = sonde_lang::render_warning(&diag, &script.source, &script.filename);
+                *filename = script.filename.clone();
+                let (l, c) = sonde_lang::diag::line_col(&script.source, span.start);
+                *line = l as u32;
+                *col = c as u32;
             }
             sonde_codegen::object::EventDef::Diagnostic {
                 error, span, text, ..

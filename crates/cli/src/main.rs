@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Args, Format};
+use args::Args;
 use compile::{CompileOptions, Script};
 use sonde_runtime::{KernelEnv, OutputFormat, OutputSink, RunOptions, Session};
 
@@ -28,8 +28,21 @@ fn main() -> ExitCode {
             vec![a]
         }
     });
-    let args = match Args::try_parse_from(args::permute(argv.collect())) {
-        Ok(args) => args,
+    let mut argv = args::permute(argv.collect());
+    let (named, after_dashes) = args::split_named(&mut argv);
+    let args = match Args::try_parse_from(argv) {
+        Ok(mut args) => {
+            // Before `--`, a word that looks like an option is one sonde
+            // does not know (clap leaves those to the script's arguments).
+            if let Some(flag) = args.rest.iter().find(|a| a.starts_with('-') && a.len() > 1) {
+                eprintln!("ERROR: unknown option '{flag}'\n");
+                eprint!("{}", usage());
+                return ExitCode::from(1);
+            }
+            args.named = named;
+            args.rest.extend(after_dashes);
+            args
+        }
         Err(e) if !e.use_stderr() => {
             // --help and --version.
             let _ = e.print();
@@ -57,6 +70,16 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<u8, String> {
+    let format = match args.format.as_str() {
+        "text" => OutputFormat::Text,
+        "json" => OutputFormat::Json,
+        other => {
+            return Err(format!(
+                "ERROR: Invalid output format \"{other}\"\n\n{}",
+                usage()
+            ))
+        }
+    };
     if args.info {
         return info::print().map(|_| 0);
     }
@@ -97,21 +120,29 @@ fn run(args: Args) -> Result<u8, String> {
             has_child: child.is_some(),
             pid_filter: args.pid,
             unsafe_ops: args.unsafe_ops,
+            named_params: args.named.clone(),
+            warning_level: if args.no_warnings {
+                0
+            } else if args.warnings > 0 {
+                2
+            } else {
+                1
+            },
         },
     )?;
     if args.debug.is_some() {
         eprint!("{}", compile::disassembly(&object));
     }
-    if args.dry_run && args.debug.is_some() {
-        return Ok(0);
+    if args.dry_run {
+        // Loaded by the kernel, but nothing attached and nothing run.
+        return sonde_runtime::verify(&object)
+            .map(|_| 0)
+            .map_err(|e| describe_failure(&e));
     }
     let opts = RunOptions {
         quiet: args.quiet,
         notify_attached: RunOptions::notify_from_env(),
-        format: match args.format {
-            Format::Text => OutputFormat::Text,
-            Format::Json => OutputFormat::Json,
-        },
+        format,
         sink: match &args.output {
             Some(path) => OutputSink::File(path.into()),
             None => OutputSink::Stdout,

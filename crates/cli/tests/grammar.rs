@@ -235,10 +235,17 @@ fn config_blocks_and_environment_settings() {
         output_of("config = { print_maps_on_exit = 0 } begin { @gr_cfg_quiet = count(); }"),
         "\n\n"
     );
-    // max_map_keys sizes undeclared maps; the third key does not fit.
-    assert_eq!(
-        output_of("config = { BPFTRACE_MAX_MAP_KEYS = 2 } begin { @gr_cfg_keys[1] = 1; @gr_cfg_keys[2] = 2; @gr_cfg_keys[3] = 3; }"),
-        "\n\n@gr_cfg_keys[1]: 1\n@gr_cfg_keys[2]: 2\n"
+    // max_map_keys sizes undeclared maps; the third key does not fit, and
+    // the failed update is reported as bpftrace reports it.
+    let script = "config = { BPFTRACE_MAX_MAP_KEYS = 2 } begin { @gr_cfg_keys[1] = 1; @gr_cfg_keys[2] = 2; @gr_cfg_keys[3] = 3; }";
+    let out = run(&["-e", script]);
+    assert_eq!(stdout(&out), "\n\n@gr_cfg_keys[1]: 1\n@gr_cfg_keys[2]: 2\n");
+    assert!(
+        stderr(&out).contains(
+            "stdin:1:90-109: WARNING: Map full; can't update element. Try increasing max_map_keys config"
+        ),
+        "{}",
+        stderr(&out)
     );
     // The environment wins over the script.
     let out = sonde(&[
@@ -332,13 +339,21 @@ fn records_keep_names_and_evaluation_order() {
 
 #[test]
 fn declared_maps() {
+    let out = run(&[
+        "-e",
+        "let @gr_decl = hash(2); let @gr_lc = percpulruhash(4); \
+         begin { @gr_decl[1] = 1; @gr_decl[2] = 2; @gr_decl[3] = 3; \
+         @gr_lc[7] = count(); for ($kv : @gr_lc) { print($kv); } }",
+    ]);
     assert_eq!(
-        output_of(
-            "let @gr_decl = hash(2); let @gr_lc = percpulruhash(4); \
-             begin { @gr_decl[1] = 1; @gr_decl[2] = 2; @gr_decl[3] = 3; \
-             @gr_lc[7] = count(); for ($kv : @gr_lc) { print($kv); } }"
-        ),
+        stdout(&out),
         "(7, 1)\n\n\n@gr_decl[1]: 1\n@gr_decl[2]: 2\n@gr_lc[7]: 1\n"
+    );
+    // The third key does not fit, as bpftrace says.
+    assert!(
+        stderr(&out).contains("WARNING: Map full; can't update element."),
+        "{}",
+        stderr(&out)
     );
     assert_released("@gr_decl");
     assert_released("@gr_lc");

@@ -57,8 +57,11 @@ impl ProgramCompiler<'_> {
                 Ok(())
             }
             TExprKind::Binary { op: bin, lhs, rhs } if bin.is_comparison() => {
+                // A buffer's length comes first and its unused bytes are
+                // zero, so buffers compare like strings, word by word.
                 if let (Type::Str { .. }, Type::Str { .. })
-                | (Type::Array { .. }, Type::Array { .. }) = (&lhs.ty, &rhs.ty)
+                | (Type::Array { .. }, Type::Array { .. })
+                | (Type::Buffer { .. }, Type::Buffer { .. }) = (&lhs.ty, &rhs.ty)
                 {
                     self.strings_equal(lhs, rhs)?;
                     let equal_wanted = (*bin == BinOp::Eq) == when;

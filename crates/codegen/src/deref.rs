@@ -16,7 +16,8 @@ impl ProgramCompiler<'_> {
         let size = scalar_width(&e.ty);
         let slot = self.frame.alloc(8);
         self.scalar(addr)?;
-        self.read_memory(slot, size, user, false);
+        let read = self.read_memory(slot, size, user, false);
+        self.check_helper(read, 2, e.span);
         self.load_stack(slot, size, e.ty.is_signed());
         Ok(())
     }
@@ -24,7 +25,8 @@ impl ProgramCompiler<'_> {
     /// Copy `size` bytes from the address in r0 to `dst`. Strings are
     /// read with the `_str` helper into a zeroed buffer, which keeps the
     /// zero padding after their NUL that string code relies on.
-    pub fn read_memory(&mut self, dst: Slot, size: u32, user: bool, string: bool) {
+    /// Returns the helper it called.
+    pub fn read_memory(&mut self, dst: Slot, size: u32, user: bool, string: bool) -> i32 {
         if string {
             // Clearing a large buffer takes a helper call, which clobbers r0.
             let address = self.push_r0();
@@ -35,12 +37,14 @@ impl ProgramCompiler<'_> {
         }
         self.pointer_to_stack(R1, dst);
         self.e.emit(Insn::mov64_imm(R2, size as i32));
-        self.e.call(match (user, string) {
+        let read = match (user, string) {
             (true, true) => helper::PROBE_READ_USER_STR,
             (false, true) => helper::PROBE_READ_KERNEL_STR,
             (true, false) => helper::PROBE_READ_USER,
             (false, false) => helper::PROBE_READ_KERNEL,
-        });
+        };
+        self.e.call(read);
+        read
     }
 
     /// r0 = the integer of `size` bytes at `slot`, extended to 64 bits.

@@ -16,7 +16,7 @@ use crate::program::{ProgramCompiler, Result};
 pub const JOIN_STRINGS: u32 = 16;
 
 impl ProgramCompiler<'_> {
-    fn event_id(&mut self, def: EventDef) -> i32 {
+    pub fn event_id(&mut self, def: EventDef) -> i32 {
         // Identical events (the same printf in several probes) share an id.
         let events = &mut self.shared.events;
         let id = events.iter().position(|e| *e == def).unwrap_or_else(|| {
@@ -41,7 +41,7 @@ impl ProgramCompiler<'_> {
     }
 
     /// Send the `size` bytes of the record at `record`.
-    fn output(&mut self, record: Slot, size: u32) {
+    pub fn output(&mut self, record: Slot, size: u32) {
         self.e.ld_reloc(R1, RelocKind::MapFd(self.shared.ringbuf));
         self.pointer_to_stack(R2, record);
         self.e.emit(Insn::mov64_imm(R3, size as i32));

@@ -13,6 +13,7 @@ mod actions;
 mod branch;
 mod deref;
 mod emit;
+mod errors;
 mod events;
 mod frame;
 pub mod layout;
@@ -56,6 +57,11 @@ pub struct Options {
     /// The device and inode of sonde's pid namespace when it is not the
     /// initial one: `pid` and `tid` are then translated into it.
     pub pid_namespace: Option<(u64, u64)>,
+    /// Which failed helpers are reported while the script runs: 0 none
+    /// (`--no-warnings`), 1 those whose failure is not otherwise visible
+    /// (a map update, a delete), 2 also reads and lookups that give zero
+    /// instead (`-k`).
+    pub warning_level: u8,
 }
 
 pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnostic> {

@@ -46,6 +46,8 @@ impl ProgramCompiler<'_> {
         self.pointer_to_stack(R3, value);
         self.e.emit(Insn::mov64_imm(R4, ANY));
         self.e.call(helper::MAP_UPDATE_ELEM);
+        let span = self.stmt_span;
+        self.check_helper(helper::MAP_UPDATE_ELEM, 1, span);
     }
 
     pub fn assign_map(&mut self, map: usize, key: Option<&TExpr>, value: &TExpr) -> Result<()> {

@@ -57,9 +57,7 @@ impl ProgramCompiler<'_> {
             Type::Record(_) | Type::Array { .. } => self.place_bytes(e, dst, ty.storage_size()),
             Type::Stack(_) | Type::Sym { .. } => self.place_symbolic(e, dst, ty),
             // Copies of buffers and addresses held elsewhere.
-            Type::Buffer { .. } | Type::Inet | Type::MacAddr => {
-                self.place_bytes(e, dst, ty.storage_size())
-            }
+            Type::Buffer { .. } | Type::Inet | Type::MacAddr => self.copy_value(e, dst, ty),
             _ => {
                 self.scalar(e)?;
                 self.store(Size::DW, dst, R0);
@@ -140,11 +138,13 @@ impl ProgramCompiler<'_> {
                     }
                 }
                 self.pointer_to_stack(R1, dst);
-                self.e.call(if user {
+                let read = if user {
                     helper::PROBE_READ_USER_STR
                 } else {
                     helper::PROBE_READ_KERNEL_STR
-                });
+                };
+                self.e.call(read);
+                self.check_helper(read, 2, e.span);
                 Ok(())
             }
             TExprKind::Ternary {

@@ -419,6 +419,20 @@ pub enum EventDef {
         args: Vec<(u32, ValueType)>,
         text: String,
     },
+    /// A helper that failed (a full map, a missing key, an unreadable
+    /// address): the payload is the i64 return code. Printed as bpftrace's
+    /// warning about helper `helper` (the kernel's name without `bpf_`) at
+    /// `span`: `text` (rendered by the caller of the code generator, where
+    /// `\u{1}` stands for the message) or, in JSON, a `helper_error` at
+    /// `line`:`col` of `filename`.
+    HelperError {
+        helper: String,
+        span: sonde_lang::Span,
+        text: String,
+        filename: String,
+        line: u32,
+        col: u32,
+    },
     /// `time()`: the wall-clock time when the record is printed.
     Time { format: Vec<u8> },
     /// `join()`: a u64 count, then that many strings of `size` bytes,

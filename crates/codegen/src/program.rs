@@ -94,6 +94,8 @@ pub struct ProgramCompiler<'a> {
     /// The deepest stack the callbacks this function calls need, each
     /// frame rounded as the verifier rounds it.
     pub callee_depth: u32,
+    /// The statement being compiled, where run-time failures point.
+    pub stmt_span: sonde_lang::Span,
 }
 
 /// One probe's program, and how much memory it needs.
@@ -140,6 +142,7 @@ impl<'a> ProgramCompiler<'a> {
             probe_const: None,
             subprogs: Vec::new(),
             callee_depth: 0,
+            stmt_span: probe.span,
         }
     }
 
@@ -304,6 +307,7 @@ impl<'a> ProgramCompiler<'a> {
     }
 
     fn stmt(&mut self, stmt: &TStmt) -> Result<()> {
+        self.stmt_span = stmt.span;
         let mark = self.frame.mark();
         let result = self.stmt_inner(stmt);
         self.frame.release(mark);
@@ -359,7 +363,12 @@ impl<'a> ProgramCompiler<'a> {
                 func,
                 arg,
             } => self.aggregate_update(*map, key.as_ref(), *func, arg.as_ref()),
-            TStmtKind::Delete { map, key } => self.delete(*map, key.as_ref()),
+            TStmtKind::Delete { map, key } => {
+                self.delete(*map, key.as_ref())?;
+                // Its value unused, a delete that found nothing is said.
+                self.check_helper(helper::MAP_DELETE_ELEM, 1, stmt.span);
+                Ok(())
+            }
             TStmtKind::Printf { format, args } => self.printf(format, args),
             TStmtKind::Print(value) => self.print_value(value),
             TStmtKind::PrintMap { map, top, div } => self.notify(EventDef::PrintMap {

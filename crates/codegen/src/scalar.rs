@@ -46,6 +46,7 @@ impl ProgramCompiler<'_> {
             TExprKind::MapRead { map, key } => {
                 let key_off = self.map_key(*map, key.as_deref())?;
                 self.lookup(*map, key_off);
+                self.check_lookup(e.span);
                 // A missing entry reads as zero, and r0 is already zero then.
                 self.e.emit(Insn::jmp_imm(op::JEQ, R0, 0, 1));
                 self.e.emit(Insn::ldx(Size::DW, R0, R0, 0));

@@ -16,7 +16,9 @@ impl ProgramCompiler<'_> {
     /// copy of one held elsewhere, which the caller handles).
     pub fn place_value(&mut self, e: &TExpr, dst: Slot, ty: &Type) -> Option<Result<()>> {
         Some(match &e.kind {
-            TExprKind::Buf { src, len } => self.place_buffer(src, len.as_deref(), dst, ty),
+            TExprKind::Buf { src, len } => {
+                self.place_buffer(src, len.as_deref(), &e.ty, dst, ty.storage_size())
+            }
             TExprKind::Inet { af, addr } => self.place_inet(af, addr, dst),
             TExprKind::MacAddr(bytes) => self.place_mac(bytes, dst),
             TExprKind::Bytes(bytes) => {
@@ -27,19 +29,64 @@ impl ProgramCompiler<'_> {
         })
     }
 
+    /// A buffer or address value held elsewhere, copied whole into the
+    /// storage of `ty` at `dst` (zero-padded when it is larger).
+    pub fn copy_value(&mut self, e: &TExpr, dst: Slot, ty: &Type) -> Result<()> {
+        let (size, own) = (
+            ty.storage_size(),
+            e.ty.storage_size().min(ty.storage_size()),
+        );
+        match &e.kind {
+            TExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let else_label = self.e.new_label();
+                let end = self.e.new_label();
+                self.branch(cond, false, else_label)?;
+                self.place(then, dst, ty)?;
+                self.e.jump(end);
+                self.e.bind(else_label);
+                self.place(otherwise, dst, ty)?;
+                self.e.bind(end);
+            }
+            TExprKind::MapRead { map, key } => {
+                self.zero(dst, size);
+                let key = self.map_key(*map, key.as_deref())?;
+                self.lookup(*map, key);
+                let missing = self.e.new_label();
+                self.e.jump_imm(op::JEQ, R0, 0, missing);
+                self.copy_from_pointer(R0, 0, dst, own);
+                self.e.bind(missing);
+            }
+            _ => {
+                let src = self.aggregate(e)?;
+                if src != dst {
+                    if own < size {
+                        self.zero(dst, size);
+                    }
+                    self.copy_stack(src, dst, own);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// `[u64 length][bytes]`: the bytes of `src` (a value, or memory at an
     /// address), as many as `len` says and the buffer holds.
     fn place_buffer(
         &mut self,
         src: &TExpr,
         len: Option<&TExpr>,
+        own: &Type,
         dst: Slot,
-        ty: &Type,
+        storage: u32,
     ) -> Result<()> {
-        let Type::Buffer { size } = *ty else {
+        let Type::Buffer { size } = *own else {
             return Err(internal(src, "a buffer of a non-buffer type"));
         };
-        self.zero(dst, ty.storage_size());
+        self.zero(dst, storage);
         // r0 = the source address, kept while the length is computed.
         let user = match &src.ty {
             Type::Int { .. } | Type::Ptr { .. } => {

@@ -87,7 +87,7 @@ fn render_as(label: &str, diag: &Diagnostic, source: &str, filename: &str) -> St
 }
 
 /// 1-based line and byte column of byte offset `pos` (clamped to the source).
-pub(crate) fn line_col(source: &str, pos: usize) -> (usize, usize) {
+pub fn line_col(source: &str, pos: usize) -> (usize, usize) {
     let before = &source.as_bytes()[..pos.min(source.len())];
     let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
     let line_start = before

@@ -262,3 +262,36 @@ fn conversions_type_their_values() {
     );
     assert_eq!(types[5], Type::Text(TextKind::SignalName));
 }
+
+#[test]
+fn getopt_values_come_from_the_named_parameters() {
+    let opts = Options {
+        named_params: vec!["aa=7".into(), "flag".into(), "name=x".into()],
+        positional: vec!["text".into(), "12".into()],
+        ..Options::default()
+    };
+    let src =
+        "BEGIN { $a = getopt(\"aa\", 1); $b = getopt(\"flag\"); $c = getopt(\"name\", \"d\"); \
+               $d = getopt(\"missing\", -3); $e = $1; $f = $2; }";
+    let ast = sonde_lang::parse(src).expect("parses");
+    let p = analyse(&ast, &FakeEnv::default(), &opts).expect("checks");
+    let values: Vec<_> = assigned(&p).into_iter().map(|(kind, _)| kind).collect();
+    assert!(matches!(values[0], TExprKind::Int(7)));
+    assert!(matches!(values[1], TExprKind::Bool(true)));
+    assert!(matches!(&values[2], TExprKind::Str(s) if s == b"x"));
+    assert!(matches!(values[3], TExprKind::Int(v) if v as i64 == -3));
+    // A positional parameter that is not a number is its text.
+    assert!(matches!(&values[4], TExprKind::Str(s) if s == b"text"));
+    assert!(matches!(values[5], TExprKind::Int(12)));
+    let opts = Options {
+        named_params: vec!["other".into()],
+        ..Options::default()
+    };
+    let ast = sonde_lang::parse("BEGIN { print(getopt(\"aa\", 1)); }").expect("parses");
+    let d = analyse(&ast, &FakeEnv::default(), &opts).expect_err("unknown parameter");
+    assert_eq!(
+        d.message,
+        "unexpected program command line options: --other"
+    );
+    assert_eq!(d.help.as_deref(), Some("expected program options: --aa"));
+}

@@ -232,6 +232,11 @@ fn write_u64(out: &mut String, v: u64) {
 
 /// A JSON string. Invalid UTF-8 becomes U+FFFD; control characters are
 /// escaped as bpftrace escapes them.
+/// `bytes` as a JSON string, quotes included.
+pub fn write_json_string(out: &mut String, bytes: &[u8]) {
+    write_string(out, bytes)
+}
+
 pub(crate) fn write_string(out: &mut String, bytes: &[u8]) {
     out.push('"');
     for c in String::from_utf8_lossy(bytes).chars() {

@@ -63,6 +63,44 @@ pub fn join(payload: &[u8], size: u32, sep: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// `errno` values the messages below tell apart.
+const E2BIG: i64 = 7;
+const ENOENT: i64 = 2;
+
+/// bpftrace's warning about helper `helper` returning `retcode`, with the
+/// line that names them.
+pub fn helper_error_text(helper: &str, retcode: i64) -> String {
+    let message = match (helper, -retcode) {
+        ("map_update_elem", E2BIG) => "Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`".to_string(),
+        ("map_delete_elem", ENOENT) => "Can't delete map element because it does not exist.".to_string(),
+        // A lookup gives no error code, only nothing.
+        ("map_lookup_elem", _) => "Can't lookup map element because it does not exist.".to_string(),
+        _ => sonde_sys::strerror(-retcode as i32),
+    };
+    format!("{message}\nAdditional Info - helper: {helper}, retcode: {retcode}")
+}
+
+/// The JSON record of a failed helper.
+pub fn helper_error_json(
+    helper: &str,
+    retcode: i64,
+    filename: &str,
+    line: u32,
+    col: u32,
+) -> String {
+    let quote = |s: &str| {
+        let mut out = String::new();
+        sonde_output::json::write_json_string(&mut out, s.as_bytes());
+        out
+    };
+    format!(
+        r#"{{"type": "helper_error", "msg": {}, "helper": {}, "retcode": {retcode}, "filename": {}, "line": {line}, "col": {col}}}"#,
+        quote(&sonde_sys::strerror(-retcode as i32)),
+        quote(helper),
+        quote(filename)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

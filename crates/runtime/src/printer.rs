@@ -49,6 +49,10 @@ impl<'w> Printer<'w> {
         }
     }
 
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
     pub fn value(&mut self, value: &Value) -> io::Result<()> {
         let record = match self.format {
             OutputFormat::Text => text::format_value_line(value),

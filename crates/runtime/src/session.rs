@@ -479,6 +479,31 @@ impl Running<'_, '_> {
                     }
                 }
             }
+            EventDef::HelperError {
+                helper,
+                text,
+                filename,
+                line,
+                col,
+                ..
+            } => {
+                let retcode = crate::decode::read_i64(payload, 0).unwrap_or(0);
+                match self.printer.format() {
+                    crate::OutputFormat::Json => self.printer.raw_line(
+                        &actions::helper_error_json(helper, retcode, filename, *line, *col),
+                    )?,
+                    crate::OutputFormat::Text if !self.no_warnings => {
+                        let message = actions::helper_error_text(helper, retcode);
+                        let rendered = if text.is_empty() {
+                            format!("WARNING: {message}")
+                        } else {
+                            text.replace('\u{1}', &message)
+                        };
+                        self.printer.diagnostic(rendered.trim_end())?;
+                    }
+                    crate::OutputFormat::Text => {}
+                }
+            }
             EventDef::Time { format } => {
                 let now = actions::time(&String::from_utf8_lossy(format));
                 self.printer.text("time", &now)?;

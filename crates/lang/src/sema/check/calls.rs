@@ -325,6 +325,7 @@ impl Checker<'_> {
             "ntop" => self.ntop_call(args, span),
             "pton" => self.pton_call(args, span),
             "macaddr" => self.macaddr_call(args, span),
+            "getopt" => self.getopt_call(args, span),
             "uaddr" => self.uaddr_call(args, span),
             _ if BUILTIN_CALLS.contains(&name) => self.builtin_call(name, args, span),
             _ if is_aggregation(name) => Err(Diagnostic::error(

@@ -209,7 +209,20 @@ impl Checker<'_> {
         if args.len() != 1 {
             return Err(nargs_error("macaddr", 1, args.len(), span));
         }
-        let value = self.value(&args[0])?;
+        let mut value = self.value(&args[0])?;
+        if let (Type::Str { size }, TExprKind::Deref { .. } | TExprKind::Member { .. }) =
+            (&value.ty, &value.kind)
+        {
+            // A char array read as a string would stop at a zero byte and
+            // lose the last one: read its bytes as they are.
+            value.ty = Type::array(
+                Type::Int {
+                    bytes: 1,
+                    signed: true,
+                },
+                *size,
+            );
+        }
         if value.ty.size() < 6 || !matches!(value.ty, Type::Array { .. } | Type::Str { .. }) {
             return Err(Diagnostic::error(
                 args[0].span,

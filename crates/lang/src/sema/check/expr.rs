@@ -346,7 +346,8 @@ impl Checker<'_> {
         }
     }
 
-    /// `$N` as a number: its text parsed as an integer; 0 when not given.
+    /// `$N`: its text parsed as an integer, or the text itself as a string
+    /// when it is not one; 0 when not given.
     fn positional_int(&mut self, n: u32, span: Span) -> Checked<TExpr> {
         let Some(text) = self.positional_text(n) else {
             return Ok(int_literal(0, span));
@@ -356,11 +357,7 @@ impl Checker<'_> {
                 Ok(texpr(TExprKind::Int(v), Type::I64, span))
             }
             Some(v) => Ok(int_literal(v, span)),
-            None => Err(Diagnostic::error(
-                span,
-                format!("${n} used numerically but given a string value: {text}"),
-            )
-            .with_help(format!("use str(${n}) to treat it as a string"))),
+            None => Ok(str_literal(text.as_bytes().to_vec(), span)),
         }
     }
 
@@ -462,6 +459,15 @@ impl Checker<'_> {
                 }
             }
             return Ok(node(Type::Bool, l, r));
+        }
+        if let (Type::Buffer { .. }, Type::Buffer { .. }) = (&l.ty, &r.ty) {
+            return match op {
+                BinOp::Eq | BinOp::Ne => Ok(node(Type::Bool, l, r)),
+                _ => Err(Diagnostic::error(
+                    span,
+                    format!("The {} operator can not be used on buffers", op.symbol()),
+                )),
+            };
         }
         if let (Type::Str { .. }, Type::Str { .. }) = (&l.ty, &r.ty) {
             return match op {

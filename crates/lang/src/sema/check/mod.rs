@@ -12,6 +12,7 @@ mod cast;
 mod convert;
 mod expr;
 mod funcs;
+mod getopt;
 mod stmt;
 mod symbols;
 mod unify;
@@ -55,6 +56,9 @@ pub struct Options {
     /// What to do with attach points that match nothing (from the
     /// settings; the config block may change it).
     pub missing_probes: MissingProbes,
+    /// The script's named parameters (`-- --name=value`), without their
+    /// `--`: what `getopt()` reads.
+    pub named_params: Vec<String>,
 }
 
 impl Default for Options {
@@ -68,6 +72,7 @@ impl Default for Options {
             unsafe_ops: false,
             config_env: Vec::new(),
             missing_probes: MissingProbes::Error,
+            named_params: Vec::new(),
         }
     }
 }
@@ -129,6 +134,7 @@ pub fn analyse(
         probe.scope_parents = tree.parents.clone();
         probes.push(probe);
     }
+    getopt::check_named_params(&opts.named_params, &maps.getopts)?;
     let decls = map_declarations(&program, &maps, &mut warnings)?;
     Ok(TypedProgram {
         probes,
@@ -470,6 +476,10 @@ struct MapTable {
     maps: BTreeMap<String, MapState>,
     frozen: bool,
     indices: HashMap<String, usize>,
+    /// Named parameters the script reads with `getopt()`, with their
+    /// descriptions, in the order first read (kept here because, like the
+    /// maps, they belong to the whole program).
+    getopts: Vec<(String, String)>,
 }
 
 impl MapTable {

@@ -12,6 +12,9 @@ pub fn unify(old: &Type, new: &Type) -> Option<Type> {
             signed: *signed,
         }),
         (Type::Str { size: a }, Type::Str { size: b }) => Some(Type::Str { size: (*a).max(*b) }),
+        (Type::Buffer { size: a }, Type::Buffer { size: b }) => {
+            Some(Type::Buffer { size: (*a).max(*b) })
+        }
         (Type::Tuple(a), Type::Tuple(b)) if a.len() == b.len() => a
             .iter()
             .zip(b)
