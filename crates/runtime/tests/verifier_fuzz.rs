@@ -211,6 +211,14 @@ fn probe() -> impl Strategy<Value = (&'static str, &'static str)> {
             "$s = args.prev_comm; @sw[args.next_comm] = count();",
         ),
         ("rawtracepoint:sys_enter", "@r = arg1;"),
+        (
+            "rawtracepoint:sched_switch",
+            "@r = args.prev->pid; $n = args.next->comm; @rk[args.next->real_parent->comm] = 1;",
+        ),
+        (
+            "tracepoint:syscalls:sys_enter_clock_nanosleep",
+            "@ns = args.rqtp->tv_nsec; @sec = args.rqtp.tv_sec;",
+        ),
         ("interval:s:1", ""),
         ("profile:hz:99", ""),
     ])
