@@ -121,7 +121,7 @@ fn kernel_types_are_listed_as_c() {
     assert_eq!(
         stdout(&out),
         // bpftrace 0.26 names raw tracepoints with their module.
-        "rawtracepoint:vmlinux:sched_switch\n    uint8 preempt\n    struct task_struct * prev\n    \
+        "rawtracepoint:vmlinux:sched_switch\n    bool preempt\n    struct task_struct * prev\n    \
          struct task_struct * next\n    uint32 prev_state\n"
     );
     let out = run(&["-lv", "struct no_such_type_anywhere"]);
@@ -156,4 +156,19 @@ fn an_array_index_out_of_bounds_warns_where_it_is_written() {
         )
     );
     assert_released("@tt_oob");
+}
+
+#[test]
+fn bools_in_structs_and_bool_arrays_print_as_booleans() {
+    let out = run(&[
+        "-e",
+        r#"struct tt_b { bool a; _Bool b; int c; }
+           BEGIN { $x = (uint64)0x0100; print(*(struct tt_b *)&$x);
+                   @tt_bools = (bool[2])(uint16)1; exit(); }"#,
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "{ .a = false, .b = true, .c = 0 }\n\n\n@tt_bools: [true,false]\n"
+    );
+    assert_released("@tt_bools");
 }

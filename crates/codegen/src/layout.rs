@@ -87,6 +87,7 @@ pub fn value_type(ty: &Type) -> ValueType {
 /// field, an array's element): integers keep their own width.
 pub fn native_value_type(ty: &Type) -> ValueType {
     match ty {
+        Type::Bool => ValueType::ByteBool,
         Type::Int { bytes, signed } => ValueType::Int {
             size: *bytes,
             signed: *signed,

@@ -248,6 +248,9 @@ pub enum ValueType {
     Int { size: u8, signed: bool },
     /// A u64 that is 0 or 1, printed `false` or `true`.
     Bool,
+    /// A one-byte C `bool` (a struct field, an element of `(bool[2])x`):
+    /// printed `true` when not zero.
+    ByteBool,
     /// A NUL-terminated string in a buffer of `size` bytes.
     Str { size: u32 },
     /// Fields at their byte offsets from the tuple's start.
@@ -350,6 +353,7 @@ impl ValueType {
                 .max()
                 .map(|end| end.next_multiple_of(8))
                 .unwrap_or(0),
+            ValueType::ByteBool => 1,
             ValueType::ProbeName
             | ValueType::Bool
             | ValueType::Pointer

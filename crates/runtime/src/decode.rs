@@ -117,6 +117,7 @@ pub fn decode(
         ValueType::Bool => Ok(Value::Bool(
             read_u64(field(bytes, offset, 8)?, 0).unwrap_or(0) != 0,
         )),
+        ValueType::ByteBool => Ok(Value::Bool(field(bytes, offset, 1)?[0] != 0)),
         ValueType::Str { size } => {
             let raw = field(bytes, offset, *size)?;
             match raw.iter().position(|&b| b == 0) {

@@ -60,6 +60,7 @@ impl BtfTypes {
         match info.kind {
             // Plain `char` counts as `int8` whatever the kernel's compiler
             // made it, so that `char[N]` reads as a string.
+            Kind::Int { bool: true, .. } => Type::Bool,
             Kind::Int {
                 size, signed, char, ..
             } => int_type(size, signed || char || info.name == "char"),

@@ -202,12 +202,7 @@ impl<'a> TypeTable<'a> {
         match name {
             "float" => return Some(Type::Float { bytes: 4 }),
             "double" => return Some(Type::Float { bytes: 8 }),
-            "_Bool" => {
-                return Some(Type::Int {
-                    bytes: 1,
-                    signed: false,
-                })
-            }
+            "_Bool" | "bool" => return Some(Type::Bool),
             _ => {}
         }
         match self.named(name) {

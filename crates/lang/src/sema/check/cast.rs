@@ -94,7 +94,7 @@ fn array_cast(inner: TExpr, elem: Type, len: Option<u32>, span: Span) -> Checked
         Type::Str { size } => size,
         _ => 0,
     };
-    let valid = matches!(elem, Type::Int { .. }) && source_size > 0;
+    let valid = matches!(elem, Type::Int { .. } | Type::Bool) && source_size > 0;
     let len = len.unwrap_or(source_size.checked_div(elem_size).unwrap_or(0));
     if !valid || len == 0 || elem_size * len != source_size {
         return Err(Diagnostic::error(
