@@ -63,6 +63,12 @@ pub fn compile(
     for warning in &typed.warnings {
         eprint!("{}", sources.render_warning(warning));
     }
+    if typed.probes.is_empty() && !ast.probes.is_empty() {
+        // missing_probes = warn/ignore left every attach point out.
+        return Err(
+            "ERROR: No probes to attach: every attach point of the script was left out".into(),
+        );
+    }
     let codegen_opts = sonde_codegen::Options {
         pid_filter: opts.pid_filter,
         pid_namespace: sonde_sys::pid_namespace(),

@@ -34,10 +34,13 @@ fn block_expressions_give_their_last_value() {
         "bob\n\n\n"
     );
     assert_eq!(
-        output_of(r#"begin { @gr_block = { $s = "abc"; $s }; }"#),
-        "\n\n@gr_block: abc\n"
+        output_of(
+            r#"begin { @gr_block = { $s = "abc"; $s }; @gr_block_avg = { let $a = 100; avg($a) }; }"#
+        ),
+        "\n\n@gr_block: abc\n@gr_block_avg: 100\n"
     );
     assert_released("@gr_block");
+    assert_released("@gr_block_avg");
 }
 
 #[test]
@@ -67,8 +70,11 @@ fn variables_are_scoped_to_their_block() {
         "0\n0\n0\n\n\n"
     );
     assert_eq!(
-        output_of("begin { let $a: uint8 = 5; let $s: string; $s = \"hi\"; print(($a, $s)); }"),
-        "(5, hi)\n\n\n"
+        output_of(
+            "begin { let $a: uint8 = 300; let $s: string; $s = \"hi\"; let $b: int8 = 255; \
+             print(($a, $s, $b)); }"
+        ),
+        "(44, hi, -1)\n\n\n"
     );
     let out = run(&["-e", "begin { if 1 { $x = 1; } print($x); }"]);
     assert_eq!(
@@ -285,9 +291,12 @@ fn missing_probes_can_be_skipped() {
     assert_eq!(
         stderr(&out),
         format!(
-            "stdin:1:36-65: WARNING: No matches for tracepoint gr_none:gr_nothing.\n{script}\n{}{}\nAttached 1 probe\n",
-            " ".repeat(35),
-            "~".repeat(29)
+            "stdin:1:36-65: WARNING: No matches for tracepoint gr_none:gr_nothing. Skipping.\n{script}\n{pad}{}\n\
+             stdin:1:36-69: WARNING: Probe has no valid attach points. It is being removed which may cause issues with program behavior.\n{script}\n{pad}{}\n\
+             Attached 1 probe\n",
+            "~".repeat(29),
+            "~".repeat(33),
+            pad = " ".repeat(35),
         )
     );
     let quiet = script.replace("warn", "ignore");
@@ -295,6 +304,16 @@ fn missing_probes_can_be_skipped() {
     assert_eq!(stderr(&out), "Attached 1 probe\n");
     let strict = script.replace("warn", "error");
     assert!(!run(&["-e", &strict]).status.success());
+    // With nothing left to attach the script fails.
+    let out = run(&[
+        "-e",
+        "config = { missing_probes = ignore } tracepoint:gr_none:gr_nothing { }",
+    ]);
+    assert_eq!(
+        stderr(&out),
+        "ERROR: No probes to attach: every attach point of the script was left out\n"
+    );
+    assert!(!out.status.success());
 }
 
 #[test]

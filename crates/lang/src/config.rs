@@ -103,14 +103,15 @@ const RENAMED: &[(&str, &str)] = &[
 /// BTF, which a script cannot).
 const ENV_ONLY: &[&str] = &["btf", "kernel_build", "kernel_source", "vmlinux"];
 
-/// The license strings the kernel accepts for GPL-only helpers.
+/// The license strings the kernel accepts for GPL-only helpers, in the
+/// order bpftrace lists them.
 const LICENSES: &[&str] = &[
-    "GPL",
-    "GPL v2",
-    "GPL and additional rights",
-    "Dual BSD/GPL",
     "Dual MIT/GPL",
+    "Dual BSD/GPL",
     "Dual MPL/GPL",
+    "GPL and additional rights",
+    "GPL v2",
+    "GPL",
 ];
 
 #[derive(Clone, Copy)]

@@ -214,7 +214,7 @@ fn instantiate<'a>(
             let expanded = match probes::expand(&point, env, opts) {
                 Ok(expanded) => expanded,
                 Err(d) if opts.missing_probes != MissingProbes::Error => {
-                    skipped.push(d);
+                    skipped.push(skipping(d));
                     continue;
                 }
                 Err(d) => return Err(d),
@@ -225,7 +225,7 @@ fn instantiate<'a>(
                 } else if let Err(d) = lenient.check(&attach, &name, point.span, env) {
                     // Under `missing_probes = warn/ignore` an attach point the
                     // kernel cannot serve is left out here, not reported.
-                    skipped.push(d);
+                    skipped.push(skipping(d));
                     continue;
                 }
                 let kind = kind_of(&attach);
@@ -235,6 +235,13 @@ fn instantiate<'a>(
                     None => groups.push((kind, vec![(attach, index)])),
                 }
             }
+        }
+        if groups.is_empty() && opts.missing_probes != MissingProbes::Error {
+            skipped.push(Diagnostic::error(
+                probe.span,
+                "Probe has no valid attach points. It is being removed which may cause issues with program behavior.",
+            ));
+            continue;
         }
         let uses_args = mentions_args(probe);
         for (kind, attach) in groups {
@@ -312,6 +319,12 @@ fn instantiate<'a>(
         availability.check(attach, name, *span, env)?;
     }
     Ok(instances)
+}
+
+/// An attach point's error as the warning that it is left out.
+fn skipping(mut d: Diagnostic) -> Diagnostic {
+    d.message.push_str(" Skipping.");
+    d
 }
 
 fn kind_of(attach: &Attach) -> ProbeKind {

@@ -240,6 +240,19 @@ impl<'a> Checker<'a> {
         span: Span,
     ) -> Checked<TStmtKind> {
         if op.is_none() {
+            // `@m = { ...; count() }`: the statements, then the aggregation.
+            if let ExprKind::Block(block) = &value.kind {
+                if ends_in_aggregation(block) {
+                    let mut stmts = self.stmts(&block.stmts)?;
+                    let last = block
+                        .expr
+                        .as_deref()
+                        .expect("checked by ends_in_aggregation");
+                    let kind = self.assign(target, None, last, span)?;
+                    stmts.push(TStmt { kind, span });
+                    return Ok(TStmtKind::Block(stmts));
+                }
+            }
             if let ExprKind::Call { name, args } = &value.kind {
                 if let Some(agg) = self.aggregation(name, args, value.span)? {
                     return self.assign_aggregation(target, agg, span);
@@ -449,6 +462,24 @@ impl<'a> Checker<'a> {
                 kind: ExprKind::Var(var.to_string()),
                 span: var_span,
             };
+            // `let $x: uint8 = v` keeps what a uint8 can hold of v.
+            if let Some(ast::TypeSpec::Name(name)) = ty {
+                if name.pointer_depth == 0
+                    && matches!(
+                        super::cast::scalar_type(&name.name),
+                        Some(Type::Int { .. } | Type::Bool)
+                    )
+                {
+                    let cast = ast::Expr {
+                        kind: ExprKind::Cast {
+                            ty: name.clone(),
+                            expr: Box::new(value.clone()),
+                        },
+                        span: value.span,
+                    };
+                    return self.assign(&target, None, &cast, span);
+                }
+            }
             return self.assign(&target, None, value, span);
         }
         // Without a value the variable is zero again, whatever its type;
@@ -748,6 +779,16 @@ pub(super) fn stored_type(ty: &Type) -> Type {
             fields: fields.iter().map(stored_type).collect(),
         },
         other => other.clone(),
+    }
+}
+
+/// Whether a block's value is an aggregation call (`{ ...; count() }`),
+/// directly or as the value of a block inside.
+fn ends_in_aggregation(block: &ast::Block) -> bool {
+    match block.expr.as_deref().map(|e| &e.kind) {
+        Some(ExprKind::Call { name, .. }) => super::calls::is_aggregation(name),
+        Some(ExprKind::Block(inner)) => ends_in_aggregation(inner),
+        _ => false,
     }
 }
 
