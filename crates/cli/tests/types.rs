@@ -172,3 +172,27 @@ fn bools_in_structs_and_bool_arrays_print_as_booleans() {
     );
     assert_released("@tt_bools");
 }
+
+#[test]
+fn ctx_is_the_address_of_the_programs_context() {
+    let tp = testprog();
+    // A raw tracepoint's context is its arguments: sys_enter(regs, id).
+    let nr = if cfg!(target_arch = "aarch64") {
+        173
+    } else {
+        110
+    };
+    let out = run(&[
+        "-q",
+        "-e",
+        &format!(
+            r#"struct tt_raw {{ void *regs; long id; }}
+               rawtracepoint:sys_enter /comm == "tt_ctx" && arg1 == {nr}/ {{
+                 @tt_ctx[((struct tt_raw *)ctx)->id] = count(); }}"#
+        ),
+        "-c",
+        &format!("{tp} comm tt_ctx getppid 2"),
+    ]);
+    assert_eq!(stdout(&out), format!("\n\n@tt_ctx[{nr}]: 2\n"));
+    assert_released("@tt_ctx");
+}

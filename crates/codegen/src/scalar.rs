@@ -224,6 +224,8 @@ impl ProgramCompiler<'_> {
                 }
             }
             Builtin::CurTask => self.e.call(helper::GET_CURRENT_TASK),
+            // r6 keeps the context pointer the program was called with.
+            Builtin::Ctx => self.e.emit(Insn::mov64_reg(R0, R6)),
             Builtin::Comm => unreachable!("comm is a string, compiled by aggregate()"),
         }
     }

@@ -332,6 +332,9 @@ pub enum Builtin {
     Jiffies,
     /// `curtask`: the current `struct task_struct *`.
     CurTask,
+    /// `ctx`: the address of the program's context (what the kernel
+    /// passes the program: a tracepoint's record, pt_regs, ...).
+    Ctx,
     /// The traced function's name (`Type::FuncName`: the probe's index).
     Func,
     /// The number of CPUs, known when the session starts.

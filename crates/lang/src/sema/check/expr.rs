@@ -275,7 +275,9 @@ impl Checker<'_> {
                     "the usermode builtin needs the CPU's registers: use it in kprobe, uprobe, profile or interval probes",
                 )),
             },
-            "func" | "ctx" => Err(Diagnostic::error(
+            // The program's context, for casts: `((struct x *)ctx).x`.
+            "ctx" => builtin(Builtin::Ctx, Type::void_ptr(false)),
+            "func" => Err(Diagnostic::error(
                 span,
                 format!("the {name} builtin is not supported yet"),
             )),
