@@ -145,3 +145,18 @@ fn truncated_strings_carry_the_trailer() {
         "/tmp/abcdefgh|/t|/tmp/abc\n/tmp|/t|/tmp\n\n\n"
     );
 }
+
+/// More than a program can hold is an error naming what it needs, never a
+/// crash.
+#[test]
+fn strings_beyond_scratch_memory_are_refused() {
+    let script = "BEGIN { @bi_big[str(0)] = str(0); print((str(0), str(0), str(0))); }";
+    let out = run_env(&["-e", script], &[("BPFTRACE_MAX_STRLEN", "20000")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("stdin:1:1-69: ERROR: this probe needs ")
+            && err.contains("more than the 512 and 32768 a program can have"),
+        "{err}"
+    );
+}

@@ -125,3 +125,67 @@ fn aggregations_read_inside_probes() {
     );
     assert_released("@fn_c");
 }
+
+#[test]
+fn histograms_split_powers_of_two_into_sub_buckets() {
+    let out = run(&[
+        "-q",
+        "-e",
+        "BEGIN { @fn_h = hist(-3, 1); @fn_h = hist(3, 1); @fn_h = hist(5, 1); @fn_h = hist(6, 1); @fn_h = hist(7, 1); @fn_h = hist(100, 1); }",
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "\n\n@fn_h:\n\
+         (..., 0)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n\
+         [0]                    0 |                                                    |\n\
+         [1]                    0 |                                                    |\n\
+         [2]                    0 |                                                    |\n\
+         [3]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n\
+         [4, 6)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n\
+         [6, 8)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\
+         [8, 12)                0 |                                                    |\n\
+         [12, 16)               0 |                                                    |\n\
+         [16, 24)               0 |                                                    |\n\
+         [24, 32)               0 |                                                    |\n\
+         [32, 48)               0 |                                                    |\n\
+         [48, 64)               0 |                                                    |\n\
+         [64, 96)               0 |                                                    |\n\
+         [96, 128)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n\
+         \n",
+        "{}",
+        stderr(&out)
+    );
+    assert_released("@fn_h");
+}
+
+#[test]
+fn parent_and_leader_of_the_current_task() {
+    let out = run(&[
+        "-q",
+        "-e",
+        "BEGIN { printf(\"%d %d %d %d\\n\", ppid, ppid(curtask) == ppid, leader_tid == pid, leader_comm == comm); }",
+    ]);
+    // The program runs in sonde itself, whose parent is the test thread
+    // that started it (the kernel's real_parent is a thread).
+    let tid = sonde_sys::gettid();
+    assert_eq!(
+        stdout(&out),
+        format!("{tid} 1 1 1\n\n\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The longest search there is: two strings of the default 1024 bytes,
+/// which the verifier must accept (the outer loop runs under bpf_loop).
+#[test]
+fn searching_long_strings_for_long_strings() {
+    let out = run(&[
+        "-q",
+        "-e",
+        r#"BEGIN { $empty = str(0); printf("%d %d %d\n", strstr($empty, $empty), strcontains(comm, $empty), strstr(str($1), str($2))); }"#,
+        "xxabcabd",
+        "abd",
+    ]);
+    assert_eq!(stdout(&out), "0 1 5\n\n\n", "{}", stderr(&out));
+}

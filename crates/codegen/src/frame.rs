@@ -46,9 +46,11 @@ impl std::ops::Add<i16> for Slot {
     type Output = Slot;
 
     fn add(self, delta: i16) -> Slot {
+        // Past the reach of an offset the program is refused for its size
+        // (see `Frame`), so the offset only has to stay a number.
         Slot {
             reg: self.reg,
-            off: self.off + delta,
+            off: self.off.saturating_add(delta),
         }
     }
 }

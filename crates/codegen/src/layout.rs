@@ -133,13 +133,13 @@ pub fn kernel_key_size(info: &MapInfo) -> u32 {
 }
 
 pub fn is_histogram(value: &MapValue) -> bool {
-    matches!(value, MapValue::Hist | MapValue::LHist { .. })
+    matches!(value, MapValue::Hist { .. } | MapValue::LHist { .. })
 }
 
 pub fn value_size(value: &MapValue) -> u32 {
     match value {
         MapValue::Plain(ty) => ty.storage_size().max(8),
-        MapValue::Count | MapValue::Sum | MapValue::Hist | MapValue::LHist { .. } => 8,
+        MapValue::Count | MapValue::Sum | MapValue::Hist { .. } | MapValue::LHist { .. } => 8,
         MapValue::Min | MapValue::Max | MapValue::Avg | MapValue::Stats => 16,
     }
 }
@@ -195,7 +195,7 @@ pub fn user_map_def(info: &MapInfo, map: usize) -> UserMapDef {
         MapValue::Max => MapValueKind::Max,
         MapValue::Avg => MapValueKind::Avg,
         MapValue::Stats => MapValueKind::Stats,
-        MapValue::Hist => MapValueKind::Hist,
+        MapValue::Hist { bits } => MapValueKind::Hist { bits: *bits },
         MapValue::LHist { min, max, step } => MapValueKind::LHist {
             min: *min,
             max: *max,

@@ -309,10 +309,11 @@ impl ProgramCompiler<'_> {
         self.load(Size::DW, R2, ctx_spill);
         for &(theirs, mine, size) in copies {
             let base = if theirs.reg == R10 { R2 } else { theirs.reg };
-            for word in 0..size.div_ceil(8) as i16 {
-                self.load(Size::DW, R1, mine + word * 8);
+            for word in 0..size.div_ceil(8) {
+                let at = crate::memory::word_offset(word);
+                self.load(Size::DW, R1, mine + at);
                 self.e
-                    .emit(Insn::stx(Size::DW, base, theirs.off + word * 8, R1));
+                    .emit(Insn::stx(Size::DW, base, theirs.off.saturating_add(at), R1));
             }
         }
         if let Some(flag) = flag {

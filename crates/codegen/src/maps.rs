@@ -87,7 +87,7 @@ impl ProgramCompiler<'_> {
         // for counts and histogram buckets.
         let init = self.frame.alloc(16);
         match (func, arg) {
-            (AggFunc::Count | AggFunc::Hist | AggFunc::LHist { .. }, _) | (_, None) => {
+            (AggFunc::Count | AggFunc::Hist { .. } | AggFunc::LHist { .. }, _) | (_, None) => {
                 self.store_imm(Size::DW, init, 1);
             }
             (_, Some(arg)) => {
@@ -97,10 +97,10 @@ impl ProgramCompiler<'_> {
             }
         }
         let bucket = match (func, arg) {
-            (AggFunc::Hist | AggFunc::LHist { .. }, Some(arg)) => {
+            (AggFunc::Hist { .. } | AggFunc::LHist { .. }, Some(arg)) => {
                 self.scalar(arg)?;
                 match func {
-                    AggFunc::Hist => self.log2_bucket(),
+                    AggFunc::Hist { bits } => self.log2_bucket(bits),
                     AggFunc::LHist { min, max, step } => self.linear_bucket(min, max, step),
                     _ => unreachable!(),
                 }
@@ -119,7 +119,7 @@ impl ProgramCompiler<'_> {
         let done = self.e.new_label();
         self.e.jump_imm(op::JEQ, R0, 0, missing);
         match func {
-            AggFunc::Count | AggFunc::Hist | AggFunc::LHist { .. } => {
+            AggFunc::Count | AggFunc::Hist { .. } | AggFunc::LHist { .. } => {
                 self.e.emit(Insn::ldx(Size::DW, R1, R0, 0));
                 self.e.emit(Insn::alu64_imm(op::ADD, R1, 1));
                 self.e.emit(Insn::stx(Size::DW, R0, 0, R1));
@@ -164,16 +164,26 @@ impl ProgramCompiler<'_> {
         Ok(())
     }
 
-    /// r0 = the log2 histogram bucket of r0: 0 for negatives, 1 for zero,
-    /// 2 + floor(log2(v)) otherwise.
-    fn log2_bucket(&mut self) {
+    /// r0 = the histogram bucket of r0 with `2^bits` buckets per power of
+    /// two: 0 for negatives, `1 + v` for the `2^(bits+1)` smallest values,
+    /// then `bits` bits of precision under the top one (see
+    /// `sonde_output::AggValue::Hist`).
+    fn log2_bucket(&mut self, bits: u8) {
         let done = self.e.new_label();
+        let n = 1i32 << bits;
         self.e.emit(Insn::mov64_reg(R1, R0));
         self.e.emit(Insn::mov64_imm(R0, 0));
         self.e.jump_imm(op::JSLT, R1, 0, done);
-        self.e.emit(Insn::mov64_imm(R0, 1));
-        self.e.jump_imm(op::JEQ, R1, 0, done);
-        self.e.emit(Insn::mov64_imm(R0, 2));
+        // Small values have a bucket each.
+        let large = self.e.new_label();
+        self.e.jump_imm(op::JGE, R1, 2 * n, large);
+        self.e.emit(Insn::mov64_reg(R0, R1));
+        self.e.emit(Insn::alu64_imm(op::ADD, R0, 1));
+        self.e.jump(done);
+        self.e.bind(large);
+        // r0 = floor(log2(v)), by halving the range each step; r3 keeps v.
+        self.e.emit(Insn::mov64_reg(R3, R1));
+        self.e.emit(Insn::mov64_imm(R0, 0));
         for shift in [32, 16, 8, 4, 2, 1] {
             // If v >> shift is non-zero, the top bit is at least `shift` higher.
             self.e.emit(Insn::mov64_reg(R2, R1));
@@ -182,6 +192,17 @@ impl ProgramCompiler<'_> {
             self.e.emit(Insn::alu64_imm(op::ADD, R0, shift));
             self.e.emit(Insn::mov64_reg(R1, R2));
         }
+        // The sub-bucket: the `bits` bits under the top one.
+        self.e.emit(Insn::mov64_reg(R2, R0));
+        self.e.emit(Insn::alu64_imm(op::SUB, R2, i32::from(bits)));
+        self.e.emit(Insn::alu64_reg(op::RSH, R3, R2));
+        self.e.emit(Insn::alu64_imm(op::AND, R3, n - 1));
+        // 1 + 2n + (log2 - bits - 1) * n + sub
+        self.e
+            .emit(Insn::alu64_imm(op::SUB, R0, i32::from(bits) + 1));
+        self.e.emit(Insn::alu64_imm(op::MUL, R0, n));
+        self.e.emit(Insn::alu64_reg(op::ADD, R0, R3));
+        self.e.emit(Insn::alu64_imm(op::ADD, R0, 1 + 2 * n));
         self.e.bind(done);
     }
 

@@ -210,7 +210,8 @@ impl ProgramCompiler<'_> {
     /// becomes the terminator.
     fn terminate_if_truncated(&mut self, dst: Slot, src_storage: u32, dst_storage: u32) {
         if src_storage > dst_storage {
-            self.store_imm(Size::B, dst + (dst_storage as i16 - 1), 0);
+            let last = dst_storage.saturating_sub(1).min(i16::MAX as u32) as i16;
+            self.store_imm(Size::B, dst + last, 0);
         }
     }
 
@@ -362,9 +363,9 @@ impl ProgramCompiler<'_> {
                 let a = self.aggregate(lhs)?;
                 let b = self.aggregate(rhs)?;
                 let words = lhs.ty.storage_size().min(rhs.ty.storage_size()) / 8;
-                for i in 0..words as i16 {
-                    self.load(Size::DW, R1, a + i * 8);
-                    self.load(Size::DW, R2, b + i * 8);
+                for i in 0..words {
+                    self.load(Size::DW, R1, a + word_offset(i));
+                    self.load(Size::DW, R2, b + word_offset(i));
                     self.e.jump_reg(op::JNE, R1, R2, not_equal);
                 }
             }
@@ -391,9 +392,9 @@ impl ProgramCompiler<'_> {
         self.place(rhs, b, &layout)?;
         let not_equal = self.e.new_label();
         let end = self.e.new_label();
-        for word in 0..(size / 8) as i16 {
-            self.load(Size::DW, R1, a + word * 8);
-            self.load(Size::DW, R2, b + word * 8);
+        for word in 0..size / 8 {
+            self.load(Size::DW, R1, a + word_offset(word));
+            self.load(Size::DW, R2, b + word_offset(word));
             self.e.jump_reg(op::JNE, R1, R2, not_equal);
         }
         self.e.emit(Insn::mov64_imm(R0, 1));
@@ -413,9 +414,9 @@ impl ProgramCompiler<'_> {
             self.bulk_copy(R3, dst, size);
             return;
         }
-        for word in 0..size.div_ceil(8) as i16 {
-            self.load(Size::DW, R1, src + word * 8);
-            self.store(Size::DW, dst + word * 8, R1);
+        for word in 0..size.div_ceil(8) {
+            self.load(Size::DW, R1, src + word_offset(word));
+            self.store(Size::DW, dst + word_offset(word), R1);
         }
     }
 
@@ -430,9 +431,10 @@ impl ProgramCompiler<'_> {
             self.bulk_copy(R3, dst, size);
             return;
         }
-        for word in 0..size.div_ceil(8) as i16 {
-            self.e.emit(Insn::ldx(Size::DW, R1, ptr, off + word * 8));
-            self.store(Size::DW, dst + word * 8, R1);
+        for word in 0..size.div_ceil(8) {
+            let at = off.saturating_add(word_offset(word));
+            self.e.emit(Insn::ldx(Size::DW, R1, ptr, at));
+            self.store(Size::DW, dst + word_offset(word), R1);
         }
     }
 
@@ -493,6 +495,13 @@ fn common_layout(a: &Type, b: &Type) -> Type {
         },
         _ => a.clone(),
     }
+}
+
+/// The offset of word `word` of a slot. Past the reach of an instruction's
+/// offset the program is refused for its size, so it only has to stay a
+/// number.
+pub fn word_offset(word: u32) -> i16 {
+    (word.saturating_mul(8)).min(i16::MAX as u32) as i16
 }
 
 fn internal(e: &TExpr, what: &str) -> Diagnostic {

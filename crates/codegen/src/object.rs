@@ -479,7 +479,9 @@ pub enum MapValueKind {
     Stats,
     /// Per-CPU u64 counts; the kernel key is the user key followed by a
     /// u64 bucket index (see `sonde_output::AggValue::Hist`).
-    Hist,
+    Hist {
+        bits: u8,
+    },
     LHist {
         min: i64,
         max: i64,

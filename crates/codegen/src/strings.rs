@@ -21,7 +21,7 @@ use crate::program::{ProgramCompiler, Result};
 const INLINE_SEARCH_STEPS: u32 = 1024;
 
 /// The longest needle the verifier follows through the callback's loop.
-const MAX_NEEDLE: u32 = 2048;
+const MAX_NEEDLE: u32 = 1024;
 
 impl ProgramCompiler<'_> {
     /// r0 = the value of string function `func` over `args`.
@@ -223,11 +223,19 @@ fn search_callback(
     let next = e.new_label();
     let inner = e.new_label();
     let found = e.new_label();
-    // r4: position, r0: the record, r3: position in the needle.
+    // r4: position, r0: the record, r3: position in the needle. Few
+    // branches per step: the verifier keeps each untaken one pending, and
+    // gives up past 8192 of them.
     e.emit(Insn::mov64_reg(R4, R1));
     e.emit(Insn::mov64_reg(R0, R2));
     e.jump_imm(op::JGE, R4, hay_size as i32, stop);
+    // The haystack ended before this position: no match here or after.
+    e.emit(Insn::ldx(Size::DW, R1, R0, hay_off));
+    e.emit(Insn::alu64_reg(op::ADD, R1, R4));
+    e.emit(Insn::ldx(Size::B, R1, R1, 0));
     e.emit(Insn::mov64_imm(R3, 0));
+    e.jump_imm(op::JNE, R1, 0, inner);
+    e.jump_imm(op::JNE, R4, 0, stop);
     e.bind(inner);
     e.jump_imm(op::JGE, R3, needle_size as i32, found);
     // r2 = needle[r3]
@@ -235,15 +243,13 @@ fn search_callback(
     e.emit(Insn::alu64_reg(op::ADD, R2, R3));
     e.emit(Insn::ldx(Size::B, R2, R2, 0));
     e.jump_imm(op::JEQ, R2, 0, found);
-    // r1 = hay[r4 + r3]; the haystack ending first means no match here
-    // or anywhere after.
+    // r1 = hay[r4 + r3]: past its end, or its NUL, is a mismatch.
     e.emit(Insn::mov64_reg(R5, R4));
     e.emit(Insn::alu64_reg(op::ADD, R5, R3));
     e.jump_imm(op::JGE, R5, hay_size as i32, stop);
     e.emit(Insn::ldx(Size::DW, R1, R0, hay_off));
     e.emit(Insn::alu64_reg(op::ADD, R1, R5));
     e.emit(Insn::ldx(Size::B, R1, R1, 0));
-    e.jump_imm(op::JEQ, R1, 0, stop);
     e.jump_reg(op::JNE, R1, R2, next);
     e.emit(Insn::alu64_imm(op::ADD, R3, 1));
     e.jump(inner);

@@ -44,7 +44,7 @@ fn maps_are_sorted_by_name_and_typed_from_every_probe() {
     );
     let names: Vec<_> = p.maps.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["@a", "@b", "@start"]);
-    assert_eq!(p.maps[0].value, MapValue::Hist);
+    assert_eq!(p.maps[0].value, MapValue::Hist { bits: 0 });
     assert_eq!(p.maps[1].value, MapValue::Plain(Type::I64));
     assert_eq!(p.maps[2].value, MapValue::Plain(Type::U64));
     assert_eq!(p.maps[2].key, Some(Type::U64));

@@ -73,7 +73,7 @@ pub fn aggregate(
             total: sum_i64(0)?,
             count: sum_u64(8)?,
         },
-        MapValueKind::Hist | MapValueKind::LHist { .. } => AggValue::Count(sum_u64(0)?),
+        MapValueKind::Hist { .. } | MapValueKind::LHist { .. } => AggValue::Count(sum_u64(0)?),
     })
 }
 
@@ -116,7 +116,7 @@ pub fn build_dump<'v>(
         entries: Vec::new(),
     };
     match &def.value {
-        MapValueKind::Hist | MapValueKind::LHist { .. } => {
+        MapValueKind::Hist { .. } | MapValueKind::LHist { .. } => {
             // Group bucket counts by the user part of the key.
             let mut groups: BTreeMap<&[u8], BTreeMap<u64, u64>> = BTreeMap::new();
             for (key, value) in entries {
@@ -153,10 +153,11 @@ pub fn build_dump<'v>(
                             buckets: fill(len, &counts),
                         }
                     }
-                    _ => AggValue::Hist {
-                        bits: 0,
+                    MapValueKind::Hist { bits } => AggValue::Hist {
+                        bits: u32::from(bits),
                         buckets: fill(highest, &counts),
                     },
+                    _ => unreachable!("only histograms are grouped by bucket"),
                 };
                 dump.entries.push((decode_key(def, user, probes)?, agg));
             }
@@ -279,7 +280,7 @@ mod tests {
                 },
             )]),
             8,
-            MapValueKind::Hist,
+            MapValueKind::Hist { bits: 0 },
         );
         let key = |user: u64, bucket: u64| [user.to_le_bytes(), bucket.to_le_bytes()].concat();
         let count = |n: u64| [n.to_le_bytes(), 1u64.to_le_bytes()].concat();

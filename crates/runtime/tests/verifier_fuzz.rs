@@ -130,6 +130,7 @@ fn statement() -> impl Strategy<Value = String> {
             "@mn = min({e}); @mx = max({e}); @av = avg({e}); @st = stats({e});"
         )),
         int_expr().prop_map(|e| format!("@h = hist({e}); @l = lhist({e}, 0, 1000, 100);")),
+        int_expr().prop_map(|e| format!("@hb = hist({e}, 3); $p = ppid + leader_tid;")),
         (int_expr(), str_expr_leaf())
             .prop_map(|(a, b)| format!("printf(\"%d %s %x\\n\", {a}, {b}, {a});")),
         int_expr().prop_map(|e| format!("print({e});")),

@@ -394,8 +394,15 @@ pub enum AggFunc {
     Max,
     Avg,
     Stats,
-    Hist,
-    LHist { min: i64, max: i64, step: i64 },
+    /// `hist(n, bits)`: each power of two split into `2^bits` buckets.
+    Hist {
+        bits: u8,
+    },
+    LHist {
+        min: i64,
+        max: i64,
+        step: i64,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -346,7 +346,10 @@ pub enum MapValue {
     Max,
     Avg,
     Stats,
-    Hist,
+    /// `hist(n, bits)`: each power of two split into `2^bits` buckets.
+    Hist {
+        bits: u8,
+    },
     LHist {
         min: i64,
         max: i64,
@@ -365,7 +368,7 @@ impl MapValue {
             MapValue::Max => "max_t".into(),
             MapValue::Avg => "avg_t".into(),
             MapValue::Stats => "stats_t".into(),
-            MapValue::Hist => "hist_t".into(),
+            MapValue::Hist { .. } => "hist_t".into(),
             MapValue::LHist { .. } => "lhist_t".into(),
         }
     }

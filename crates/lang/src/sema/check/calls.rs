@@ -326,6 +326,11 @@ impl Checker<'_> {
             "pton" => self.pton_call(args, span),
             "macaddr" => self.macaddr_call(args, span),
             "getopt" => self.getopt_call(args, span),
+            "ppid" | "pcomm" | "leader_tid" | "leader_comm" => match args {
+                [] => self.ident(name, span),
+                [task] => self.task_relative(name, task.clone(), span),
+                _ => Err(range_error(name, 0, 1, args.len(), span)),
+            },
             "uaddr" => self.uaddr_call(args, span),
             _ if BUILTIN_CALLS.contains(&name) => self.builtin_call(name, args, span),
             _ if is_aggregation(name) => Err(Diagnostic::error(
@@ -512,14 +517,25 @@ impl Checker<'_> {
                 if args.is_empty() || args.len() > 2 {
                     return Err(range_error(name, 1, 2, args.len(), span));
                 }
-                if let Some(bits) = args.get(1) {
-                    let k = self.literal_i64(name, bits)?;
-                    if k != 0 {
-                        return Err(Diagnostic::error(bits.span, "hist() with sub-buckets (a second argument other than 0) is not supported yet"));
+                let bits = match args.get(1) {
+                    Some(bits) => {
+                        let k = self.literal_i64(name, bits)?;
+                        if !(0..=5).contains(&k) {
+                            return Err(Diagnostic::error(
+                                bits.span,
+                                format!("hist: bits {k} must be between 0 and 5"),
+                            ));
+                        }
+                        k as u8
                     }
-                }
+                    None => 0,
+                };
                 let arg = self.integer_arg(name, &args[0])?;
-                return Ok(Some((AggFunc::Hist, Some(arg), MapValue::Hist)));
+                return Ok(Some((
+                    AggFunc::Hist { bits },
+                    Some(arg),
+                    MapValue::Hist { bits },
+                )));
             }
             "lhist" => {
                 if args.len() != 4 {

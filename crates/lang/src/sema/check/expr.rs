@@ -220,6 +220,13 @@ impl Checker<'_> {
             "ncpus" => builtin(Builtin::Ncpus, Type::U64),
             "numaid" => builtin(Builtin::Numaid, Type::U32),
             "username" => builtin(Builtin::Username, Type::Username),
+            "ppid" | "pcomm" | "leader_tid" | "leader_comm" => {
+                let task = ast::Expr {
+                    kind: ExprKind::Ident("curtask".into()),
+                    span,
+                };
+                self.task_relative(name, task, span)
+            }
             "cpid" if self.opts.has_child => builtin(Builtin::Cpid, Type::U64),
             "cpid" => Err(
                 Diagnostic::error(span, "cpid cannot be used without a child command")
@@ -323,6 +330,32 @@ impl Checker<'_> {
             )
             .with_help("tracepoints name their arguments: use args.NAME")),
         }
+    }
+
+    /// `ppid`, `pcomm`, `leader_tid`, `leader_comm` of a task (`struct
+    /// task_struct *`): its parent's pid or name, its thread group
+    /// leader's tid or name, as bpftrace's standard library reads them.
+    pub(super) fn task_relative(
+        &mut self,
+        name: &str,
+        task: ast::Expr,
+        span: Span,
+    ) -> Checked<TExpr> {
+        let (relative, field) = match name {
+            "ppid" => ("real_parent", "pid"),
+            "pcomm" => ("real_parent", "comm"),
+            "leader_tid" => ("group_leader", "pid"),
+            _ => ("group_leader", "comm"),
+        };
+        let field_of = |expr: ast::Expr, field: &str| ast::Expr {
+            kind: ExprKind::Field {
+                expr: Box::new(expr),
+                field: field.into(),
+                arrow: false,
+            },
+            span,
+        };
+        self.expr(&field_of(field_of(task, relative), field))
     }
 
     /// The provider name of this probe, as the `probetype` builtin gives it.
