@@ -74,7 +74,11 @@ pub fn compile(
         pid_namespace: sonde_sys::pid_namespace(),
         warning_level: opts.warning_level,
     };
-    let mut object = sonde_codegen::compile(&typed, &codegen_opts).map_err(|d| render(&d))?;
+    // Spans into copies of macro bodies point back at the macro, with
+    // the calls as notes.
+    let resolve = |d: sonde_lang::Diagnostic| typed.expansions.resolve(d);
+    let mut object =
+        sonde_codegen::compile(&typed, &codegen_opts).map_err(|d| render(&resolve(d)))?;
     // Run-time warnings and errorf() point into the script like compile
     // errors do.
     for event in &mut object.events {
@@ -84,7 +88,7 @@ pub fn compile(
                 message,
                 text,
             } => {
-                let diag = sonde_lang::Diagnostic::error(*span, message.clone());
+                let diag = resolve(sonde_lang::Diagnostic::error(*span, message.clone()));
                 *text = sources.render_warning(&diag);
             }
             sonde_codegen::object::EventDef::HelperError {
@@ -95,10 +99,10 @@ pub fn compile(
                 col,
                 ..
             } => {
-                let diag = sonde_lang::Diagnostic::error(*span, "\u{1}");
+                let diag = resolve(sonde_lang::Diagnostic::error(*span, "\u{1}"));
                 *text = sonde_lang::render_warning(&diag, &script.source, &script.filename);
                 *filename = script.filename.clone();
-                let (l, c) = sonde_lang::diag::line_col(&script.source, span.start);
+                let (l, c) = sonde_lang::diag::line_col(&script.source, diag.span.start);
                 *line = l as u32;
                 *col = c as u32;
             }
@@ -107,7 +111,7 @@ pub fn compile(
             } if text.is_empty() => {
                 // The message is known when the record arrives; \u{1}
                 // stands for it.
-                let diag = sonde_lang::Diagnostic::error(*span, "\u{1}");
+                let diag = resolve(sonde_lang::Diagnostic::error(*span, "\u{1}"));
                 *text = if *error {
                     sources.render(&diag)
                 } else {

@@ -134,6 +134,41 @@ fn macros_expand_hygienically() {
 }
 
 #[test]
+fn errors_in_macros_show_where_they_were_expanded() {
+    // At run time, as bpftrace prints it.
+    let script = r#"macro bad() { errorf("Something bad"); } begin { bad(); }"#;
+    let out = run(&["-e", script]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "Attached 1 probe\n\
+             stdin:1:15-38: ERROR: Something bad\n{script}\n{}{}\n\
+             stdin:1:50-55: ERROR: expanded from\n{script}\n{}{}\n",
+            " ".repeat(14),
+            "~".repeat(23),
+            " ".repeat(49),
+            "~".repeat(5),
+        )
+    );
+    // At compile time.
+    let script = r#"macro bad() { $x = "a" + 1; } begin { bad(); }"#;
+    let out = run(&["-e", script]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "stdin:1:20-27: ERROR: Type mismatch for '+': comparing 'string[2]' with 'int64'\n\
+             {script}\n{}{}\n\
+             stdin:1:39-44: ERROR: expanded from\n{script}\n{}{}\n",
+            " ".repeat(19),
+            "~".repeat(7),
+            " ".repeat(38),
+            "~".repeat(5),
+        )
+    );
+    assert!(!out.status.success());
+}
+
+#[test]
 fn defines_are_expanded_where_used() {
     assert_eq!(
         output_of("#define _UNDERSCORE 314\n#include <linux/sched.h>\nbegin { printf(\"%d\\n\", _UNDERSCORE); }"),
@@ -426,14 +461,17 @@ fn imports_merge_scripts() {
     assert!(out.status.success());
     assert_released("@gr_imp");
 
-    // Errors point into the file they are in.
+    // Errors point into the file they are in, and at the call.
     let bad = dir.write("lib/bad.bt", "macro oops() {\n  @nope = 1;\n}\n");
     let main = dir.write("main2.bt", "import \"lib/bad.bt\"; begin { oops(); }");
     let out = run(&[&main]);
     assert_eq!(
         stderr(&out),
         format!(
-            "{bad}:2:3-8: ERROR: Unhygienic access to map: @nope. Maps must be passed into the macro as arguments.\n  @nope = 1;\n  ~~~~~\n"
+            "{bad}:2:3-8: ERROR: Unhygienic access to map: @nope. Maps must be passed into the macro as arguments.\n  @nope = 1;\n  ~~~~~\n\
+             {main}:1:30-36: ERROR: expanded from\n\
+             import \"lib/bad.bt\"; begin {{ oops(); }}\n{}~~~~~~\n",
+            " ".repeat(29)
         )
     );
     let main = dir.write(

@@ -15,6 +15,9 @@ pub struct Diagnostic {
     pub message: String,
     /// Printed after the underline as `HINT: ...`.
     pub help: Option<String>,
+    /// More places, each printed after the error in the same layout with
+    /// its own message (`expanded from` for the call of a macro).
+    pub notes: Vec<(Span, String)>,
 }
 
 impl Diagnostic {
@@ -23,7 +26,13 @@ impl Diagnostic {
             span,
             message: message.into(),
             help: None,
+            notes: Vec::new(),
         }
+    }
+
+    pub fn with_note(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.notes.push((span, message.into()));
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
@@ -41,16 +50,35 @@ impl Diagnostic {
 /// a `~` under each byte of the span. A span over several lines prints
 /// `FILE:FIRST-LAST` and those lines as they are, without underline.
 pub fn render(diag: &Diagnostic, source: &str, filename: &str) -> String {
-    render_as("ERROR", diag, source, filename)
+    let mut out = render_as("ERROR", diag, source, filename);
+    for (span, message) in &diag.notes {
+        out.push_str(&render_as(
+            "ERROR",
+            &Diagnostic::error(*span, message.clone()),
+            source,
+            filename,
+        ));
+    }
+    out
 }
 
 /// [`render`] for something that does not stop the script:
 /// `FILE:LINE:COLS: WARNING: ...`.
 pub fn render_warning(diag: &Diagnostic, source: &str, filename: &str) -> String {
-    render_as("WARNING", diag, source, filename)
+    let mut out = render_as("WARNING", diag, source, filename);
+    for (span, message) in &diag.notes {
+        out.push_str(&render_as(
+            "WARNING",
+            &Diagnostic::error(*span, message.clone()),
+            source,
+            filename,
+        ));
+    }
+    out
 }
 
-fn render_as(label: &str, diag: &Diagnostic, source: &str, filename: &str) -> String {
+/// One place and its message, without the notes.
+pub(crate) fn render_as(label: &str, diag: &Diagnostic, source: &str, filename: &str) -> String {
     let (begin_line, begin_col) = line_col(source, diag.span.start);
     let (end_line, end_col) = line_col(source, diag.span.end.max(diag.span.start));
     let lines = source_lines(source);

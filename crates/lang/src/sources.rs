@@ -4,7 +4,7 @@
 //! its name, lines and columns. The script itself comes first, so its
 //! spans are its own byte offsets.
 
-use crate::diag::{render, render_warning, Diagnostic};
+use crate::diag::{render_as, Diagnostic};
 use crate::span::Span;
 
 #[derive(Clone, Debug, Default)]
@@ -53,13 +53,23 @@ impl SourceMap {
     }
 
     pub fn render(&self, d: &Diagnostic) -> String {
-        let (name, text, local) = self.locate(d);
-        render(&local, text, name)
+        self.render_labelled("ERROR", d)
     }
 
     pub fn render_warning(&self, d: &Diagnostic) -> String {
+        self.render_labelled("WARNING", d)
+    }
+
+    /// The diagnostic, then each note in the file it points into.
+    fn render_labelled(&self, label: &str, d: &Diagnostic) -> String {
         let (name, text, local) = self.locate(d);
-        render_warning(&local, text, name)
+        let mut out = render_as(label, &local, text, name);
+        for (span, message) in &d.notes {
+            let note = Diagnostic::error(*span, message.clone());
+            let (name, text, local) = self.locate(&note);
+            out.push_str(&render_as(label, &local, text, name));
+        }
+        out
     }
 
     /// The file `d` points into, its text, and `d` with its span made

@@ -230,3 +230,146 @@ pub fn walk_block_mut(b: &mut Block, f: &mut dyn FnMut(&mut Expr)) {
         walk_expr_mut(value, f);
     }
 }
+
+/// Calls `f` on every span a block holds: its own, its statements', their
+/// expressions', names' and types'.
+pub fn block_spans_mut(b: &mut Block, f: &mut dyn FnMut(&mut crate::span::Span)) {
+    f(&mut b.span);
+    for s in &mut b.stmts {
+        stmt_spans_mut(s, f);
+    }
+    if let Some(value) = &mut b.expr {
+        expr_spans_mut(value, f);
+    }
+}
+
+fn stmt_spans_mut(s: &mut Stmt, f: &mut dyn FnMut(&mut crate::span::Span)) {
+    f(&mut s.span);
+    match &mut s.kind {
+        StmtKind::Expr(e) | StmtKind::Discard(e) => expr_spans_mut(e, f),
+        StmtKind::Return(value) => {
+            if let Some(e) = value {
+                expr_spans_mut(e, f);
+            }
+        }
+        StmtKind::Assign { target, value, .. } => {
+            expr_spans_mut(target, f);
+            expr_spans_mut(value, f);
+        }
+        StmtKind::Let {
+            var_span,
+            ty,
+            value,
+            ..
+        } => {
+            f(var_span);
+            match ty {
+                Some(TypeSpec::Name(name)) => f(&mut name.span),
+                Some(TypeSpec::Typeof { expr, span }) => {
+                    f(span);
+                    expr_spans_mut(expr, f);
+                }
+                None => {}
+            }
+            if let Some(e) = value {
+                expr_spans_mut(e, f);
+            }
+        }
+        StmtKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            expr_spans_mut(cond, f);
+            block_spans_mut(then, f);
+            if let Some(b) = otherwise {
+                block_spans_mut(b, f);
+            }
+        }
+        StmtKind::Unroll { count: e, body } | StmtKind::While { cond: e, body } => {
+            expr_spans_mut(e, f);
+            block_spans_mut(body, f);
+        }
+        StmtKind::For {
+            var_span,
+            iter,
+            body,
+            ..
+        } => {
+            f(var_span);
+            match iter {
+                ForIter::Map { span, .. } => f(span),
+                ForIter::Range { start, end } => {
+                    expr_spans_mut(start, f);
+                    expr_spans_mut(end, f);
+                }
+            }
+            block_spans_mut(body, f);
+        }
+        StmtKind::Block(b) => block_spans_mut(b, f),
+        StmtKind::Break | StmtKind::Continue => {}
+    }
+}
+
+/// Calls `f` on every span an expression holds, nested ones included.
+pub fn expr_spans_mut(e: &mut Expr, f: &mut dyn FnMut(&mut crate::span::Span)) {
+    f(&mut e.span);
+    match &mut e.kind {
+        ExprKind::Int(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Ident(_)
+        | ExprKind::Positional(_)
+        | ExprKind::PositionalCount
+        | ExprKind::Var(_) => {}
+        ExprKind::Map { keys: items, .. }
+        | ExprKind::Call { args: items, .. }
+        | ExprKind::Tuple(items) => items.iter_mut().for_each(|i| expr_spans_mut(i, f)),
+        ExprKind::Record(fields) => {
+            for field in fields {
+                f(&mut field.name_span);
+                expr_spans_mut(&mut field.value, f);
+            }
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            expr_spans_mut(lhs, f);
+            expr_spans_mut(rhs, f);
+        }
+        ExprKind::Unary { expr, .. }
+        | ExprKind::Field { expr, .. }
+        | ExprKind::IncDec { target: expr, .. } => expr_spans_mut(expr, f),
+        ExprKind::Cast { ty, expr } => {
+            f(&mut ty.span);
+            expr_spans_mut(expr, f);
+        }
+        ExprKind::Ternary {
+            cond,
+            then,
+            otherwise,
+        } => {
+            expr_spans_mut(cond, f);
+            expr_spans_mut(then, f);
+            expr_spans_mut(otherwise, f);
+        }
+        ExprKind::Index { expr, index } => {
+            expr_spans_mut(expr, f);
+            expr_spans_mut(index, f);
+        }
+        ExprKind::Sizeof(arg) | ExprKind::Offsetof { of: arg, .. } => match &mut **arg {
+            crate::ast::SizeofArg::Expr(inner) => expr_spans_mut(inner, f),
+            crate::ast::SizeofArg::Type(ty) => f(&mut ty.span),
+        },
+        ExprKind::Block(block) => block_spans_mut(block, f),
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            expr_spans_mut(cond, f);
+            block_spans_mut(then, f);
+            if let Some(b) = otherwise {
+                block_spans_mut(b, f);
+            }
+        }
+    }
+}

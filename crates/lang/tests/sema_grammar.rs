@@ -99,6 +99,46 @@ fn macro_errors() {
     check("macro cpu(x) { x } BEGIN { @a = cpu(\"hi\"); @b = cpu(); }");
 }
 
+/// The error, where it points, and where each note points.
+fn error_with_notes(src: &str) -> (String, String, Vec<(String, String)>) {
+    let ast = sonde_lang::parse(src).expect("parses");
+    let d = analyse(&ast, &FakeEnv::default(), &Options::default()).expect_err("should fail");
+    let text = |s: sonde_lang::Span| src[s.start..s.end].to_string();
+    let notes = d.notes.iter().map(|(s, m)| (m.clone(), text(*s))).collect();
+    (d.message, text(d.span), notes)
+}
+
+#[test]
+fn errors_in_macro_bodies_point_at_the_macro_and_its_calls() {
+    let src = "macro bad() { $x = \"a\" + 1; } BEGIN { bad(); }";
+    let (message, at, notes) = error_with_notes(src);
+    assert_eq!(
+        message,
+        "Type mismatch for '+': comparing 'string[2]' with 'int64'"
+    );
+    assert_eq!(at, "\"a\" + 1");
+    assert_eq!(
+        notes,
+        vec![("expanded from".to_string(), "bad()".to_string())]
+    );
+    // A macro called from a macro: both calls, innermost first.
+    let src = "macro inner(a) { $x = a + 1; } macro outer() { inner(\"s\") } BEGIN { outer(); }";
+    let (_, at, notes) = error_with_notes(src);
+    assert_eq!(at, "a + 1");
+    assert_eq!(
+        notes,
+        vec![
+            ("expanded from".to_string(), "inner(\"s\")".to_string()),
+            ("expanded from".to_string(), "outer()".to_string()),
+        ]
+    );
+    // Errors in arguments point at the argument, with no note.
+    let src = "macro id(a) { a } BEGIN { $s = id(\"a\" + 1); }";
+    let (_, at, notes) = error_with_notes(src);
+    assert_eq!(at, "\"a\" + 1");
+    assert!(notes.is_empty());
+}
+
 #[test]
 fn defines_expand_as_expressions() {
     let p = check("#define N 314\n#define M (N + 1)\nBEGIN { @x = M; }");

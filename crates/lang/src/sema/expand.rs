@@ -136,8 +136,81 @@ const STDLIB: &[&str] = &[
 /// defines); deeper is certainly a runaway.
 const MAX_DEPTH: usize = 64;
 
+/// Where the copies of macro bodies came from.
+///
+/// Each expansion's copy gets spans of its own, in a range far beyond any
+/// source: `EXPANSION_BASE + i * EXPANSION_STRIDE` plus the offset into
+/// the body. A diagnostic pointing into a copy is moved back to the
+/// macro's text with [`Expansions::resolve`], which adds an `expanded
+/// from` note for each call that led there, innermost first.
+#[derive(Clone, Debug, Default)]
+pub struct Expansions {
+    /// Per expansion: where the body starts in the source, and the call.
+    entries: Vec<(usize, Span)>,
+}
+
+const EXPANSION_BASE: usize = 1 << 40;
+const EXPANSION_STRIDE: usize = 1 << 24;
+
+impl Expansions {
+    /// Registers an expansion of the body starting at `origin` for the
+    /// call at `call`; returns the start of the copy's range.
+    fn add(&mut self, origin: usize, call: Span) -> usize {
+        self.entries.push((origin, call));
+        EXPANSION_BASE + (self.entries.len() - 1) * EXPANSION_STRIDE
+    }
+
+    /// The expansion `span` lies in, and the span moved to the source.
+    fn lookup(&self, span: Span) -> Option<(Span, Span)> {
+        if span.start < EXPANSION_BASE {
+            return None;
+        }
+        let i = (span.start - EXPANSION_BASE) / EXPANSION_STRIDE;
+        let &(origin, call) = self.entries.get(i)?;
+        let base = EXPANSION_BASE + i * EXPANSION_STRIDE;
+        let end = span.end.max(span.start);
+        Some((
+            Span::new(origin + (span.start - base), origin + (end - base)),
+            call,
+        ))
+    }
+
+    /// `span` in the source, and the calls (in the source) that expanded
+    /// it, innermost first.
+    pub fn resolve_span(&self, span: Span) -> (Span, Vec<Span>) {
+        let mut calls = Vec::new();
+        let mut span = span;
+        if let Some((moved, call)) = self.lookup(span) {
+            span = moved;
+            // A call inside another macro's body is itself in a copy.
+            let (call, outer) = self.resolve_span(call);
+            calls.push(call);
+            calls.extend(outer);
+        }
+        (span, calls)
+    }
+
+    /// `d` pointing into the source, with an `expanded from` note per
+    /// macro call that produced the code it points at.
+    pub fn resolve(&self, mut d: Diagnostic) -> Diagnostic {
+        if self.entries.is_empty() {
+            return d;
+        }
+        let (span, calls) = self.resolve_span(d.span);
+        d.span = span;
+        let notes = std::mem::take(&mut d.notes);
+        for call in calls {
+            d.notes.push((call, "expanded from".to_string()));
+        }
+        for (span, message) in notes {
+            d.notes.push((self.resolve_span(span).0, message));
+        }
+        d
+    }
+}
+
 /// Expands every macro call and define in the program's probes.
-pub fn expand_program(program: &mut Program) -> Result<(), Diagnostic> {
+pub fn expand_program(program: &mut Program) -> Result<Expansions, Diagnostic> {
     let registry = Registry::new(&program.macros)?;
     let defines: HashMap<&str, &Define> = program
         .defines
@@ -148,15 +221,20 @@ pub fn expand_program(program: &mut Program) -> Result<(), Diagnostic> {
         registry: &registry,
         defines: &defines,
         stack: Vec::new(),
+        expansions: Expansions::default(),
     };
     let top = Ctx::default();
     for probe in &mut program.probes {
         if let Some(pred) = &mut probe.predicate {
-            expander.expr(pred, &top)?;
+            expander
+                .expr(pred, &top)
+                .map_err(|d| expander.expansions.resolve(d))?;
         }
-        expander.block(&mut probe.body, &top)?;
+        expander
+            .block(&mut probe.body, &top)
+            .map_err(|d| expander.expansions.resolve(d))?;
     }
-    Ok(())
+    Ok(expander.expansions)
 }
 
 /// The user's macros by name; several may share a name if their
@@ -246,6 +324,7 @@ struct Expander<'a> {
     defines: &'a HashMap<&'a str, &'a Define>,
     /// Macros and defines being expanded, outermost first.
     stack: Vec<String>,
+    expansions: Expansions,
 }
 
 impl Expander<'_> {
@@ -453,6 +532,12 @@ impl Expander<'_> {
             }
         }
         let mut body = m.body.clone();
+        // The copy's spans get a range of their own (see Expansions).
+        let origin = m.body.span.start;
+        let base = self.expansions.add(origin, span);
+        crate::visit::block_spans_mut(&mut body, &mut |s| {
+            *s = Span::new(base + (s.start - origin), base + (s.end - origin));
+        });
         self.stack.push(name.to_string());
         let result = self.block(&mut body, &ctx);
         self.stack.pop();

@@ -23,6 +23,11 @@ pub struct TypedProgram {
     /// What the script should hear about but that does not stop it
     /// (attach points skipped under `missing_probes = warn`).
     pub warnings: Vec<crate::diag::Diagnostic>,
+    /// Where the copies of macro bodies came from: spans in the typed
+    /// program that point into a copy go through
+    /// [`Expansions::resolve`](super::expand::Expansions::resolve) before
+    /// they are shown.
+    pub expansions: super::expand::Expansions,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

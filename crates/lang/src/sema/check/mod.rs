@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::availability::Availability;
 use super::ctypes::TypeTable;
 use super::env::ProbeEnv;
+use super::expand::Expansions;
 use super::probes::{self, Attach, ExpandedAttach};
 use super::tracepoint_format::{parse_format, TracepointField};
 use super::typed::{MapDecl, MapInfo, ProbeKind, TypedProgram};
@@ -83,13 +84,33 @@ pub fn analyse(
     env: &dyn ProbeEnv,
     opts: &Options,
 ) -> Result<TypedProgram, Diagnostic> {
-    let (program, scopes) = prepare(program)?;
-    let (opts, settings) = &apply_config(&program, opts)?;
+    let (program, scopes, expansions) = prepare(program)?;
+    match check_program(&program, &scopes, env, opts) {
+        Ok(mut typed) => {
+            typed.warnings = std::mem::take(&mut typed.warnings)
+                .into_iter()
+                .map(|w| expansions.resolve(w))
+                .collect();
+            typed.expansions = expansions;
+            Ok(typed)
+        }
+        Err(d) => Err(expansions.resolve(d)),
+    }
+}
+
+/// [`analyse`] after macro expansion and scoping.
+fn check_program(
+    program: &ast::Program,
+    scopes: &[super::scope::ScopeTree],
+    env: &dyn ProbeEnv,
+    opts: &Options,
+) -> Result<TypedProgram, Diagnostic> {
+    let (opts, settings) = &apply_config(program, opts)?;
     let mut probe_names = Vec::new();
     let types = TypeTable::new(&program.c_definitions, env)?;
     // Attach points left out under `missing_probes = warn` or `ignore`.
     let mut skipped = Vec::new();
-    let instances = instantiate(&program, env, opts, &mut probe_names, &mut skipped)?;
+    let instances = instantiate(program, env, opts, &mut probe_names, &mut skipped)?;
     let mut warnings = match opts.missing_probes {
         MissingProbes::Warn => skipped,
         _ => Vec::new(),
@@ -135,7 +156,7 @@ pub fn analyse(
         probes.push(probe);
     }
     getopt::check_named_params(&opts.named_params, &maps.getopts)?;
-    let decls = map_declarations(&program, &maps, &mut warnings)?;
+    let decls = map_declarations(program, &maps, &mut warnings)?;
     Ok(TypedProgram {
         probes,
         maps: maps.into_infos(&decls),
@@ -143,6 +164,7 @@ pub fn analyse(
         show_debug_info: settings.show_debug_info,
         settings: settings.clone(),
         warnings,
+        expansions: Default::default(),
     })
 }
 
@@ -170,15 +192,16 @@ fn apply_config(program: &ast::Program, opts: &Options) -> Result<(Options, Sett
 /// variable named uniquely by its scope.
 fn prepare(
     program: &ast::Program,
-) -> Result<(ast::Program, Vec<super::scope::ScopeTree>), Diagnostic> {
+) -> Result<(ast::Program, Vec<super::scope::ScopeTree>, Expansions), Diagnostic> {
     let mut program = program.clone();
-    super::expand::expand_program(&mut program)?;
+    let expansions = super::expand::expand_program(&mut program)?;
     let scopes = program
         .probes
         .iter_mut()
         .map(super::scope::resolve_probe)
-        .collect::<Result<_, _>>()?;
-    Ok((program, scopes))
+        .collect::<Result<_, _>>()
+        .map_err(|d| expansions.resolve(d))?;
+    Ok((program, scopes, expansions))
 }
 
 /// One probe body to check, with the attach points that share its code.
