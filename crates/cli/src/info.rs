@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sonde_isa::helper;
 use sonde_sys::features::{helper_supported, map_type_supported, prog_type_supported};
-use sonde_sys::{MapType, ProgType};
+use sonde_sys::{AttachType, MapType, ProgType};
 
 pub fn print() -> Result<(), String> {
     if !sonde_sys::is_root() {
@@ -100,14 +100,20 @@ pub fn print() -> Result<(), String> {
         ),
         ("perf_event", prog_type_supported(ProgType::PerfEvent)),
         ("uprobe", device("uprobe")),
-        ("fentry", false),
+        (
+            "fentry",
+            sonde_sys::features::tracing_refused(AttachType::TraceFentry).is_none(),
+        ),
         ("kprobe_multi", false),
         ("kprobe_session", false),
         (
             "uprobe_multi",
             sonde_sys::features::uprobe_multi_supported(),
         ),
-        ("iter", false),
+        (
+            "iter",
+            sonde_sys::features::tracing_refused(AttachType::TraceIter).is_none(),
+        ),
     ] {
         out.push_str(&format!("  {name}: {}\n", yes(available)));
     }

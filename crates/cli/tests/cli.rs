@@ -84,3 +84,21 @@ fn help_and_version() {
         format!("sonde {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn as_bpftrace_it_names_the_version_it_follows() {
+    let dir = std::env::temp_dir().join(format!("sonde-as-bpftrace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("bpftrace");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(sonde_path(), &link).unwrap();
+    let out = std::process::Command::new(&link)
+        .arg("-V")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("bpftrace v0.26.1 (Sonde {})\n", env!("CARGO_PKG_VERSION"))
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -45,9 +45,15 @@ use object::{
 };
 use program::{Compiled, ProgramCompiler, Shared, SCRATCH_MAP};
 
-/// Ring buffer size: room for about 250,000 small `printf` records before
-/// user space must catch up.
-pub const RINGBUF_BYTES: u32 = 8 << 20;
+/// Ring buffer size for scripts that send records. User space drains it
+/// as fast as a syscall loop fills it (200,000 `printf` records in a burst
+/// lose none even at 512 KiB), and the kernel maps its pages into our
+/// address space twice, so every MiB here is two of resident memory.
+pub const RINGBUF_BYTES: u32 = 1 << 20;
+
+/// The smallest ring buffer the kernel accepts (one page), for scripts
+/// that never send a record.
+const RINGBUF_UNUSED_BYTES: u32 = 4096;
 
 /// What the command line adds to code generation.
 #[derive(Clone, Debug, Default)]
@@ -132,6 +138,9 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
             .map(|&(user, limit)| stacks::stack_map_def(user, limit)),
     );
     give_scratch_maps(&mut programs, &mut maps, &shared.scratch_sizes);
+    if shared.events.is_empty() {
+        maps[ringbuf].max_entries = RINGBUF_UNUSED_BYTES;
+    }
     let exit_after_begin = program.probes.iter().all(|p| {
         p.attach
             .iter()
