@@ -138,7 +138,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
             .map(|&(user, limit)| stacks::stack_map_def(user, limit)),
     );
     give_scratch_maps(&mut programs, &mut maps, &shared.scratch_sizes);
-    if shared.events.is_empty() {
+    if shared.events.is_empty() && settings.perf_rb_pages.is_none() {
         maps[ringbuf].max_entries = RINGBUF_UNUSED_BYTES;
     }
     let exit_after_begin = program.probes.iter().all(|p| {
