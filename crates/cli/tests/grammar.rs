@@ -169,6 +169,17 @@ fn errors_in_macros_show_where_they_were_expanded() {
 }
 
 #[test]
+fn builtins_as_calls_compare_equal() {
+    assert_eq!(
+        output_of(
+            "begin { print((__builtin_username == username(), probe() != __builtin_probe, \
+             curtask() == __builtin_curtask)); }"
+        ),
+        "(true, false, true)\n\n\n"
+    );
+}
+
+#[test]
 fn defines_are_expanded_where_used() {
     assert_eq!(
         output_of("#define _UNDERSCORE 314\n#include <linux/sched.h>\nbegin { printf(\"%d\\n\", _UNDERSCORE); }"),

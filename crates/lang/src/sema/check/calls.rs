@@ -36,6 +36,9 @@ const BUILTIN_CALLS: &[&str] = &[
     "usermode",
     "probe",
     "probetype",
+    "curtask",
+    "func",
+    "retval",
     "__builtin_pid",
     "__builtin_tid",
     "__builtin_uid",
@@ -54,6 +57,9 @@ const BUILTIN_CALLS: &[&str] = &[
     "__builtin_usermode",
     "__builtin_probe",
     "__builtin_probetype",
+    "__builtin_curtask",
+    "__builtin_func",
+    "__builtin_retval",
 ];
 
 const STATEMENTS: &[&str] = &[

@@ -527,6 +527,14 @@ impl Checker<'_> {
                 return Ok(node(Type::Bool, l, r));
             }
         }
+        if matches!(l.ty, Type::Username | Type::ProbeName | Type::FuncName)
+            && l.ty == r.ty
+            && matches!(op, BinOp::Eq | BinOp::Ne)
+        {
+            // Kept as the number they are printed from (uid, probe index,
+            // address), so equal numbers are equal values.
+            return Ok(node(Type::Bool, l, r));
+        }
         if !l.ty.is_integer_like() || !r.ty.is_integer_like() {
             return Err(mismatch(op, &l.ty, &r.ty, span));
         }
