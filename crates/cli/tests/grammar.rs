@@ -180,6 +180,30 @@ fn builtins_as_calls_compare_equal() {
 }
 
 #[test]
+fn dividing_by_zero_warns_and_gives_one() {
+    let script = "begin { $z = 0; print((7 / $z, -7 % $z, 7 / 0, 7 / 2)); }";
+    let out = run(&["-e", script]);
+    assert_eq!(stdout(&out), "(1, 1, 1, 3)\n\n\n");
+    let warning = |at: &str, pad: usize, width: usize| {
+        format!(
+            "stdin:1:{at}: WARNING: Divide or modulo by 0 detected. This can lead to unexpected \
+             results. 1 is being used as the result.\n{script}\n{}{}\n",
+            " ".repeat(pad),
+            "~".repeat(width)
+        )
+    };
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "Attached 1 probe\n{}{}{}",
+            warning("24-30", 23, 6),
+            warning("32-39", 31, 7),
+            warning("41-46", 40, 5)
+        )
+    );
+}
+
+#[test]
 fn defines_are_expanded_where_used() {
     assert_eq!(
         output_of("#define _UNDERSCORE 314\n#include <linux/sched.h>\nbegin { printf(\"%d\\n\", _UNDERSCORE); }"),

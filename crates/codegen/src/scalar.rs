@@ -384,9 +384,11 @@ impl ProgramCompiler<'_> {
             BinOp::Shr => op::RSH,
             _ => unreachable!("comparisons handled above"),
         };
-        let signed_division = signed && matches!(bin, BinOp::Div | BinOp::Mod);
+        let division = matches!(bin, BinOp::Div | BinOp::Mod);
+        let signed_division = signed && division;
         self.scalar(lhs)?;
-        if let (TExprKind::Int(v), false) = (&rhs.kind, signed_division) {
+        let by_zero = division && matches!(rhs.kind, TExprKind::Int(0));
+        if let (TExprKind::Int(v), false, false) = (&rhs.kind, signed_division, by_zero) {
             if let Ok(mut imm) = i32::try_from(*v as i64) {
                 if matches!(alu, op::LSH | op::RSH | op::ARSH) {
                     // The verifier refuses constant shifts of 64 or more;
@@ -401,11 +403,28 @@ impl ProgramCompiler<'_> {
         self.scalar(rhs)?;
         self.e.emit(Insn::mov64_reg(R1, R0));
         self.pop(kept, R0);
+        let end = self.e.new_label();
+        if division {
+            // As bpftrace: dividing by 0 warns and gives 1.
+            let nonzero = self.e.new_label();
+            self.e.jump_imm(op::JNE, R1, 0, nonzero);
+            self.notify(crate::object::EventDef::Warning {
+                span: e.span,
+                message: "Divide or modulo by 0 detected. This can lead to unexpected results. \
+                          1 is being used as the result."
+                    .into(),
+                text: String::new(),
+            })?;
+            self.e.emit(Insn::mov64_imm(R0, 1));
+            self.e.jump(end);
+            self.e.bind(nonzero);
+        }
         if signed_division {
             self.e.emit(Insn::alu64_reg_signed(alu, R0, R1));
         } else {
             self.e.emit(Insn::alu64_reg(alu, R0, R1));
         }
+        self.e.bind(end);
         Ok(())
     }
 
