@@ -77,6 +77,70 @@ fn stack_modes_perf_and_raw() {
     assert_eq!(lines[3], addr, "the raw frame is the same address: {out}");
 }
 
+/// The GNU build id of the ELF file at `path`, in hex: the 20 bytes after
+/// the note header (name size 4, descriptor size 20, type 3, "GNU").
+fn build_id(path: &str) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let header = [4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, b'G', b'N', b'U', 0];
+    let at = bytes
+        .windows(header.len())
+        .position(|w| w == header)
+        .expect("a build id note")
+        + header.len();
+    bytes[at..at + 20]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Where `symbol` starts in the file, from `nm`: in a position-independent
+/// file the code is mapped at its file offset.
+fn file_offset(path: &str, symbol: &str) -> u64 {
+    let out = std::process::Command::new("nm").arg(path).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.ends_with(&format!(" T {symbol}")))
+        .expect("the symbol in nm's output");
+    u64::from_str_radix(line.split(' ').next().unwrap(), 16).unwrap()
+}
+
+#[test]
+fn build_id_stacks_name_the_file_and_offset() {
+    let bin = user_target(true);
+    let id = build_id(&bin);
+    let out = trace(
+        &format!("uprobe:{bin}:sonde_add {{ print(ustack(build_id, 2)); exit(); }}"),
+        &bin,
+        1,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "", "{out}");
+    assert_eq!(
+        lines[1],
+        format!("{id} {:#x}", file_offset(&bin, "sonde_add")),
+        "{out}"
+    );
+    // main's frame is in the same file.
+    assert!(lines[2].starts_with(&format!("{id} 0x")), "{out}");
+    assert_eq!(lines[3..], ["", "", ""], "{out}");
+    // A kernel stack has no build ids: the configured mode falls back to
+    // raw addresses, with a warning.
+    let out = run(&[
+        "-e",
+        "config = { stack_mode = build_id } begin { print(kstack(1)); }",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).starts_with(
+            "stdin:1:50-59: WARNING: 'build_id' stack mode can only be used for ustack. \
+             Falling back to 'raw' mode.\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn kernel_stacks_of_a_tracepoint_are_symbols() {
     let tp = testprog();

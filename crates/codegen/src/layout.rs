@@ -59,6 +59,7 @@ pub fn value_type(ty: &Type) -> ValueType {
                 StackMode::Bpftrace => crate::object::StackMode::Bpftrace,
                 StackMode::Perf => crate::object::StackMode::Perf,
                 StackMode::Raw => crate::object::StackMode::Raw,
+                StackMode::BuildId => crate::object::StackMode::BuildId,
             },
             limit: st.limit,
         },

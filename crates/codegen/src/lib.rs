@@ -135,7 +135,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         shared
             .stack_maps
             .iter()
-            .map(|&(user, limit)| stacks::stack_map_def(user, limit)),
+            .map(|&(user, limit, build_id)| stacks::stack_map_def(user, limit, build_id)),
     );
     give_scratch_maps(&mut programs, &mut maps, &shared.scratch_sizes);
     if shared.events.is_empty() && settings.perf_rb_pages.is_none() {

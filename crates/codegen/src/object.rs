@@ -79,6 +79,10 @@ pub enum MapKind {
     /// `BPF_MAP_TYPE_STACK_TRACE`: u32 stack ids to `value_size / 8`
     /// instruction pointers, filled by `bpf_get_stackid`.
     StackTrace,
+    /// A stack-trace map created with `BPF_F_STACK_BUILD_ID`: u32 stack
+    /// ids to `value_size / 32` `struct bpf_stack_build_id` (s32 status,
+    /// 20 bytes of build id, u64 file offset or address at byte 24).
+    StackTraceBuildId,
 }
 
 #[derive(Clone, Debug)]
@@ -272,7 +276,8 @@ pub enum ValueType {
         variants: Vec<(u64, String)>,
     },
     /// A stack: an i64 stack id into the stack-trace map called
-    /// [`stack_map_name`]`(user, limit)` (negative when none was taken),
+    /// [`stack_map_name`]`(user, limit, mode == BuildId)` (negative when
+    /// none was taken),
     /// followed for user stacks by the u32 pid and u32 probe index that
     /// took it. Printed as its frames, symbolised as `mode` says.
     Stack {
@@ -323,11 +328,19 @@ pub enum StackMode {
     Perf,
     /// Addresses in hex.
     Raw,
+    /// `build-id-in-hex 0xoffset` per frame (user stacks only).
+    BuildId,
 }
 
-/// The name of the stack-trace map holding stacks of this kind and depth.
-pub fn stack_map_name(user: bool, limit: u32) -> String {
-    format!("stack_{}{limit}", if user { 'u' } else { 'k' })
+/// The name of the stack-trace map holding stacks of this kind and depth
+/// (user stacks as build ids and offsets with `build_id`).
+pub fn stack_map_name(user: bool, limit: u32, build_id: bool) -> String {
+    let kind = match (user, build_id) {
+        (_, true) => 'b',
+        (true, false) => 'u',
+        (false, false) => 'k',
+    };
+    format!("stack_{kind}{limit}")
 }
 
 /// One field of a [`ValueType::Record`].

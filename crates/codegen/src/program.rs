@@ -25,7 +25,7 @@ pub struct Shared {
     pub probe_funcs: Vec<Option<u32>>,
     /// Stack-trace maps the programs use, `(user, frames)`, in the order
     /// they are added to `Object::maps` from index `stack_base`.
-    pub stack_maps: Vec<(bool, u32)>,
+    pub stack_maps: Vec<(bool, u32, bool)>,
     pub stack_base: usize,
     /// The scratch memory size of each program that needs it; program `i`
     /// names its scratch map `MapFd(SCRATCH_MAP - i)` until it gets one.

@@ -17,12 +17,20 @@ const BPF_F_USER_STACK: i32 = 1 << 8;
 /// Distinct stacks a stack-trace map holds.
 const STACK_MAP_ENTRIES: u32 = 4096;
 
-pub fn stack_map_def(user: bool, limit: u32) -> MapDef {
+/// Bytes of a `struct bpf_stack_build_id`, one frame of a build-id stack.
+const BUILD_ID_FRAME_SIZE: u32 = 32;
+
+pub fn stack_map_def(user: bool, limit: u32, build_id: bool) -> MapDef {
+    let (kind, frame) = if build_id {
+        (MapKind::StackTraceBuildId, BUILD_ID_FRAME_SIZE)
+    } else {
+        (MapKind::StackTrace, 8)
+    };
     MapDef {
-        name: stack_map_name(user, limit),
-        kind: MapKind::StackTrace,
+        name: stack_map_name(user, limit, build_id),
+        kind,
         key_size: 4,
-        value_size: 8 * limit,
+        value_size: frame * limit,
         max_entries: STACK_MAP_ENTRIES,
     }
 }
@@ -56,13 +64,13 @@ impl ProgramCompiler<'_> {
         }
     }
 
-    fn stack_map(&mut self, user: bool, limit: u32) -> usize {
+    fn stack_map(&mut self, user: bool, limit: u32, build_id: bool) -> usize {
         let maps = &mut self.shared.stack_maps;
         let at = maps
             .iter()
-            .position(|&m| m == (user, limit))
+            .position(|&m| m == (user, limit, build_id))
             .unwrap_or_else(|| {
-                maps.push((user, limit));
+                maps.push((user, limit, build_id));
                 maps.len() - 1
             });
         self.shared.stack_base + at
@@ -71,7 +79,8 @@ impl ProgramCompiler<'_> {
     /// `[dst] = bpf_get_stackid(ctx, map, flags)`, and for user
     /// stacks the pid and probe after it.
     fn take_stack(&mut self, stack: StackType, dst: Slot) {
-        let map = self.stack_map(stack.user, stack.limit);
+        let build_id = stack.mode == sonde_lang::sema::types::StackMode::BuildId;
+        let map = self.stack_map(stack.user, stack.limit, build_id);
         self.e.emit(Insn::mov64_reg(R1, R6));
         self.e.ld_reloc(R2, RelocKind::MapFd(map));
         let flags = if stack.user { BPF_F_USER_STACK } else { 0 };

@@ -230,7 +230,7 @@ impl Settings {
             "stack_mode" => {
                 let mode = text(&value);
                 self.stack_mode = Some(StackMode::from_name(&mode.to_ascii_lowercase()).ok_or_else(
-                    || format!("{written}: Invalid value for stack_mode: valid values are bpftrace, perf and raw."),
+                    || format!("{written}: Invalid value for stack_mode: valid values are bpftrace, raw, perf, and build_id."),
                 )?);
             }
             "missing_probes" => {

@@ -4,7 +4,7 @@
 
 use sonde_lang::sema::fake_env::FakeEnv;
 use sonde_lang::sema::typed::TypedProgram;
-use sonde_lang::sema::types::{MapValue, Type};
+use sonde_lang::sema::types::{MapValue, StackMode, StackType, Type};
 use sonde_lang::sema::{analyse, Options};
 
 fn check(src: &str) -> TypedProgram {
@@ -360,4 +360,36 @@ fn map_declaration_errors() {
 fn named_probes_are_called_by_their_name() {
     let p = check("first=BEGIN { @a[probe] = 1; } ticks=interval:ms:10 { @b[probe] = 1; } END { }");
     assert_eq!(p.probe_names, ["first", "ticks", "end"]);
+}
+
+#[test]
+fn build_id_stacks_are_user_stacks() {
+    let p = check("BEGIN { @a[ustack(build_id, 3)] = 1; }");
+    let stack = StackType {
+        user: true,
+        mode: StackMode::BuildId,
+        limit: 3,
+    };
+    assert_eq!(p.maps[0].key, Some(Type::Stack(stack)));
+    // The configured mode does not apply to kernel stacks: raw, with a
+    // warning at each.
+    let p = check("config = { stack_mode = build_id } BEGIN { @k[kstack] = 1; }");
+    let stack = StackType {
+        user: false,
+        mode: StackMode::Raw,
+        limit: 127,
+    };
+    assert_eq!(p.maps[0].key, Some(Type::Stack(stack)));
+    let messages: Vec<&str> = p.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["'build_id' stack mode can only be used for ustack. Falling back to 'raw' mode."]
+    );
+    assert_eq!(
+        error("BEGIN { print(kstack(build_id)); }"),
+        err(
+            "'build_id' stack mode can only be used for ustack",
+            "kstack(build_id)"
+        )
+    );
 }

@@ -49,9 +49,12 @@ fn map_type(kind: MapKind) -> MapType {
         MapKind::PercpuArray => MapType::PercpuArray,
         MapKind::RingBuf => MapType::RingBuf,
         MapKind::ProgArray => MapType::ProgArray,
-        MapKind::StackTrace => MapType::StackTrace,
+        MapKind::StackTrace | MapKind::StackTraceBuildId => MapType::StackTrace,
     }
 }
+
+/// `BPF_F_STACK_BUILD_ID`: a stack-trace map of build ids and offsets.
+const BPF_F_STACK_BUILD_ID: u32 = 1 << 5;
 
 pub fn create_maps(defs: &[MapDef]) -> anyhow::Result<Vec<Map>> {
     defs.iter()
@@ -62,7 +65,11 @@ pub fn create_maps(defs: &[MapDef]) -> anyhow::Result<Vec<Map>> {
                 key_size: def.key_size,
                 value_size: def.value_size,
                 max_entries: def.max_entries,
-                flags: 0,
+                flags: if def.kind == MapKind::StackTraceBuildId {
+                    BPF_F_STACK_BUILD_ID
+                } else {
+                    0
+                },
             })
             .map_err(anyhow::Error::from)
         })

@@ -344,7 +344,7 @@ impl<'a> SymbolNames<'a> {
             .maps
             .iter()
             .zip(maps)
-            .filter(|(def, _)| def.kind == MapKind::StackTrace)
+            .filter(|(def, _)| matches!(def.kind, MapKind::StackTrace | MapKind::StackTraceBuildId))
             .map(|(def, map)| (def.name.clone(), map))
             .collect();
         SymbolNames {
@@ -388,7 +388,8 @@ impl Resolver for SymbolNames<'_> {
         pid: u32,
         probe: u32,
     ) -> String {
-        let Some(map) = self.stack_maps.get(&stack_map_name(user, limit)) else {
+        let build_id = mode == StackMode::BuildId;
+        let Some(map) = self.stack_maps.get(&stack_map_name(user, limit, build_id)) else {
             return "\n".into();
         };
         let Ok(id) = u32::try_from(id) else {
@@ -397,6 +398,9 @@ impl Resolver for SymbolNames<'_> {
         let Ok(Some(value)) = map.get(&id.to_le_bytes()) else {
             return "\n".into();
         };
+        if build_id {
+            return format_build_id_stack(&value);
+        }
         let ips: Vec<u64> = value
             .chunks_exact(8)
             .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
@@ -408,4 +412,27 @@ impl Resolver for SymbolNames<'_> {
     fn symbol(&self, user: bool, addr: u64, pid: u32, probe: u32, at: u64) -> String {
         self.symbols.symbol(user, addr, pid, probe, at)
     }
+}
+
+/// A stack of `struct bpf_stack_build_id` frames as bpftrace prints it:
+/// `BUILDID 0xOFFSET` per frame with a build id, the address in hex for
+/// one without; the first empty frame ends the stack.
+fn format_build_id_stack(value: &[u8]) -> String {
+    let mut out = String::from("\n");
+    for frame in value.chunks_exact(32) {
+        let status = i32::from_le_bytes(frame[..4].try_into().expect("4 bytes"));
+        let at = u64::from_le_bytes(frame[24..].try_into().expect("8 bytes"));
+        match status {
+            // BPF_STACK_BUILD_ID_EMPTY
+            0 => break,
+            // BPF_STACK_BUILD_ID_VALID: the file's build id and offset.
+            1 => {
+                let id: String = frame[4..24].iter().map(|b| format!("{b:02x}")).collect();
+                out.push_str(&format!("{id} 0x{at:02x}\n"));
+            }
+            // BPF_STACK_BUILD_ID_IP: no build id; the address.
+            _ => out.push_str(&format!("{at:x}\n")),
+        }
+    }
+    out
 }

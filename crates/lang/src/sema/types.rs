@@ -317,6 +317,9 @@ pub enum StackMode {
     Perf,
     /// Addresses in hex.
     Raw,
+    /// User stacks only: each frame as the build id of its file and the
+    /// offset into it, unsymbolised (`BPF_F_STACK_BUILD_ID`).
+    BuildId,
 }
 
 impl StackMode {
@@ -325,6 +328,7 @@ impl StackMode {
             "bpftrace" => Some(StackMode::Bpftrace),
             "perf" => Some(StackMode::Perf),
             "raw" => Some(StackMode::Raw),
+            "build_id" => Some(StackMode::BuildId),
             _ => None,
         }
     }

@@ -140,6 +140,12 @@ fn check_program(
     for (i, inst) in instances.iter().enumerate() {
         let mut checker = Checker::new(inst, opts, &types, &mut maps, Pass::Check, &var_types[i]);
         let mut probe = checker.probe()?;
+        for w in std::mem::take(&mut checker.warnings) {
+            // Each instance of a wildcard probe would say it again.
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
         let at = program
             .probes
             .iter()
@@ -558,4 +564,6 @@ struct Checker<'a> {
     loop_depth: u32,
     /// How many `for` loops the code being checked is inside.
     for_depth: u32,
+    /// What the script should hear about; kept from the second run.
+    warnings: Vec<Diagnostic>,
 }

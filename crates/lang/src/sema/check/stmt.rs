@@ -32,6 +32,7 @@ impl<'a> Checker<'a> {
             vars: Vec::new(),
             loop_depth: 0,
             for_depth: 0,
+            warnings: Vec::new(),
         }
     }
 

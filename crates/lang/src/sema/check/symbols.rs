@@ -16,13 +16,28 @@ const MAX_STACK_LIMIT: u64 = 127;
 
 impl Checker<'_> {
     /// `kstack`, `ustack` with bpftrace's defaults.
-    pub(super) fn stack_builtin(&self, user: bool, span: Span) -> TExpr {
+    pub(super) fn stack_builtin(&mut self, user: bool, span: Span) -> TExpr {
         let ty = StackType {
             user,
-            mode: self.opts.stack_mode.unwrap_or(StackMode::Bpftrace),
+            mode: self.default_stack_mode(user, span),
             limit: DEFAULT_STACK_LIMIT,
         };
         texpr(TExprKind::Stack(ty), Type::Stack(ty), span)
+    }
+
+    /// The configured stack mode; a kernel stack cannot have build ids
+    /// (the kernel has no file of its own) and falls back to raw.
+    fn default_stack_mode(&mut self, user: bool, span: Span) -> StackMode {
+        match self.opts.stack_mode.unwrap_or(StackMode::Bpftrace) {
+            StackMode::BuildId if !user => {
+                self.warnings.push(Diagnostic::error(
+                    span,
+                    "'build_id' stack mode can only be used for ustack. Falling back to 'raw' mode.",
+                ));
+                StackMode::Raw
+            }
+            mode => mode,
+        }
     }
 
     /// `kstack(mode)`, `kstack(limit)`, `kstack(mode, limit)`.
@@ -33,9 +48,20 @@ impl Checker<'_> {
         span: Span,
     ) -> Checked<TExpr> {
         let name = if user { "ustack" } else { "kstack" };
+        let explicit_mode = matches!(
+            args.first(),
+            Some(ast::Expr {
+                kind: ExprKind::Ident(_),
+                ..
+            })
+        );
         let mut ty = StackType {
             user,
-            mode: self.opts.stack_mode.unwrap_or(StackMode::Bpftrace),
+            mode: if explicit_mode {
+                StackMode::Bpftrace
+            } else {
+                self.default_stack_mode(user, span)
+            },
             limit: DEFAULT_STACK_LIMIT,
         };
         if args.len() > 2 {
@@ -52,8 +78,14 @@ impl Checker<'_> {
                 ExprKind::Ident(mode) if i == 0 => {
                     ty.mode = StackMode::from_name(mode).ok_or_else(|| {
                         Diagnostic::error(arg.span, format!("{mode} is not a valid stack mode"))
-                            .with_help("stack modes are bpftrace, perf and raw")
+                            .with_help("stack modes are bpftrace, perf, raw and build_id")
                     })?;
+                    if ty.mode == StackMode::BuildId && !user {
+                        return Err(Diagnostic::error(
+                            span,
+                            "'build_id' stack mode can only be used for ustack",
+                        ));
+                    }
                 }
                 ExprKind::Int(n) => {
                     if *n == 0 || *n > MAX_STACK_LIMIT {
@@ -67,7 +99,7 @@ impl Checker<'_> {
                 _ => {
                     return Err(Diagnostic::error(
                         arg.span,
-                        format!("{name}() takes a stack mode (bpftrace, perf, raw) and a literal frame limit"),
+                        format!("{name}() takes a stack mode (bpftrace, perf, raw, build_id) and a literal frame limit"),
                     ))
                 }
             }
