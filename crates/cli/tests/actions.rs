@@ -127,6 +127,23 @@ fn join_joins_the_arguments_of_an_exec() {
 }
 
 #[test]
+fn join_in_json_carries_no_newline() {
+    let out = run(&[
+        "-q",
+        "-f",
+        "json",
+        "-e",
+        r#"tracepoint:syscalls:sys_enter_execve { join(args.argv, ","); exit(); }"#,
+        "-c",
+        "/bin/true first",
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "{\"type\": \"join\", \"data\": \"/bin/true,first\"}\n"
+    );
+}
+
+#[test]
 fn debugf_writes_to_the_trace_buffer() {
     let marker = format!("sonde_debugf_{}", std::process::id());
     let script = format!(r#"BEGIN {{ debugf("{marker} %s %d %x", "a", 1, 16); }}"#);
@@ -168,4 +185,27 @@ fn values_printed_in_forms_of_their_own() {
         stderr(&out)
     );
     assert_released("@act_buf");
+}
+
+#[test]
+fn buf_of_a_char_array_in_memory_keeps_bytes_past_a_nul() {
+    // `struct sonde_point { int x; char name[8]; }` with x = 40 and name
+    // "pt", seen through a 12-byte char array: a string read would stop at
+    // x's first zero byte.
+    let bin = user_target::user_target(true);
+    let out = run(&[
+        "-e",
+        &format!(
+            "struct act_view {{ char b[12]; }} uprobe:{bin}:sonde_point_x {{ \
+             $v = (struct act_view *)arg0; printf(\"%rx|%r\\n\", buf($v.b, 12), buf($v.b, 6)); }}"
+        ),
+        "-c",
+        &format!("{bin} 1"),
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "\\x28\\x00\\x00\\x00\\x70\\x74\\x00\\x00\\x00\\x00\\x00\\x00|(\\x00\\x00\\x00pt\n\n\n",
+        "{}",
+        stderr(&out)
+    );
 }

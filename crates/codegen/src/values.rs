@@ -88,8 +88,15 @@ impl ProgramCompiler<'_> {
         };
         self.zero(dst, storage);
         // r0 = the source address, kept while the length is computed.
-        let user = match &src.ty {
-            Type::Int { .. } | Type::Ptr { .. } => {
+        let user = match (&src.kind, &src.ty) {
+            // A value in memory (`buf($s.b, 4)` of a `char[4]` field) is
+            // read as raw bytes from where it lies: read as a string, it
+            // would end at its first NUL.
+            (TExprKind::Deref { addr, user }, ty) if !ty.is_scalar() => {
+                self.scalar(addr)?;
+                *user
+            }
+            (_, Type::Int { .. } | Type::Ptr { .. }) => {
                 self.scalar(src)?;
                 matches!(src.ty, Type::Ptr { user: true, .. })
                     || (self.probe.kind.is_user() && matches!(src.ty, Type::Int { .. }))

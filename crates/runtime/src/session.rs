@@ -509,7 +509,14 @@ impl Running<'_, '_> {
                 self.printer.text("time", &now)?;
             }
             EventDef::Join { sep, size } => match actions::join(payload, *size, sep) {
-                Some(text) => self.printer.text("join", &text)?,
+                // bpftrace's JSON join carries the joined text alone, while
+                // every other text action keeps its trailing newline.
+                Some(text) => match self.printer.format() {
+                    crate::OutputFormat::Json => self
+                        .printer
+                        .text("join", text.strip_suffix('\n').unwrap_or(&text))?,
+                    crate::OutputFormat::Text => self.printer.text("join", &text)?,
+                },
                 None => self.warn(&format!("a {}-byte join record", payload.len()))?,
             },
             EventDef::PrintValue { value } => match decode(value, payload, 0, probes) {
