@@ -61,7 +61,11 @@ pub fn compile(
     };
     let typed = sema::analyse(ast, env, &sema_opts).map_err(|d| render_config(&d))?;
     for warning in &typed.warnings {
-        eprint!("{}", sources.render_warning(warning));
+        if warning.span.start == 0 && warning.span.end == 0 {
+            eprintln!("WARNING: {}", warning.message);
+        } else {
+            eprint!("{}", sources.render_warning(warning));
+        }
     }
     if typed.probes.is_empty() && !ast.probes.is_empty() {
         // missing_probes = warn/ignore left every attach point out.

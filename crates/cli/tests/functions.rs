@@ -189,3 +189,143 @@ fn searching_long_strings_for_long_strings() {
     ]);
     assert_eq!(stdout(&out), "0 1 5\n\n\n", "{}", stderr(&out));
 }
+
+/// A time series fed from a map instead of the clock
+/// (`BPFTRACE_DUMMY_TS_MAP`), so that every interval is known: the
+/// script writes four intervals of 100ms, the series keeps three.
+fn tseries_run(format: &str, agg: &str) -> String {
+    let out = run_env(
+        &[
+            "-q",
+            "-f",
+            format,
+            "-e",
+            &format!(
+                "BEGIN {{ @fn_tsclock = (uint64)100ms; $i = 0; \
+                 while ($i < 4) {{ \
+                   @fn_tseries = tseries($i * 4 - 5, 100ms, 3{agg}); \
+                   @fn_tseries = tseries($i * 4 - 9, 100ms, 3{agg}); \
+                   @fn_tskeyed[$i % 2] = tseries(7, 100ms, 3); \
+                   @fn_tsclock += 100ms; $i++; \
+                 }} clear(@fn_tsclock); exit(); }}"
+            ),
+        ],
+        &[("BPFTRACE_DUMMY_TS_MAP", "@fn_tsclock"), ("TZ", "UTC")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn tseries_graphs_the_last_intervals() {
+    let bar = "_".repeat(51);
+    let gap = |n: usize| " ".repeat(n);
+    // Last values -5, -1, 3 (intervals 2..=4): the zero line is at column
+    // 53 * 5/8, the points at 52 * (v + 5)/8.
+    let expected = format!(
+        "\n\n@fn_tseries:\n\
+         {pad}-5{mid}3\n\
+         hh:mm:ss.ms  |{bar}|\n\
+         00:00:00.200 *{g32}.{g18}| -5\n\
+         00:00:00.300 |{g25}*{g6}.{g18}| -1\n\
+         00:00:00.400 |{g32}.{g18}* 3\n\
+         {pad}v{bar}v\n\
+         {pad}-5{mid}3\n\n\
+         @fn_tskeyed[0]:\n\
+         {pad}6{mid2}8\n\
+         hh:mm:ss.ms  |{bar}|\n\
+         00:00:00.300 |{g25}*{g25}| 7\n\
+         00:00:00.400 |{g51}| -\n\
+         {pad}v{bar}v\n\
+         {pad}6{mid2}8\n\n\
+         @fn_tskeyed[1]:\n\
+         {pad}6{mid2}8\n\
+         hh:mm:ss.ms  |{bar}|\n\
+         00:00:00.200 |{g25}*{g25}| 7\n\
+         00:00:00.300 |{g51}| -\n\
+         00:00:00.400 |{g25}*{g25}| 7\n\
+         {pad}v{bar}v\n\
+         {pad}6{mid2}8\n\n",
+        pad = gap(13),
+        mid = gap(50),
+        mid2 = gap(51),
+        g6 = gap(6),
+        g18 = gap(18),
+        g25 = gap(25),
+        g32 = gap(32),
+        g51 = gap(51),
+    );
+    let got = tseries_run("text", "");
+    assert_eq!(got, expected, "{got}");
+    assert_released("@fn_tseries");
+}
+
+#[test]
+fn tseries_aggregates_each_interval_and_prints_json() {
+    let interval = |ms: u32, v: i64| {
+        format!(r#"{{"interval_start":"1970-01-01 00:00:00.{ms:03}000000","value":{v}}}"#)
+    };
+    let keyed = format!(
+        r#"{{"type": "tseries", "data": {{"@fn_tskeyed": {{"0": [{}], "1": [{},{}]}}}}}}"#,
+        interval(300, 7),
+        interval(200, 7),
+        interval(400, 7)
+    );
+    // avg of $i*4-5 and $i*4-9; min is the second.
+    for (agg, values) in [(", \"avg\"", [-3, 1, 5]), (", \"min\"", [-5, -1, 3])] {
+        let series = format!(
+            r#"{{"type": "tseries", "data": {{"@fn_tseries": [{},{},{}]}}}}"#,
+            interval(200, values[0]),
+            interval(300, values[1]),
+            interval(400, values[2])
+        );
+        assert_eq!(tseries_run("json", agg), format!("{series}\n{keyed}\n"));
+    }
+    assert_released("@fn_tseries");
+}
+
+#[test]
+fn tseries_files_values_under_the_wall_clock() {
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let out = run_env(
+        &[
+            "-q",
+            "-e",
+            "BEGIN { @fn_tsnow = tseries(7, 1s, 2); @fn_tszero = tseries(1, 1s, 2); \
+             zero(@fn_tszero); exit(); }",
+        ],
+        &[("TZ", "UTC")],
+    );
+    let after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    // One interval: its start prints to the nanosecond.
+    assert_eq!(
+        lines[4], "hh:mm:ss.ns        |___________________________________________________|",
+        "{text}"
+    );
+    let (time, graph) = lines[5].split_at(18);
+    assert_eq!(graph, format!(" |{0}*{0}| 7", " ".repeat(25)), "{text}");
+    let secs = |t: &str| -> u64 {
+        let parts: Vec<u64> = t[..8].split(':').map(|p| p.parse().unwrap()).collect();
+        parts[0] * 3600 + parts[1] * 60 + parts[2]
+    };
+    assert!(time.ends_with(".000000000"), "{text}");
+    // The clock is TAI, ahead of UTC by the kernel's TAI offset (0, or 37s
+    // where NTP set it).
+    let at = secs(time);
+    assert!(
+        (before % 86_400..=(after + 37) % 86_400).contains(&at)
+            || (after + 37) / 86_400 != before / 86_400,
+        "{time} not between {before} and {after}"
+    );
+    // A zeroed series has no interval left.
+    assert_eq!(&lines[8..], ["", "@fn_tszero:", "<no data>"], "{text}");
+    assert_released("@fn_tsnow");
+}

@@ -1,11 +1,11 @@
 //! How values of the language are laid out in kernel memory (map keys, map
 //! values, event records), and the map definitions that follow from it.
 
-use sonde_lang::sema::typed::MapInfo;
+use sonde_lang::sema::typed::{MapInfo, TSeriesAgg};
 use sonde_lang::sema::types::{EnumDef, MapValue, StackMode, TextKind, Type};
 
 use crate::object::{
-    MapDef, MapKind, MapValueKind, RecordField, TextFormat, UserMapDef, ValueType,
+    MapDef, MapKind, MapValueKind, RecordField, TSeriesReduce, TextFormat, UserMapDef, ValueType,
 };
 
 /// bpftrace's default `max_map_keys`.
@@ -133,8 +133,13 @@ pub fn kernel_key_size(info: &MapInfo) -> u32 {
     user_key_size(info) + if is_histogram(&info.value) { 8 } else { 0 }
 }
 
+/// Whether the kernel key ends in a u64 slot index: a histogram's bucket
+/// or a time series' interval.
 pub fn is_histogram(value: &MapValue) -> bool {
-    matches!(value, MapValue::Hist { .. } | MapValue::LHist { .. })
+    matches!(
+        value,
+        MapValue::Hist { .. } | MapValue::LHist { .. } | MapValue::TSeries(_)
+    )
 }
 
 pub fn value_size(value: &MapValue) -> u32 {
@@ -142,6 +147,7 @@ pub fn value_size(value: &MapValue) -> u32 {
         MapValue::Plain(ty) => ty.storage_size().max(8),
         MapValue::Count | MapValue::Sum | MapValue::Hist { .. } | MapValue::LHist { .. } => 8,
         MapValue::Min | MapValue::Max | MapValue::Avg | MapValue::Stats => 16,
+        MapValue::TSeries(_) => 24,
     }
 }
 
@@ -201,6 +207,18 @@ pub fn user_map_def(info: &MapInfo, map: usize) -> UserMapDef {
             min: *min,
             max: *max,
             step: *step,
+        },
+        MapValue::TSeries(spec) => MapValueKind::TSeries {
+            interval_ns: spec.interval_ns,
+            intervals: spec.intervals,
+            agg: match spec.agg {
+                TSeriesAgg::Last => TSeriesReduce::Last,
+                TSeriesAgg::Sum => TSeriesReduce::Sum,
+                TSeriesAgg::Min => TSeriesReduce::Min,
+                TSeriesAgg::Max => TSeriesReduce::Max,
+                TSeriesAgg::Avg => TSeriesReduce::Avg,
+            },
+            signed: spec.signed,
         },
     };
     UserMapDef {

@@ -29,6 +29,7 @@ mod scalar;
 mod stacks;
 mod strings;
 mod syscalls;
+mod tseries;
 mod values;
 
 pub use syscalls::syscall_name;

@@ -40,7 +40,7 @@ impl ProgramCompiler<'_> {
         self.e.call(helper::MAP_LOOKUP_ELEM);
     }
 
-    fn update(&mut self, map: usize, key: Slot, value: Slot) {
+    pub(crate) fn update(&mut self, map: usize, key: Slot, value: Slot) {
         self.e.ld_reloc(R1, RelocKind::MapFd(map));
         self.pointer_to_stack(R2, key);
         self.pointer_to_stack(R3, value);
@@ -155,6 +155,12 @@ impl ProgramCompiler<'_> {
                 self.e.bind(store);
                 self.e.emit(Insn::stx(Size::DW, R0, 0, R2));
                 self.e.emit(Insn::st_imm(Size::DW, R0, 8, 1));
+            }
+            AggFunc::TSeries(_) => {
+                return Err(sonde_lang::Diagnostic::error(
+                    self.stmt_span,
+                    "internal error: a tseries update without its clock",
+                ))
             }
         }
         self.e.jump(done);

@@ -500,6 +500,31 @@ pub enum MapValueKind {
         max: i64,
         step: i64,
     },
+    /// Per-CPU `{ value; meta; u64 epoch }` (value and meta i64 or u64 as
+    /// `signed` says); the kernel key is the user key followed by a u64
+    /// slot, `epoch % intervals`, where `epoch` is the time divided by
+    /// `interval_ns`. `meta` is the time of the write for `Last`, the
+    /// number of values for `Avg` and 1 once set for `Min` and `Max`. A
+    /// slot of epoch 0 was never written.
+    TSeries {
+        interval_ns: u64,
+        intervals: u64,
+        agg: TSeriesReduce,
+        signed: bool,
+    },
+}
+
+/// How the values of one `tseries` interval combine, within a CPU's slot
+/// and across CPUs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TSeriesReduce {
+    /// The latest value (by `meta`, its time).
+    Last,
+    Sum,
+    Min,
+    Max,
+    /// Sum of values over sum of counts.
+    Avg,
 }
 
 impl MapValueKind {

@@ -2,7 +2,7 @@
 
 use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R6, R7, R8, R9};
 use sonde_lang::sema::typed::{
-    ProbeKind, TExpr, TExprKind, TStmt, TStmtKind, TypedProbe, TypedProgram,
+    AggFunc, ProbeKind, TExpr, TExprKind, TStmt, TStmtKind, TypedProbe, TypedProgram,
 };
 use sonde_lang::sema::types::Type;
 use sonde_lang::Diagnostic;
@@ -360,8 +360,16 @@ impl<'a> ProgramCompiler<'a> {
             TStmtKind::Aggregate {
                 map,
                 key,
+                func: AggFunc::TSeries(spec),
+                arg: Some(arg),
+                clock: Some(clock),
+            } => self.tseries_update(*map, key.as_ref(), *spec, arg, clock),
+            TStmtKind::Aggregate {
+                map,
+                key,
                 func,
                 arg,
+                ..
             } => self.aggregate_update(*map, key.as_ref(), *func, arg.as_ref()),
             TStmtKind::Delete { map, key } => {
                 self.delete(*map, key.as_ref())?;

@@ -22,6 +22,16 @@ pub enum MissingProbes {
     Ignore,
 }
 
+/// What an `unstable_*` setting allows of its feature.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unstable {
+    Enable,
+    /// Allowed, with a warning.
+    #[default]
+    Warn,
+    Error,
+}
+
 /// Every setting, with bpftrace's default where nothing sets it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -46,6 +56,7 @@ pub struct Settings {
     pub license: String,
     pub cpp_demangle: bool,
     pub lazy_symbolication: bool,
+    pub unstable_tseries: Unstable,
 }
 
 impl Default for Settings {
@@ -67,6 +78,7 @@ impl Default for Settings {
             license: "GPL".into(),
             cpp_demangle: true,
             lazy_symbolication: false,
+            unstable_tseries: Unstable::Warn,
         }
     }
 }
@@ -76,7 +88,6 @@ const ACCEPTED: &[(&str, Kind)] = &[
     ("cache_user_symbols", Kind::CacheUserSymbols),
     ("use_blazesym", Kind::Bool),
     ("unstable_import_statement", Kind::Unstable),
-    ("unstable_tseries", Kind::Unstable),
     ("unstable_typeinfo", Kind::Unstable),
     ("unstable_dw_ustack", Kind::Unstable),
 ];
@@ -244,6 +255,7 @@ impl Settings {
                     _ => return Err(format!("{written}: Invalid value for missing_probes: valid values are ignore, warn, and error.")),
                 };
             }
+            "unstable_tseries" => self.unstable_tseries = unstable(written, &value)?,
             "license" => {
                 let license = text(&value);
                 if !LICENSES.contains(&license.as_str()) {
@@ -272,25 +284,41 @@ impl Settings {
                     }
                 }
                 Some((_, Kind::Unstable)) => {
-                    let ok = match &value {
-                        Value::Int(_) | Value::Bool(_) => true,
-                        Value::Text(t) => {
-                            truth(t).is_some()
-                                || matches!(
-                                    t.to_ascii_lowercase().as_str(),
-                                    "enable" | "warn" | "error"
-                                )
-                        }
-                    };
-                    if !ok {
-                        return Err(format!("{written}: Invalid value for unstable config: valid values are enable, warn, and error."));
-                    }
+                    unstable(written, &value)?;
                 }
                 None => return Err(format!("{written}: not a known configuration option")),
             },
         }
         Ok(())
     }
+}
+
+/// An `unstable_*` value: `enable`, `warn` or `error`, or a boolean
+/// (true enables, false is an error).
+fn unstable(written: &str, value: &Value<'_>) -> Result<Unstable, String> {
+    let parsed = match value {
+        Value::Int(n) => Some(if *n != 0 {
+            Unstable::Enable
+        } else {
+            Unstable::Error
+        }),
+        Value::Bool(b) => Some(if *b {
+            Unstable::Enable
+        } else {
+            Unstable::Error
+        }),
+        Value::Text(t) => match t.to_ascii_lowercase().as_str() {
+            "enable" => Some(Unstable::Enable),
+            "warn" => Some(Unstable::Warn),
+            "error" => Some(Unstable::Error),
+            _ => truth(t).map(|b| if b { Unstable::Enable } else { Unstable::Error }),
+        },
+    };
+    parsed.ok_or_else(|| {
+        format!(
+            "{written}: Invalid value for unstable config: valid values are enable, warn, and error."
+        )
+    })
 }
 
 /// Whether bpftrace reads `key` (lower case, no prefix) as a setting.
@@ -312,6 +340,7 @@ fn is_known(key: &str) -> bool {
         "stack_mode",
         "missing_probes",
         "license",
+        "unstable_tseries",
     ];
     DIRECT.contains(&key) || ACCEPTED.iter().any(|(k, _)| *k == key)
 }

@@ -295,3 +295,118 @@ fn getopt_values_come_from_the_named_parameters() {
     );
     assert_eq!(d.help.as_deref(), Some("expected program options: --aa"));
 }
+
+#[test]
+fn tseries_maps_keep_their_spec_and_clock() {
+    use sonde_lang::sema::typed::{AggFunc, Builtin, Clock, TSeriesAgg, TSeriesSpec};
+    use sonde_lang::sema::types::MapValue;
+    let p =
+        check("BEGIN { @t[comm] = tseries(-3, 100ms, 20, \"max\"); @u = tseries(pid, 1s, 2); }");
+    let spec = |agg, signed, interval_ns, intervals| TSeriesSpec {
+        interval_ns,
+        intervals,
+        agg,
+        signed,
+    };
+    let max = spec(TSeriesAgg::Max, true, 100_000_000, 20);
+    assert_eq!(p.maps[0].value, MapValue::TSeries(max));
+    assert_eq!(
+        p.maps[1].value,
+        MapValue::TSeries(spec(TSeriesAgg::Last, false, 1_000_000_000, 2))
+    );
+    match &p.probes[0].body[0].kind {
+        TStmtKind::Aggregate {
+            func: AggFunc::TSeries(s),
+            clock: Some(clock),
+            ..
+        } => {
+            assert_eq!(*s, max);
+            assert!(matches!(
+                clock.kind,
+                TExprKind::Builtin(Builtin::Nsecs(Clock::SwTai))
+            ));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(p.warnings[0]
+        .message
+        .starts_with("Script is using an unstable feature: tseries."));
+    // BPFTRACE_DUMMY_TS_MAP: the time comes from a map, for tests.
+    let ast = sonde_lang::parse("BEGIN { @ts = (uint64)5; @t = tseries(1, 1ns, 1); }").unwrap();
+    let opts = Options {
+        config_env: vec![("BPFTRACE_DUMMY_TS_MAP".into(), "@ts".into())],
+        ..Options::default()
+    };
+    let p = analyse(&ast, &FakeEnv::default(), &opts).unwrap();
+    match &p.probes[0].body[1].kind {
+        TStmtKind::Aggregate {
+            clock: Some(clock), ..
+        } => assert!(matches!(clock.kind, TExprKind::MapRead { .. })),
+        other => panic!("{other:?}"),
+    }
+    let p = check("config = { unstable_tseries = enable } BEGIN { @t = tseries(1, 1ns, 1); }");
+    assert!(p.warnings.is_empty());
+}
+
+#[test]
+fn tseries_misuses_are_bpftraces_errors() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "BEGIN { @t = tseries(1, 0, 5); }",
+            "tseries() interval_ns must be >= 1 (0 provided)",
+            "tseries(1, 0, 5)",
+        ),
+        (
+            "BEGIN { @t = tseries(1, 1s, 0); }",
+            "tseries() num_intervals must be >= 1 (0 provided)",
+            "tseries(1, 1s, 0)",
+        ),
+        (
+            "BEGIN { @t = tseries(1, 1s, 1000001); }",
+            "tseries() num_intervals must be < 1000000 (1000001 provided)",
+            "tseries(1, 1s, 1000001)",
+        ),
+        (
+            "BEGIN { @t = tseries(1, pid, 5); }",
+            "tseries: invalid interval_ns value (must be non-negative literal)",
+            "tseries(1, pid, 5)",
+        ),
+        (
+            "BEGIN { @t = tseries(1, 1s, 5, \"median\"); }",
+            "tseries() expects one of the following aggregation functions: avg, max, min, sum (\"median\" provided)",
+            "tseries(1, 1s, 5, \"median\")",
+        ),
+        (
+            "BEGIN { @t = tseries(comm, 1s, 5); }",
+            "tseries() only supports integer arguments (string[16] provided)",
+            "comm",
+        ),
+        (
+            "BEGIN { @t = tseries(1, 1s); }",
+            "tseries() requires at least 3 arguments (2 provided)",
+            "tseries(1, 1s)",
+        ),
+        (
+            "BEGIN { @t = tseries(1, 1s, 5); if (@t > 0) { } }",
+            "a tseries_t map cannot be read inside a probe, only printed",
+            "@t",
+        ),
+        (
+            "BEGIN { @t = tseries(1, 1s, 5); @t = tseries(1, 1s, 6); }",
+            "Type mismatch for @t: trying to assign value of type 'tseries_t' when map already has a type 'tseries_t'",
+            "@t",
+        ),
+        (
+            "config = { unstable_tseries = error } BEGIN { @t = tseries(1, 1s, 5); }",
+            "tseries feature is not enabled by default. To enable this unstable feature, set the config flag to enable. unstable_tseries=enable",
+            "tseries(1, 1s, 5)",
+        ),
+    ];
+    for (src, message, place) in cases {
+        assert_eq!(
+            error(src),
+            (message.to_string(), place.to_string()),
+            "for {src}"
+        );
+    }
+}

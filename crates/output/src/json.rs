@@ -23,6 +23,7 @@ pub fn format_map(map: &MapDump, top: Option<usize>, div: Option<u64>) -> String
     let kind = match first {
         AggValue::Avg { .. } | AggValue::Stats { .. } => "stats",
         AggValue::Hist { .. } | AggValue::LHist { .. } => "hist",
+        AggValue::TSeries { .. } => "tseries",
         _ => "map",
     };
     let divisor = order::divisor(div);
@@ -118,6 +119,7 @@ fn write_agg(out: &mut String, value: &AggValue, divisor: u64) {
             step,
             ref buckets,
         } => write_histogram(out, &Histogram::linear(min, max, step, buckets)),
+        AggValue::TSeries { ref points, .. } => crate::tseries::write_json(out, points),
     }
 }
 

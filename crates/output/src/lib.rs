@@ -11,8 +11,9 @@
 mod gfp;
 mod hist;
 mod order;
+mod tseries;
 mod value;
-pub use value::{AggValue, MapDump, Value};
+pub use value::{AggValue, MapDump, TsPoint, Value};
 
 pub mod json;
 pub mod printf;

@@ -3,7 +3,8 @@
 //!
 //! bpftrace sorts counts, sums and integer values by value, min/max by
 //! value compared as unsigned, avg/stats by average, histograms by their
-//! total count, and anything else by key. Entries that tie are put in key
+//! total count, time series by their latest interval, and anything else by
+//! key. Entries that tie are put in key
 //! order here so that output does not depend on kernel hash order.
 use std::cmp::Ordering;
 
@@ -57,6 +58,8 @@ fn sort_key(value: &AggValue) -> Option<i128> {
         AggValue::Hist { buckets, .. } | AggValue::LHist { buckets, .. } => {
             buckets.iter().map(|&c| i128::from(c)).sum()
         }
+        // Least recently written first.
+        AggValue::TSeries { latest, .. } => i128::from(*latest),
     })
 }
 

@@ -52,6 +52,10 @@ pub fn format_map(map: &MapDump, top: Option<usize>, div: Option<u64>) -> String
                     &Histogram::linear(min, max, step, buckets),
                 );
             }
+            AggValue::TSeries { points, .. } => {
+                out.push_str(":\n");
+                crate::tseries::write_text(&mut out, points);
+            }
             _ => {
                 out.push_str(": ");
                 write_scalar(&mut out, value, divisor);
@@ -108,7 +112,7 @@ fn write_scalar(out: &mut String, value: &AggValue, divisor: u64) {
             );
         }
         // Histograms take lines of their own; `format_map` handles them.
-        AggValue::Hist { .. } | AggValue::LHist { .. } => {}
+        AggValue::Hist { .. } | AggValue::LHist { .. } | AggValue::TSeries { .. } => {}
     }
 }
 

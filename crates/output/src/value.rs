@@ -69,6 +69,26 @@ pub enum AggValue {
         step: i64,
         buckets: Vec<u64>,
     },
+    /// `tseries()`: consecutive intervals, oldest first; `latest` is the
+    /// newest epoch the entry holds (entries print from least to most
+    /// recently written).
+    TSeries {
+        latest: u64,
+        points: Vec<TsPoint>,
+    },
+}
+
+/// One interval of a time series.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TsPoint {
+    /// When the interval starts, in nanoseconds since the Unix epoch.
+    pub start_ns: u64,
+    /// That time of day as `HH:MM:SS` in the local time zone (the runtime
+    /// knows the zone; this crate does not).
+    pub local_time: String,
+    /// The interval's value: `Int` or `UInt`; `None` when nothing was
+    /// written in it.
+    pub value: Option<Value>,
 }
 
 /// Everything needed to print one map.

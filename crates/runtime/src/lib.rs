@@ -21,6 +21,7 @@ pub mod readout;
 mod session;
 mod symbols;
 pub mod testing;
+mod tseries;
 mod user_env;
 mod users;
 

@@ -74,6 +74,11 @@ pub fn aggregate(
             count: sum_u64(8)?,
         },
         MapValueKind::Hist { .. } | MapValueKind::LHist { .. } => AggValue::Count(sum_u64(0)?),
+        MapValueKind::TSeries { .. } => {
+            return Err(DecodeError(
+                "a time series has no value of its own, only intervals".into(),
+            ))
+        }
     })
 }
 
@@ -159,6 +164,36 @@ pub fn build_dump<'v>(
                     },
                     _ => unreachable!("only histograms are grouped by bucket"),
                 };
+                dump.entries.push((decode_key(def, user, probes)?, agg));
+            }
+        }
+        &MapValueKind::TSeries {
+            interval_ns,
+            intervals,
+            agg,
+            signed,
+        } => {
+            let spec = crate::tseries::Spec {
+                interval_ns,
+                intervals,
+                agg,
+                signed,
+            };
+            // Each entry's intervals, by the user part of the key.
+            let mut groups: BTreeMap<&[u8], BTreeMap<u64, u64>> = BTreeMap::new();
+            for (key, value) in entries {
+                let (Some(user), Some(_)) = (key.get(..user_len), read_u64(key, user_len)) else {
+                    return Err(DecodeError(format!(
+                        "a {}-byte key in time series map {}",
+                        key.len(),
+                        def.name
+                    )));
+                };
+                let (epoch, v) = crate::tseries::reduce(&spec, &slots(value))?;
+                groups.entry(user).or_default().insert(epoch, v);
+            }
+            let (keys, values): (Vec<&[u8]>, Vec<BTreeMap<u64, u64>>) = groups.into_iter().unzip();
+            for (user, agg) in keys.into_iter().zip(crate::tseries::series(&spec, &values)) {
                 dump.entries.push((decode_key(def, user, probes)?, agg));
             }
         }

@@ -131,6 +131,10 @@ fn statement() -> impl Strategy<Value = String> {
         )),
         int_expr().prop_map(|e| format!("@h = hist({e}); @l = lhist({e}, 0, 1000, 100);")),
         int_expr().prop_map(|e| format!("@hb = hist({e}, 3); $p = ppid + leader_tid;")),
+        int_expr().prop_map(|e| format!(
+            "@ts[comm] = tseries((int64)({e}), 10ms, 5); @tm = tseries((int64)({e}), 1s, 3, \"min\"); \
+             @ta = tseries((uint32)({e}), 1us, 1000, \"avg\");"
+        )),
         (int_expr(), str_expr_leaf())
             .prop_map(|(a, b)| format!("printf(\"%d %s %x\\n\", {a}, {b}, {a});")),
         int_expr().prop_map(|e| format!("print({e});")),

@@ -408,6 +408,31 @@ pub enum AggFunc {
         max: i64,
         step: i64,
     },
+    /// `tseries(n, interval, count[, agg])`.
+    TSeries(TSeriesSpec),
+}
+
+/// What a `tseries()` map records: `intervals` intervals of `interval_ns`
+/// nanoseconds, each keeping the values written in it as `agg` says; the
+/// values are `signed` or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TSeriesSpec {
+    pub interval_ns: u64,
+    pub intervals: u64,
+    pub agg: TSeriesAgg,
+    pub signed: bool,
+}
+
+/// How `tseries()` combines the values written in one interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TSeriesAgg {
+    /// The value written last (bpftrace's default).
+    Last,
+    Sum,
+    Min,
+    Max,
+    /// The average, truncated.
+    Avg,
 }
 
 #[derive(Clone, Debug)]
@@ -436,6 +461,9 @@ pub enum TStmtKind {
         key: Option<TExpr>,
         func: AggFunc,
         arg: Option<TExpr>,
+        /// For `tseries`: the time that picks the interval (`nsecs(sw_tai)`,
+        /// or the map `BPFTRACE_DUMMY_TS_MAP` names, for tests).
+        clock: Option<TExpr>,
     },
     Delete {
         map: usize,
@@ -570,9 +598,12 @@ impl VarUses {
                     key.iter().for_each(|k| self.expr(k));
                     self.expr(value);
                 }
-                TStmtKind::Aggregate { key, arg, .. } => {
+                TStmtKind::Aggregate {
+                    key, arg, clock, ..
+                } => {
                     key.iter().for_each(|k| self.expr(k));
                     arg.iter().for_each(|a| self.expr(a));
+                    clock.iter().for_each(|c| self.expr(c));
                 }
                 TStmtKind::Delete { key, .. } => key.iter().for_each(|k| self.expr(k)),
                 TStmtKind::Printf { args, .. }

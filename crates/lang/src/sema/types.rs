@@ -359,6 +359,7 @@ pub enum MapValue {
         max: i64,
         step: i64,
     },
+    TSeries(crate::sema::typed::TSeriesSpec),
 }
 
 impl MapValue {
@@ -374,6 +375,7 @@ impl MapValue {
             MapValue::Stats => "stats_t".into(),
             MapValue::Hist { .. } => "hist_t".into(),
             MapValue::LHist { .. } => "lhist_t".into(),
+            MapValue::TSeries(_) => "tseries_t".into(),
         }
     }
 }

@@ -9,12 +9,14 @@ use super::stmt::empty_expr;
 use super::{Checker, Pass};
 use crate::ast::{self, ExprKind, UnOp};
 use crate::diag::Diagnostic;
-use crate::sema::typed::{AggFunc, Builtin, Clock, PidNs, TExpr, TExprKind, TStmtKind};
+use crate::sema::typed::{
+    AggFunc, Builtin, Clock, PidNs, TExpr, TExprKind, TSeriesAgg, TSeriesSpec, TStmtKind,
+};
 use crate::sema::types::{MapValue, Type};
 use crate::span::Span;
 
 const AGGREGATIONS: &[&str] = &[
-    "count", "sum", "min", "max", "avg", "stats", "hist", "lhist",
+    "count", "sum", "min", "max", "avg", "stats", "hist", "lhist", "tseries",
 ];
 /// Builtins that may also be written as calls, with or without `__builtin_`.
 const BUILTIN_CALLS: &[&str] = &[
@@ -583,6 +585,7 @@ impl Checker<'_> {
                 let func = AggFunc::LHist { min, max, step };
                 return Ok(Some((func, Some(arg), MapValue::LHist { min, max, step })));
             }
+            "tseries" => return self.tseries(args, span).map(Some),
             _ => return Ok(None),
         };
         if args.len() != nargs {
@@ -593,6 +596,122 @@ impl Checker<'_> {
             None => None,
         };
         Ok(Some((func, arg, value)))
+    }
+
+    /// `tseries(n, interval_ns, intervals[, agg])`, checked as bpftrace
+    /// checks it: literal bounds, at least one interval of at least 1ns,
+    /// fewer than a million intervals.
+    fn tseries(
+        &mut self,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Checked<(AggFunc, Option<TExpr>, MapValue)> {
+        const NAME: &str = "tseries";
+        if self.opts.unstable_tseries == crate::config::Unstable::Error {
+            return Err(Diagnostic::error(
+                span,
+                "tseries feature is not enabled by default. To enable this unstable feature, \
+                 set the config flag to enable. unstable_tseries=enable",
+            ));
+        }
+        if !(3..=4).contains(&args.len()) {
+            return Err(range_error(NAME, 3, 4, args.len(), span));
+        }
+        let value = self.integer_arg(NAME, &args[0])?;
+        let literal = |this: &mut Self, arg: &ast::Expr, what: &str| -> Checked<i64> {
+            this.literal_i64(NAME, arg).map_err(|_| {
+                Diagnostic::error(
+                    span,
+                    format!("{NAME}: invalid {what} value (must be non-negative literal)"),
+                )
+            })
+        };
+        let interval = literal(self, &args[1], "interval_ns")?;
+        let intervals = literal(self, &args[2], "num_intervals")?;
+        if interval <= 0 {
+            return Err(Diagnostic::error(
+                span,
+                format!("tseries() interval_ns must be >= 1 ({interval} provided)"),
+            ));
+        }
+        if intervals <= 0 {
+            return Err(Diagnostic::error(
+                span,
+                format!("tseries() num_intervals must be >= 1 ({intervals} provided)"),
+            ));
+        }
+        if intervals > 1_000_000 {
+            return Err(Diagnostic::error(
+                span,
+                format!("tseries() num_intervals must be < 1000000 ({intervals} provided)"),
+            ));
+        }
+        let agg = match args.get(3).map(|a| &a.kind) {
+            None => TSeriesAgg::Last,
+            Some(ExprKind::Str(name)) => match name.as_slice() {
+                b"avg" => TSeriesAgg::Avg,
+                b"max" => TSeriesAgg::Max,
+                b"min" => TSeriesAgg::Min,
+                b"sum" => TSeriesAgg::Sum,
+                other => {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!(
+                            "tseries() expects one of the following aggregation functions: \
+                             avg, max, min, sum (\"{}\" provided)",
+                            String::from_utf8_lossy(other)
+                        ),
+                    ))
+                }
+            },
+            Some(_) => {
+                return Err(Diagnostic::error(
+                    args[3].span,
+                    "tseries() expects a string literal as its aggregation function",
+                ))
+            }
+        };
+        let spec = TSeriesSpec {
+            interval_ns: interval as u64,
+            intervals: intervals as u64,
+            agg,
+            signed: value.ty.is_signed(),
+        };
+        Ok((AggFunc::TSeries(spec), Some(value), MapValue::TSeries(spec)))
+    }
+
+    /// The time a `tseries` update files its value under: `nsecs(sw_tai)`,
+    /// or, when `BPFTRACE_DUMMY_TS_MAP` names a scalar map of unsigned
+    /// integers, that map's value (bpftrace's hook for repeatable tests).
+    pub(super) fn tseries_clock(&mut self, span: Span) -> Checked<TExpr> {
+        let dummy = self
+            .opts
+            .config_env
+            .iter()
+            .find(|(k, _)| k == "BPFTRACE_DUMMY_TS_MAP")
+            .map(|(_, v)| v.clone());
+        let Some(name) = dummy else {
+            return Ok(texpr(
+                TExprKind::Builtin(Builtin::Nsecs(Clock::SwTai)),
+                Type::U64,
+                span,
+            ));
+        };
+        let read = ast::Expr {
+            kind: ExprKind::Map {
+                name: name.trim_start_matches('@').to_string(),
+                keys: Vec::new(),
+            },
+            span,
+        };
+        let clock = self.value(&read)?;
+        if !matches!(clock.ty, Type::Int { signed: false, .. }) {
+            return Err(Diagnostic::error(
+                span,
+                format!("BPFTRACE_DUMMY_TS_MAP: {name} must be a scalar map of unsigned integers"),
+            ));
+        }
+        Ok(clock)
     }
 
     pub(super) fn integer_arg(&mut self, func: &str, arg: &ast::Expr) -> Checked<TExpr> {

@@ -30,7 +30,7 @@ use super::tracepoint_format::{parse_format, TracepointField};
 use super::typed::{MapDecl, MapInfo, ProbeKind, TypedProgram};
 use super::types::{MapValue, StackMode, Type};
 use crate::ast;
-use crate::config::{ConfigError, MissingProbes, Settings};
+use crate::config::{ConfigError, MissingProbes, Settings, Unstable};
 use crate::diag::Diagnostic;
 use crate::span::Span;
 
@@ -60,6 +60,8 @@ pub struct Options {
     /// The script's named parameters (`-- --name=value`), without their
     /// `--`: what `getopt()` reads.
     pub named_params: Vec<String>,
+    /// Whether `tseries()` may be used (from the settings).
+    pub unstable_tseries: Unstable,
 }
 
 impl Default for Options {
@@ -74,6 +76,7 @@ impl Default for Options {
             config_env: Vec::new(),
             missing_probes: MissingProbes::Error,
             named_params: Vec::new(),
+            unstable_tseries: Unstable::Warn,
         }
     }
 }
@@ -163,6 +166,19 @@ fn check_program(
     }
     getopt::check_named_params(&opts.named_params, &maps.getopts)?;
     let decls = map_declarations(program, &maps, &mut warnings)?;
+    if settings.unstable_tseries == Unstable::Warn
+        && maps
+            .maps
+            .iter()
+            .any(|(_, m)| matches!(m.value, Some(MapValue::TSeries(_))))
+    {
+        // Placed nowhere, as bpftrace says it.
+        warnings.push(Diagnostic::error(
+            Span::new(0, 0),
+            "Script is using an unstable feature: tseries. To prevent this warning you \
+             must explicitly enable it in the config e.g. unstable_tseries=enable",
+        ));
+    }
     Ok(TypedProgram {
         probes,
         maps: maps.into_infos(&decls),
@@ -191,6 +207,7 @@ fn apply_config(program: &ast::Program, opts: &Options) -> Result<(Options, Sett
         opts.stack_mode = settings.stack_mode;
     }
     opts.missing_probes = settings.missing_probes;
+    opts.unstable_tseries = settings.unstable_tseries;
     Ok((opts, settings))
 }
 

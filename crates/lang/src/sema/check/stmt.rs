@@ -311,11 +311,16 @@ impl<'a> Checker<'a> {
         };
         let key = self.map_key(keys, target.span)?;
         let map = self.map_for_write(name, key.as_ref(), keys.len() > 1, value, target.span)?;
+        let clock = match func {
+            crate::sema::typed::AggFunc::TSeries(_) => Some(self.tseries_clock(span)?),
+            _ => None,
+        };
         Ok(TStmtKind::Aggregate {
             map,
             key,
             func,
             arg,
+            clock,
         })
     }
 
