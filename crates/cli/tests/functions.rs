@@ -188,6 +188,21 @@ fn searching_long_strings_for_long_strings() {
         "abd",
     ]);
     assert_eq!(stdout(&out), "0 1 5\n\n\n", "{}", stderr(&out));
+    // Needles longer than the 1024 bytes a verifier-followed loop could
+    // take, and a near miss before the match.
+    let needle = format!("{}b", "a".repeat(1499));
+    let hay = format!("{}{}{needle}", "x".repeat(600), &needle[..1499]);
+    let out = run(&[
+        "-q",
+        "-e",
+        r#"config = { max_strlen = 3200 } BEGIN {
+             $h = str($1); $n = str($2);
+             if (strcontains($h, $n)) { printf("%d %d\n", strstr($h, $n), strstr($n, $h)); }
+           }"#,
+        &hay,
+        &needle,
+    ]);
+    assert_eq!(stdout(&out), "2099 -1\n\n\n", "{}", stderr(&out));
 }
 
 /// A time series fed from a map instead of the clock

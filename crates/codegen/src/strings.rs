@@ -7,7 +7,7 @@
 //! as NUL, which the zero padding after each string already guarantees
 //! inside the buffer.
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R4, R5};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R4, R5, R6, R7};
 use sonde_lang::sema::typed::{StrFunc, TExpr};
 use sonde_lang::Diagnostic;
 
@@ -15,13 +15,10 @@ use crate::emit::{Emitter, Function};
 use crate::frame::Slot;
 use crate::program::{ProgramCompiler, Result};
 
-/// Searches with nested loops of more steps than this run the outer loop
-/// with `bpf_loop`: the verifier then checks the inner loop once, instead of
+/// Searches with nested loops of more steps than this run both loops with
+/// `bpf_loop`: the verifier then checks each loop body once, instead of
 /// following every step (and giving up after 8192 pending branches).
 const INLINE_SEARCH_STEPS: u32 = 1024;
-
-/// The longest needle the verifier follows through the callback's loop.
-const MAX_NEEDLE: u32 = 1024;
 
 impl ProgramCompiler<'_> {
     /// r0 = the value of string function `func` over `args`.
@@ -35,16 +32,6 @@ impl ProgramCompiler<'_> {
             (StrFunc::Ncmp(n), &[a, b]) => self.strncmp(a, b, n),
             (StrFunc::Memcmp(n), &[(a, _), (b, _)]) => self.memcmp(a, b, n),
             (StrFunc::Contains | StrFunc::Find, &[hay, needle]) => {
-                if needle.1 > MAX_NEEDLE {
-                    return Err(Diagnostic::error(
-                        e.span,
-                        format!(
-                            "a string of {} bytes is too long to search for (at most {MAX_NEEDLE})",
-                            needle.1
-                        ),
-                    )
-                    .with_help("shorten it: str(x, N) reads at most N bytes"));
-                }
                 if hay.1.saturating_mul(needle.1) <= INLINE_SEARCH_STEPS {
                     self.strstr(hay, needle);
                 } else {
@@ -144,28 +131,33 @@ impl ProgramCompiler<'_> {
         self.e.bind(done);
     }
 
-    /// [`strstr`](Self::strstr) with the haystack positions visited by
-    /// `bpf_loop`, whose callback compares the needle at one position. The
-    /// callback's context is a record on the stack: the two buffers'
-    /// addresses and the result, -1 until a match is found.
+    /// [`strstr`](Self::strstr) with `bpf_loop` visiting the haystack
+    /// positions and, at each, a nested `bpf_loop` comparing the needle:
+    /// the verifier checks each callback once, with an unknown index, where
+    /// a loop of its own would be followed step by step, every untaken
+    /// branch kept pending (it gives up past 8192 of them). Both callbacks
+    /// share a record on the stack: the two buffers' addresses, the result
+    /// (-1 until a match is found), the position being compared and
+    /// whether the needle still matches there.
     fn strstr_loop(&mut self, (hay, hay_size): (Slot, u32), (needle, needle_size): (Slot, u32)) {
         // bpf_loop passes a context on the stack only.
-        let base = self.frame.alloc_stack(24);
-        let (hay_off, needle_off, result_off) = (0, 8, 16);
+        let base = self.frame.alloc_stack(RECORD_SIZE);
         self.pointer_to_stack(R1, hay);
-        self.store(Size::DW, base + hay_off, R1);
+        self.store(Size::DW, base + HAY, R1);
         self.pointer_to_stack(R1, needle);
-        self.store(Size::DW, base + needle_off, R1);
-        self.store_imm(Size::DW, base + result_off, -1);
-        let callback = search_callback(hay_size, needle_size, hay_off, needle_off, result_off);
-        self.subprogs.push(callback);
+        self.store(Size::DW, base + NEEDLE, R1);
+        self.store_imm(Size::DW, base + RESULT, -1);
+        self.subprogs.push(compare_callback(hay_size, needle_size));
+        let compare = self.subprogs.len() - 1;
+        self.subprogs
+            .push(position_callback(hay_size, needle_size, compare));
         let id = self.subprogs.len() - 1;
         self.e.emit(Insn::mov64_imm(R1, hay_size as i32));
         self.e.ld_func(R2, id);
         self.pointer_to_stack(R3, base);
         self.e.emit(Insn::mov64_imm(R4, 0));
         self.e.call(helper::LOOP);
-        self.load(Size::DW, R0, base + result_off);
+        self.load(Size::DW, R0, base + RESULT);
     }
 
     /// r0 = the index of the first place the needle's characters (up to
@@ -208,53 +200,45 @@ impl ProgramCompiler<'_> {
     }
 }
 
-/// The `bpf_loop` callback of [`ProgramCompiler::strstr_loop`]:
-/// `(u64 position, void *record)`; returns 1 to stop (a match, or the end
-/// of the haystack), 0 to go on with the next position.
-fn search_callback(
-    hay_size: u32,
-    needle_size: u32,
-    hay_off: i16,
-    needle_off: i16,
-    result_off: i16,
-) -> Function {
+/// The record the search callbacks share (see
+/// [`ProgramCompiler::strstr_loop`]): field offsets and size.
+const HAY: i16 = 0;
+const NEEDLE: i16 = 8;
+const RESULT: i16 = 16;
+const POSITION: i16 = 24;
+const MATCHING: i16 = 32;
+const RECORD_SIZE: u32 = 40;
+
+/// The outer callback, `(u64 position, void *record)`: compares the needle
+/// at `position` with the callback `compare`; returns 1 to stop (a match,
+/// or the end of the haystack), 0 to go on with the next position.
+fn position_callback(hay_size: u32, needle_size: u32, compare: usize) -> Function {
     let mut e = Emitter::default();
     let stop = e.new_label();
+    let compare_here = e.new_label();
     let next = e.new_label();
-    let inner = e.new_label();
-    let found = e.new_label();
-    // r4: position, r0: the record, r3: position in the needle. Few
-    // branches per step: the verifier keeps each untaken one pending, and
-    // gives up past 8192 of them.
-    e.emit(Insn::mov64_reg(R4, R1));
-    e.emit(Insn::mov64_reg(R0, R2));
-    e.jump_imm(op::JGE, R4, hay_size as i32, stop);
-    // The haystack ended before this position: no match here or after.
-    e.emit(Insn::ldx(Size::DW, R1, R0, hay_off));
-    e.emit(Insn::alu64_reg(op::ADD, R1, R4));
+    // r6: the record, r7: the position (kept across the helper call).
+    e.emit(Insn::mov64_reg(R6, R2));
+    e.emit(Insn::mov64_reg(R7, R1));
+    e.jump_imm(op::JGE, R7, hay_size as i32, stop);
+    // The haystack ended before this position: no match here or after
+    // (but an empty needle matches an empty haystack at 0).
+    e.emit(Insn::ldx(Size::DW, R1, R6, HAY));
+    e.emit(Insn::alu64_reg(op::ADD, R1, R7));
     e.emit(Insn::ldx(Size::B, R1, R1, 0));
-    e.emit(Insn::mov64_imm(R3, 0));
-    e.jump_imm(op::JNE, R1, 0, inner);
-    e.jump_imm(op::JNE, R4, 0, stop);
-    e.bind(inner);
-    e.jump_imm(op::JGE, R3, needle_size as i32, found);
-    // r2 = needle[r3]
-    e.emit(Insn::ldx(Size::DW, R2, R0, needle_off));
-    e.emit(Insn::alu64_reg(op::ADD, R2, R3));
-    e.emit(Insn::ldx(Size::B, R2, R2, 0));
-    e.jump_imm(op::JEQ, R2, 0, found);
-    // r1 = hay[r4 + r3]: past its end, or its NUL, is a mismatch.
-    e.emit(Insn::mov64_reg(R5, R4));
-    e.emit(Insn::alu64_reg(op::ADD, R5, R3));
-    e.jump_imm(op::JGE, R5, hay_size as i32, stop);
-    e.emit(Insn::ldx(Size::DW, R1, R0, hay_off));
-    e.emit(Insn::alu64_reg(op::ADD, R1, R5));
-    e.emit(Insn::ldx(Size::B, R1, R1, 0));
-    e.jump_reg(op::JNE, R1, R2, next);
-    e.emit(Insn::alu64_imm(op::ADD, R3, 1));
-    e.jump(inner);
-    e.bind(found);
-    e.emit(Insn::stx(Size::DW, R0, result_off, R4));
+    e.jump_imm(op::JNE, R1, 0, compare_here);
+    e.jump_imm(op::JNE, R7, 0, stop);
+    e.bind(compare_here);
+    e.emit(Insn::stx(Size::DW, R6, POSITION, R7));
+    e.emit(Insn::st_imm(Size::DW, R6, MATCHING, 1));
+    e.emit(Insn::mov64_imm(R1, needle_size as i32));
+    e.ld_func(R2, compare);
+    e.emit(Insn::mov64_reg(R3, R6));
+    e.emit(Insn::mov64_imm(R4, 0));
+    e.call(helper::LOOP);
+    e.emit(Insn::ldx(Size::DW, R1, R6, MATCHING));
+    e.jump_imm(op::JEQ, R1, 0, next);
+    e.emit(Insn::stx(Size::DW, R6, RESULT, R7));
     e.bind(stop);
     e.emit(Insn::mov64_imm(R0, 1));
     e.emit(Insn::exit());
@@ -263,4 +247,39 @@ fn search_callback(
     e.emit(Insn::exit());
     e.finish()
         .expect("the search callback is small enough to jump within")
+}
+
+/// The inner callback, `(u64 index, void *record)`: compares needle byte
+/// `index` with the haystack byte at the record's position plus `index`.
+/// The needle's NUL (or its end) stops it with the record still matching;
+/// a different byte, or the haystack's end, stops it after clearing
+/// `MATCHING`.
+fn compare_callback(hay_size: u32, needle_size: u32) -> Function {
+    let mut e = Emitter::default();
+    let stop = e.new_label();
+    let mismatch = e.new_label();
+    e.emit(Insn::mov64_reg(R6, R2));
+    e.jump_imm(op::JGE, R1, needle_size as i32, stop);
+    // r2 = needle[index]
+    e.emit(Insn::ldx(Size::DW, R2, R6, NEEDLE));
+    e.emit(Insn::alu64_reg(op::ADD, R2, R1));
+    e.emit(Insn::ldx(Size::B, R2, R2, 0));
+    e.jump_imm(op::JEQ, R2, 0, stop);
+    // r3 = hay[position + index]: past its end, or its NUL, is a mismatch.
+    e.emit(Insn::ldx(Size::DW, R5, R6, POSITION));
+    e.emit(Insn::alu64_reg(op::ADD, R5, R1));
+    e.jump_imm(op::JGE, R5, hay_size as i32, mismatch);
+    e.emit(Insn::ldx(Size::DW, R3, R6, HAY));
+    e.emit(Insn::alu64_reg(op::ADD, R3, R5));
+    e.emit(Insn::ldx(Size::B, R3, R3, 0));
+    e.jump_reg(op::JNE, R3, R2, mismatch);
+    e.emit(Insn::mov64_imm(R0, 0));
+    e.emit(Insn::exit());
+    e.bind(mismatch);
+    e.emit(Insn::st_imm(Size::DW, R6, MATCHING, 0));
+    e.bind(stop);
+    e.emit(Insn::mov64_imm(R0, 1));
+    e.emit(Insn::exit());
+    e.finish()
+        .expect("the compare callback is small enough to jump within")
 }
