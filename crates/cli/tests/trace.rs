@@ -171,6 +171,25 @@ fn wildcards_attach_every_match_and_probe_tells_them_apart() {
 }
 
 #[test]
+fn blocks_on_the_same_point_are_counted_per_block() {
+    let _claim = claim("tc_twice");
+    let tp = testprog();
+    let out = run(&[
+        "-e",
+        r#"BEGIN { } BEGIN { }
+           tracepoint:syscalls:sys_enter_getppid /comm == "tc_twice"/ { @tc_twice_a = count(); }
+           tracepoint:syscalls:sys_enter_getppid /comm == "tc_twice"/ { @tc_twice_b = count(); }"#,
+        "-c",
+        &format!("{tp} comm tc_twice getppid 4"),
+    ]);
+    assert_eq!(stdout(&out), "\n\n@tc_twice_a: 4\n@tc_twice_b: 4\n");
+    // Two BEGIN blocks and two blocks on one tracepoint: four probes, as
+    // bpftrace counts them.
+    assert_eq!(stderr(&out), "Attached 4 probes\n");
+    assert_released("@tc_twice");
+}
+
+#[test]
 fn pid_filter_counts_only_that_process() {
     let _claim = claim("tc_pid");
     let tp = testprog();

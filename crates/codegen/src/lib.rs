@@ -270,6 +270,7 @@ fn compile_probe(
             .map(|(a, index)| AttachPoint {
                 target: attach_target(a),
                 probe: *index,
+                block: probe.block,
             })
             .collect();
         if matches!(kind, ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter) {
@@ -291,6 +292,7 @@ fn compile_probe(
             nr,
         },
         probe,
+        block: program.probes[index].block,
     };
     let (kind, insns, relocs) = build(shared, Some(served.exit), None)?;
     // A tail call keeps the dispatcher's cookie, so a shared program could
@@ -453,6 +455,7 @@ impl SyscallDispatch {
                 attach: vec![AttachPoint {
                     target: AttachTarget::SyscallDispatch { exit },
                     probe: 0,
+                    block: 0,
                 }],
             });
         }

@@ -149,6 +149,9 @@ pub struct AttachPoint {
     pub target: AttachTarget,
     /// Index into `Object::probe_names`; also passed as the BPF cookie.
     pub probe: u32,
+    /// The script's probe block this point belongs to: `Attached N
+    /// probes` counts each (block, probe) once.
+    pub block: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

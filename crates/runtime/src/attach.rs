@@ -19,10 +19,11 @@ use sonde_sys::{
 pub struct Attachments {
     perf: Vec<PerfAttachment>,
     links: Vec<Link>,
-    /// Attach points, counted as bpftrace counts them: one per probe (a
-    /// profile probe on every CPU is one, a USDT probe at several sites is
-    /// one), BEGIN and END included. Keyed by probe index.
-    probes: HashSet<u32>,
+    /// Attach points, counted as bpftrace counts them: one per probe of
+    /// each block (a profile probe on every CPU is one, a USDT probe at
+    /// several sites is one, two blocks on the same point are two), BEGIN
+    /// and END included. Keyed by (block, probe index).
+    probes: HashSet<(u32, u32)>,
     /// Set once the kernel refused a `uprobe_multi` link: every later
     /// uprobe goes through perf events.
     no_uprobe_multi: bool,
@@ -77,14 +78,15 @@ impl Attachments {
         self.probes.len()
     }
 
-    /// Attach `prog` at `target`, passing `cookie` (the probe index).
-    /// BEGIN and END are only counted: they are run, not attached.
+    /// Attach `prog` at `target` for probe block `block`, passing `cookie`
+    /// (the probe index). BEGIN and END are only counted: they are run,
+    /// not attached.
     pub fn attach(
         &mut self,
         prog: &Program,
         kind: ProgKind,
         target: &AttachTarget,
-        cookie: u64,
+        (block, cookie): (u32, u64),
         probe_name: &str,
     ) -> anyhow::Result<()> {
         let expected = match target {
@@ -182,25 +184,26 @@ impl Attachments {
                     .push(PerfAttachment::attach(prog, event, cookie).with_context(context)?);
             }
         }
-        self.probes.insert(cookie as u32);
+        self.probes.insert((block, cookie as u32));
         Ok(())
     }
 
     /// Put `prog` into the program array `tails` at `nr`: the syscall
-    /// dispatcher calls it from then on. Counted as a probe.
+    /// dispatcher calls it from then on. Counted as probe `probe` of block
+    /// `block`.
     pub fn fill_tail(
         &mut self,
         tails: &Map,
         nr: u32,
         prog: &Program,
-        probe: u32,
+        (block, probe): (u32, u32),
         probe_name: &str,
     ) -> anyhow::Result<()> {
         let fd = prog.fd().as_raw_fd() as u32;
         tails
             .update(&nr.to_le_bytes(), &fd.to_le_bytes(), UpdateFlags::Any)
             .with_context(|| format!("cannot attach {probe_name}"))?;
-        self.probes.insert(probe);
+        self.probes.insert((block, probe));
         Ok(())
     }
 
@@ -222,7 +225,9 @@ impl Attachments {
                 .map_or("?", String::as_str)
                 .to_string()
         };
-        let mut groups: BTreeMap<(&str, bool), Vec<(UprobeSite, u32)>> = BTreeMap::new();
+        // (file, is return probe) -> sites with their (block, probe).
+        type Sites = Vec<(UprobeSite, (u32, u32))>;
+        let mut groups: BTreeMap<(&str, bool), Sites> = BTreeMap::new();
         for point in &def.attach {
             let AttachTarget::Uprobe {
                 path,
@@ -241,7 +246,7 @@ impl Attachments {
             groups
                 .entry((path, *ret))
                 .or_default()
-                .push((site, point.probe));
+                .push((site, (point.block, point.probe)));
         }
         for ((path, ret), sites) in groups {
             if !self.no_uprobe_multi {
@@ -261,19 +266,20 @@ impl Attachments {
                     }
                     Err(e) => {
                         return Err(e)
-                            .with_context(|| format!("cannot attach {}", name(sites[0].1)))
+                            .with_context(|| format!("cannot attach {}", name(sites[0].1 .1)))
                     }
                 }
             }
             let copy = load_plain()?;
-            for (site, probe) in sites {
+            for (site, (block, probe)) in sites {
                 let target = AttachTarget::Uprobe {
                     path: path.to_string(),
                     offset: site.offset,
                     ret,
                     ref_ctr_offset: site.ref_ctr_offset,
                 };
-                self.attach(&copy, ProgKind::Kprobe, &target, site.cookie, &name(probe))?;
+                let key = (block, site.cookie);
+                self.attach(&copy, ProgKind::Kprobe, &target, key, &name(probe))?;
             }
         }
         Ok(())

@@ -179,13 +179,13 @@ fn run_session(
                     .ok_or_else(|| anyhow!("program array {map} does not exist"))?;
                 session
                     .attachments
-                    .fill_tail(tails, nr, prog, point.probe, name)?;
+                    .fill_tail(tails, nr, prog, (point.block, point.probe), name)?;
             }
             _ => session.attachments.attach(
                 prog,
                 def.kind,
                 &point.target,
-                object.cookie(point.probe),
+                (point.block, object.cookie(point.probe)),
                 name,
             )?,
         }

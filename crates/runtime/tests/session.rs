@@ -21,6 +21,7 @@ fn getppid_point(probe: u32) -> AttachPoint {
             name: "sys_enter_getppid".into(),
         },
         probe,
+        block: 0,
     }
 }
 
@@ -180,6 +181,7 @@ fn begin_end_object(prefix: &str) -> Object {
                 vec![AttachPoint {
                     target: AttachTarget::Begin,
                     probe: 0,
+                    block: 0,
                 }],
             ),
             program(
@@ -189,6 +191,7 @@ fn begin_end_object(prefix: &str) -> Object {
                 vec![AttachPoint {
                     target: AttachTarget::End,
                     probe: 1,
+                    block: 0,
                 }],
             ),
         ],
@@ -300,6 +303,7 @@ fn exit_in_begin_sets_the_code_and_ignores_later_records() {
                 vec![AttachPoint {
                     target: AttachTarget::Begin,
                     probe: 0,
+                    block: 0,
                 }],
             ),
             program("rt_ex_tp", ProgKind::Tracepoint, tp, vec![getppid_point(1)]),
@@ -347,6 +351,7 @@ fn child_command_is_traced_until_it_exits() {
                 vec![AttachPoint {
                     target: AttachTarget::Begin,
                     probe: 0,
+                    block: 0,
                 }],
             ),
             program("rt_ch_tp", ProgKind::Tracepoint, tp, vec![getppid_point(1)]),
@@ -431,6 +436,7 @@ fn attaching_to_a_missing_tracepoint_fails_cleanly() {
                     name: "sys_enter_nonexistent".into(),
                 },
                 probe: 0,
+                block: 0,
             }],
         )],
         probe_names: vec!["tracepoint:syscalls:sys_enter_nonexistent".into()],
@@ -472,6 +478,7 @@ fn lost_records_are_reported() {
             vec![AttachPoint {
                 target: AttachTarget::Begin,
                 probe: 0,
+                block: 0,
             }],
         )],
         ringbuf: Some(0),
@@ -533,6 +540,7 @@ fn clear_and_zero_events() {
             vec![AttachPoint {
                 target: AttachTarget::Begin,
                 probe: 0,
+                block: 0,
             }],
         )],
         ringbuf: Some(0),
@@ -635,6 +643,7 @@ fn raw_tracepoint_cookie_names_the_probe() {
                     name: "sys_enter".into(),
                 },
                 probe: 1,
+                block: 0,
             }],
         )],
         user_maps: vec![UserMapDef {
@@ -671,7 +680,11 @@ fn timer_exit_object(prefix: &str, target: AttachTarget, code: i32) -> Object {
             &format!("{prefix}_prog"),
             ProgKind::PerfEvent,
             asm,
-            vec![AttachPoint { target, probe: 0 }],
+            vec![AttachPoint {
+                target,
+                probe: 0,
+                block: 0,
+            }],
         )],
         ringbuf: Some(0),
         events: vec![EventDef::Exit],

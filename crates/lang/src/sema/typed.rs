@@ -114,6 +114,11 @@ pub struct TypedProbe {
     pub kind: ProbeKind,
     /// Where it attaches, with the index of each point's name in `probe_names`.
     pub attach: Vec<(Attach, u32)>,
+    /// The position of the probe block in the script this instance comes
+    /// from: two blocks naming the same point are two probes (bpftrace
+    /// counts both in `Attached N probes`), one block split into several
+    /// instances is one.
+    pub block: u32,
     pub predicate: Option<TExpr>,
     pub body: Vec<TStmt>,
     /// The type of every `$variable`, by index.

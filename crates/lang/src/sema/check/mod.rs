@@ -154,6 +154,7 @@ fn check_program(
             .iter()
             .position(|p| std::ptr::eq(p, inst.probe))
             .expect("instances come from the program's probes");
+        probe.block = at as u32;
         let tree = &scopes[at];
         // Variables the checker made itself live in the probe's scope.
         probe.var_scopes = checker

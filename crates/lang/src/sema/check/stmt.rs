@@ -55,6 +55,7 @@ impl<'a> Checker<'a> {
         Ok(TypedProbe {
             kind: self.inst.kind,
             attach: self.inst.attach.clone(),
+            block: 0,
             predicate,
             body,
             vars: self.vars.iter().map(|(_, t)| t.clone()).collect(),
