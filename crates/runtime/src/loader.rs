@@ -7,7 +7,9 @@ use sonde_codegen::object::{
     AttachTarget, MapDef, MapKind, Object, ProgKind, ProgramDef, RelocKind,
 };
 use sonde_isa::{Insn, PSEUDO_FUNC, PSEUDO_MAP_FD};
-use sonde_sys::{AttachType, LoadedBtf, Map, MapSpec, MapType, ProgSpec, ProgType, Program};
+use sonde_sys::{
+    AttachType, LoadedBtf, Map, MapSpec, MapType, ModuleBtf, ProgSpec, ProgType, Program,
+};
 
 /// Values the relocations need that only exist at run time.
 #[derive(Clone, Copy, Debug)]
@@ -138,31 +140,41 @@ pub fn is_uprobe_program(program: &ProgramDef) -> bool {
             .all(|a| matches!(a.target, AttachTarget::Uprobe { .. }))
 }
 
-/// For a tracing program, its attach type and the BTF id of its target
-/// (the kernel binds these programs to one function at load time).
-fn tracing_target(program: &ProgramDef) -> anyhow::Result<Option<(AttachType, u32)>> {
+/// What a tracing program is bound to when it is loaded: its attach type,
+/// the BTF id of its target, and the module's BTF object when the target
+/// is in a module.
+struct TracingTarget {
+    attach_type: AttachType,
+    btf_id: u32,
+    module: Option<ModuleBtf>,
+}
+
+/// For a tracing program, where the kernel binds it at load time; `None`
+/// for other programs.
+fn tracing_target(program: &ProgramDef) -> anyhow::Result<Option<TracingTarget>> {
     let attach_type = match program.kind {
         ProgKind::Fentry => AttachType::TraceFentry,
         ProgKind::Fexit => AttachType::TraceFexit,
         ProgKind::Iter => AttachType::TraceIter,
         _ => return Ok(None),
     };
-    let function = match program.attach.first().map(|a| &a.target) {
+    let (module, function) = match program.attach.first().map(|a| &a.target) {
         Some(AttachTarget::Fentry {
             module, function, ..
-        }) => {
-            if module != "vmlinux" {
-                bail!(
-                    "fentry/fexit on module functions ({module}:{function}) are not supported yet"
-                );
-            }
-            function.clone()
-        }
-        Some(AttachTarget::Iter { target, .. }) => format!("bpf_iter_{target}"),
+        }) => (module.as_str(), function.clone()),
+        Some(AttachTarget::Iter { target, .. }) => ("vmlinux", format!("bpf_iter_{target}")),
         _ => bail!("program {} has no tracing target", program.name),
     };
-    let id = sonde_sys::btf_id::vmlinux_func_id(&function)?;
-    Ok(Some((attach_type, id)))
+    let btf_id = crate::btf_ids::function_id(module, &function)?;
+    let module = match module {
+        "vmlinux" => None,
+        name => Some(ModuleBtf::find(name)?),
+    };
+    Ok(Some(TracingTarget {
+        attach_type,
+        btf_id,
+        module,
+    }))
 }
 
 /// Lines of verifier log shown when a load fails: the end of the log is
@@ -209,9 +221,11 @@ pub fn load_program_for(
     if uprobe_multi {
         spec.expected_attach_type = Some(AttachType::TraceUprobeMulti);
     }
-    if let Some((attach_type, btf_id)) = tracing_target(program)? {
-        spec.expected_attach_type = Some(attach_type);
-        spec.attach_btf_id = btf_id;
+    let target = tracing_target(program)?;
+    if let Some(target) = &target {
+        spec.expected_attach_type = Some(target.attach_type);
+        spec.attach_btf_id = target.btf_id;
+        spec.attach_btf_obj_fd = target.module.as_ref().map(ModuleBtf::fd);
     }
     let functions = function_info(&insns)
         .map(|(blob, info)| LoadedBtf::load(&blob).map(|btf| (btf, info)))

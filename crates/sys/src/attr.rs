@@ -21,6 +21,8 @@ pub(crate) mod cmd {
     pub const OBJ_GET_INFO_BY_FD: u32 = 15;
     pub const RAW_TRACEPOINT_OPEN: u32 = 17;
     pub const BTF_LOAD: u32 = 18;
+    pub const BTF_GET_FD_BY_ID: u32 = 19;
+    pub const BTF_GET_NEXT_ID: u32 = 23;
     pub const MAP_LOOKUP_BATCH: u32 = 24;
     pub const MAP_DELETE_BATCH: u32 = 27;
     pub const LINK_CREATE: u32 = 28;
@@ -39,6 +41,8 @@ pub(crate) mod cmd {
             PROG_LOAD => "bpf(BPF_PROG_LOAD)",
             OBJ_PIN => "bpf(BPF_OBJ_PIN)",
             BTF_LOAD => "bpf(BPF_BTF_LOAD)",
+            BTF_GET_FD_BY_ID => "bpf(BPF_BTF_GET_FD_BY_ID)",
+            BTF_GET_NEXT_ID => "bpf(BPF_BTF_GET_NEXT_ID)",
             PROG_TEST_RUN => "bpf(BPF_PROG_TEST_RUN)",
             PROG_GET_NEXT_ID => "bpf(BPF_PROG_GET_NEXT_ID)",
             MAP_GET_NEXT_ID => "bpf(BPF_MAP_GET_NEXT_ID)",

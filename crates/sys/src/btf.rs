@@ -1,8 +1,10 @@
-//! Loading BTF into the kernel (`BPF_BTF_LOAD`). A program with
-//! subprograms, such as the callbacks `bpf_loop` calls, must describe its
-//! functions in BTF when it is loaded; the blob itself is built elsewhere.
+//! BTF objects in the kernel: loading our own (`BPF_BTF_LOAD`) and finding
+//! a module's. A program with subprograms, such as the callbacks
+//! `bpf_loop` calls, must describe its functions in BTF when it is loaded;
+//! a tracing program on a module function names the module's BTF object.
+//! The blobs themselves are built and read elsewhere.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::attr::{self, cmd};
 use crate::error::{Error, Result};
@@ -58,4 +60,76 @@ fn load_once(blob: &[u8], log: Option<&mut [u8]>) -> std::result::Result<OwnedFd
     // SAFETY: `btf` is readable for btf_size bytes and `btf_log_buf` (when
     // set) writable for btf_log_size bytes; both outlive the call.
     unsafe { syscall::bpf_fd(cmd::BTF_LOAD, &mut attr) }
+}
+
+/// The kernel's BTF object of a loaded module, which a tracing program on
+/// one of the module's functions is loaded against (`attach_btf_obj_fd`).
+#[derive(Debug)]
+pub struct ModuleBtf {
+    fd: OwnedFd,
+}
+
+impl ModuleBtf {
+    /// The BTF object the kernel made for module `module` when it loaded it.
+    pub fn find(module: &str) -> Result<ModuleBtf> {
+        let mut id = 0u32;
+        loop {
+            let mut attr = attr::GetId {
+                id,
+                ..Default::default()
+            };
+            // SAFETY: GET_NEXT_ID carries no addresses.
+            match unsafe { syscall::bpf(cmd::BTF_GET_NEXT_ID, &mut attr) } {
+                Ok(_) => id = attr.next_id,
+                Err(libc::ENOENT) => {
+                    return Err(Error::invalid(
+                        cmd::op(cmd::BTF_GET_NEXT_ID),
+                        format!("the kernel has no BTF object for module `{module}`"),
+                    ))
+                }
+                Err(errno) => return Err(Error::os(cmd::op(cmd::BTF_GET_NEXT_ID), errno)),
+            }
+            let mut attr = attr::GetId {
+                id,
+                ..Default::default()
+            };
+            // SAFETY: GET_FD_BY_ID carries no addresses.
+            let fd = match unsafe { syscall::bpf_fd(cmd::BTF_GET_FD_BY_ID, &mut attr) } {
+                Ok(fd) => fd,
+                // Gone since it was listed (a module unloaded).
+                Err(libc::ENOENT) => continue,
+                Err(errno) => return Err(Error::os(cmd::op(cmd::BTF_GET_FD_BY_ID), errno)),
+            };
+            if kernel_btf_name(fd.as_fd())?.as_deref() == Some(module) {
+                return Ok(ModuleBtf { fd });
+            }
+        }
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// The name of a BTF object the kernel made itself (`vmlinux`, a
+/// module's), or `None` for BTF loaded by a program.
+fn kernel_btf_name(fd: BorrowedFd<'_>) -> Result<Option<String>> {
+    // struct bpf_btf_info { u64 btf; u32 btf_size; u32 id; u64 name;
+    // u32 name_len; u32 kernel_btf; }
+    let mut name = [0u8; 64];
+    let mut info = [0u8; 32];
+    info[16..24].copy_from_slice(&(name.as_mut_ptr() as u64).to_ne_bytes());
+    info[24..28].copy_from_slice(&(name.len() as u32).to_ne_bytes());
+    let mut attr = attr::InfoByFd {
+        bpf_fd: fd.as_raw_fd() as u32,
+        info_len: info.len() as u32,
+        info: info.as_mut_ptr() as u64,
+    };
+    // SAFETY: the kernel writes at most info_len bytes into `info` and at
+    // most name_len bytes at the `name` address it holds; both buffers
+    // outlive the call.
+    unsafe { syscall::bpf(cmd::OBJ_GET_INFO_BY_FD, &mut attr) }
+        .map_err(|errno| Error::os(cmd::op(cmd::OBJ_GET_INFO_BY_FD), errno))?;
+    let kernel_btf = u32::from_ne_bytes(info[28..32].try_into().expect("4 bytes"));
+    Ok((kernel_btf != 0).then(|| attr::name_from_bytes(&name)))
 }

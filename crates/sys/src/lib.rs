@@ -17,7 +17,6 @@
 
 mod attr;
 mod btf;
-pub mod btf_id;
 pub mod cpu;
 mod error;
 pub mod features;
@@ -34,7 +33,7 @@ mod syscall;
 pub mod time;
 pub mod tracefs;
 
-pub use btf::LoadedBtf;
+pub use btf::{LoadedBtf, ModuleBtf};
 pub use error::{strerror, Error, Result};
 pub use link::{Link, PerfAttachment, UprobeSite};
 pub use map::{Map, MapSpec, MapType, UpdateFlags};

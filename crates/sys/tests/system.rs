@@ -179,3 +179,15 @@ fn bpffs_is_mounted_and_links_can_be_pinned() {
     std::fs::remove_file(&path).unwrap();
     common::assert_gone(&[prog_id], &[link_id], &[]);
 }
+
+#[test]
+fn kernel_btf_objects_are_found_by_name() {
+    // vmlinux is a kernel BTF object like a module's, found the same way.
+    let vmlinux = sonde_sys::ModuleBtf::find("vmlinux").unwrap();
+    let _ = vmlinux.fd();
+    let err = sonde_sys::ModuleBtf::find("sonde_no_such_module").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bpf(BPF_BTF_GET_NEXT_ID): the kernel has no BTF object for module `sonde_no_such_module`"
+    );
+}
