@@ -32,8 +32,7 @@ fn module_btf(name: &str) -> anyhow::Result<Arc<Btf>> {
     let path = format!("{BTF_DIR}/{name}");
     let data = std::fs::read(&path).with_context(|| format!("cannot read {path}"))?;
     let btf = Arc::new(
-        Btf::from_split_bytes(data, vmlinux()?)
-            .map_err(|e| anyhow!("cannot read {path}: {e}"))?,
+        Btf::from_split_bytes(data, vmlinux()?).map_err(|e| anyhow!("cannot read {path}: {e}"))?,
     );
     cache
         .lock()
