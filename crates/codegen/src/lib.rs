@@ -119,8 +119,10 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
     let mut programs: Vec<ProgramDef> = Vec::new();
     for index in 0..program.probes.len() {
         for def in compile_probe(program, index, &mut shared, opts, &dispatch)? {
+            // Tracing programs are bound to their one target at load.
             let same = programs.iter_mut().find(|p| {
                 def.kind != ProgKind::RunOnce
+                    && !is_tracing(def.kind)
                     && p.kind == def.kind
                     && p.insns == def.insns
                     && p.relocs == def.relocs
@@ -273,11 +275,19 @@ fn compile_probe(
                 block: probe.block,
             })
             .collect();
-        if matches!(kind, ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter) {
+        if is_tracing(kind) {
             // A tracing program's target is fixed when it is loaded: one
-            // program per attach point.
+            // program per attach point. Kernels before 6.0 give tracing
+            // links no cookie, so `probe` and `func` are compiled in.
+            let cookie_call = sonde_isa::Insn::call(sonde_isa::helper::GET_ATTACH_COOKIE);
+            let asks_cookie = attach.len() > 1 && insns.contains(&cookie_call);
             for point in attach {
-                defs.push(def(kind, insns.clone(), relocs.clone(), vec![point]));
+                let (kind, insns, relocs) = if asks_cookie {
+                    build(shared, None, Some(point.probe))?
+                } else {
+                    (kind, insns.clone(), relocs.clone())
+                };
+                defs.push(def(kind, insns, relocs, vec![point]));
             }
         } else {
             defs.push(def(kind, insns, relocs, attach));
@@ -312,6 +322,11 @@ fn compile_probe(
         defs.push(def(kind, insns, relocs, vec![tail(*probe, *nr)]));
     }
     Ok(defs)
+}
+
+/// `BPF_PROG_TYPE_TRACING` programs, whose target is fixed when loaded.
+fn is_tracing(kind: ProgKind) -> bool {
+    matches!(kind, ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter)
 }
 
 fn is_scratch(reloc: &Reloc) -> bool {
@@ -530,8 +545,14 @@ fn function_names(program: &TypedProgram, names: &mut Vec<String>) -> Vec<Option
     let mut funcs = vec![None; names.len()];
     for probe in &program.probes {
         for (attach, index) in &probe.attach {
-            let Attach::Uprobe { func, .. } = attach else {
-                continue;
+            let func = match attach {
+                Attach::Uprobe { func, .. } => func,
+                Attach::Kprobe { function, .. } | Attach::Fentry { function, .. }
+                    if !function.is_empty() =>
+                {
+                    function
+                }
+                _ => continue,
             };
             let at = match names.iter().position(|n| n == func) {
                 Some(i) => i,

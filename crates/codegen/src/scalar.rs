@@ -213,7 +213,10 @@ impl ProgramCompiler<'_> {
             Builtin::Func => {
                 let funcs = &self.shared.probe_funcs;
                 let func_of = |probe: &u32| funcs.get(*probe as usize).copied().flatten();
-                if let [(_, index)] = self.probe.attach.as_slice() {
+                if let Some(index) = &self.probe_const {
+                    let func = func_of(index).unwrap_or(0);
+                    self.e.emit(Insn::mov64_imm(R0, func as i32));
+                } else if let [(_, index)] = self.probe.attach.as_slice() {
                     let func = func_of(index).unwrap_or(0);
                     self.e.emit(Insn::mov64_imm(R0, func as i32));
                 } else {

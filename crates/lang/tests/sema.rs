@@ -152,7 +152,7 @@ fn errors_name_their_cause_and_place() {
         ("tracepoint:syscalls:sys_enter_nope { }", "No matches for tracepoint syscalls:sys_enter_nope.", "tracepoint:syscalls:sys_enter_nope"),
         ("tracepoint:nope:* { }", "No matches for tracepoint nope:*.", "tracepoint:nope:*"),
         ("bogus:x { }", "Invalid probe type: bogus", "bogus:x"),
-        ("BEGIN { print(args.x); }", "The args builtin can only be used with tracepoint probes here", "args"),
+        ("BEGIN { print(args.x); }", "The args builtin can only be used with tracepoint, rawtracepoint, fentry/fexit, kprobe and uprobe probes (special used here)", "args"),
         ("BEGIN { count(); }", "count() must be assigned directly to a map", "count()"),
         ("BEGIN { @a[1] = 1; @a = 2; }", "@a used as a map without an explicit key (scalar map), previously used with an explicit key (non-scalar map)", "@a"),
         ("BEGIN { @a[1] = 1; @a[\"x\"] = 2; }", "Argument mismatch for @a: trying to access with arguments: 'string[2]' when map expects arguments: 'int64'", "@a[\"x\"]"),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sonde_btf::Btf;
 use sonde_lang::sema::btf_types::BtfTypes;
-use sonde_lang::sema::env::KernelTypes;
+use sonde_lang::sema::env::{FunctionProto, KernelTypes};
 use sonde_lang::sema::records::{EnumDef, Record};
 use sonde_lang::sema::types::Type;
 
@@ -88,6 +88,19 @@ impl KernelTypes for KernelBtf {
     fn c_definition(&self, name: &str) -> Option<String> {
         self.ask(|t| t.c_definition(name))
     }
+
+    fn function_prototype(&self, module: Option<&str>, name: &str) -> Option<FunctionProto> {
+        match module {
+            Some("vmlinux") => self.vmlinux.function_prototype(None, name),
+            Some(module) => self
+                .modules()
+                .iter()
+                .find(|(m, _)| m == module)?
+                .1
+                .function_prototype(None, name),
+            None => self.ask(|t| t.function_prototype(None, name)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -159,5 +172,46 @@ mod tests {
         assert_eq!(ctxt.fields[0].name, "mode");
         assert_eq!(kernel.enum_variant("KVM_X").map(|(_, v)| v), Some(9));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The running kernel's own prototype of `vfs_read`, which has been
+    /// `ssize_t vfs_read(struct file *, char __user *, size_t, loff_t *)`
+    /// since 2.6.
+    #[test]
+    fn prototypes_of_the_running_kernel() {
+        let kernel = KernelBtf::open(Path::new("/sys/kernel/btf")).expect("this kernel has BTF");
+        let proto = kernel
+            .function_prototype(Some("vmlinux"), "vfs_read")
+            .expect("vfs_read is described");
+        let shown: Vec<String> = proto
+            .params
+            .iter()
+            .map(|(name, ty)| format!("{ty} {name}"))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "struct file * file",
+                "int8 * buf",
+                "uint64 count",
+                "int64 * pos"
+            ]
+        );
+        assert_eq!(
+            proto.ret,
+            Type::Int {
+                bytes: 8,
+                signed: true
+            }
+        );
+        assert_eq!(proto.slots(), 4);
+        assert_eq!(
+            kernel.function_prototype(Some("vmlinux"), "no_such_fn"),
+            None
+        );
+        assert_eq!(
+            kernel.function_prototype(Some("no_such_module"), "vfs_read"),
+            None
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sonde_btf::{Btf, Kind, TypeId};
 
 use super::ctypes::{array_of, bitfield_place};
-use super::env::KernelTypes;
+use super::env::{FunctionProto, KernelTypes};
 use super::records::{Bitfield, EnumDef, Field, Record};
 use super::types::Type;
 
@@ -64,7 +64,7 @@ impl BtfTypes {
             Kind::Int {
                 size, signed, char, ..
             } => int_type(size, signed || char || info.name == "char"),
-            Kind::Ptr(pointee) => Type::ptr(self.pointee(pointee), false),
+            Kind::Ptr(pointee) => Type::ptr(self.pointee(pointee), self.user_tagged(pointee)),
             Kind::Array { elem, len } => array_of(self.to_type(elem), len),
             Kind::Struct { .. } | Kind::Union { .. } => Type::Record(self.record_by_id(id)),
             Kind::Enum { .. } => Type::Enum(self.enum_by_id(id)),
@@ -96,6 +96,25 @@ impl BtfTypes {
             Kind::FuncProto { .. } | Kind::Func(_) => Type::Void,
             _ => self.to_type(id),
         }
+    }
+
+    /// Whether a pointee carries the `user` type tag (`char __user *` in
+    /// kernels built with BTF type tags): the pointer is a user address.
+    fn user_tagged(&self, mut id: TypeId) -> bool {
+        for _ in 0..16 {
+            let Some(info) = self.btf.type_by_id(id) else {
+                return false;
+            };
+            match info.kind {
+                Kind::TypeTag(_) if info.name == "user" => return true,
+                Kind::TypeTag(next)
+                | Kind::Const(next)
+                | Kind::Volatile(next)
+                | Kind::Restrict(next) => id = next,
+                _ => return false,
+            }
+        }
+        false
     }
 
     fn record_by_id(&self, id: TypeId) -> Arc<Record> {
@@ -245,6 +264,24 @@ impl KernelTypes for BtfTypes {
             _ => false,
         })?;
         Some(self.btf.c_definition(id))
+    }
+
+    fn function_prototype(&self, _module: Option<&str>, name: &str) -> Option<FunctionProto> {
+        let func = self.find(name, |k| matches!(k, Kind::Func(_)))?;
+        let Kind::Func(proto) = self.btf.type_by_id(func)?.kind else {
+            return None;
+        };
+        let Kind::FuncProto { ret, params } = self.btf.type_by_id(self.btf.resolve(proto))?.kind
+        else {
+            return None;
+        };
+        Some(FunctionProto {
+            params: params
+                .iter()
+                .map(|p| (p.name.clone(), self.to_type(p.ty)))
+                .collect(),
+            ret: self.to_type(ret),
+        })
     }
 
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {

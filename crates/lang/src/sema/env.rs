@@ -224,6 +224,41 @@ pub trait KernelTypes {
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, super::types::Type)>>;
     /// The C definition of `struct X`, `union X` or `enum X`, for listings.
     fn c_definition(&self, name: &str) -> Option<String>;
+    /// The prototype of kernel function `name`: of `module`'s BTF when one
+    /// is given (`vmlinux` being the core kernel's), else the first BTF
+    /// that has it. For kprobe and fentry/fexit `args` and fexit `retval`.
+    fn function_prototype(&self, module: Option<&str>, name: &str) -> Option<FunctionProto> {
+        let _ = (module, name);
+        None
+    }
+}
+
+/// A kernel function's parameters and return type, from its BTF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionProto {
+    /// `(name, type)` in order; a parameter of up to 8 bytes takes one
+    /// argument slot (a register, a u64 of a tracing context), a larger
+    /// one (a struct passed by value) as many 8-byte slots as it spans.
+    pub params: Vec<(String, super::types::Type)>,
+    /// `Type::Void` for a function that returns nothing.
+    pub ret: super::types::Type,
+}
+
+impl FunctionProto {
+    /// The argument slot parameter `index` starts at.
+    pub fn slot(&self, index: usize) -> usize {
+        self.params[..index].iter().map(|(_, ty)| slots(ty)).sum()
+    }
+
+    /// Slots taken by all the parameters: where fexit finds the return
+    /// value.
+    pub fn slots(&self) -> usize {
+        self.slot(self.params.len())
+    }
+}
+
+fn slots(ty: &super::types::Type) -> usize {
+    (ty.size() as usize).div_ceil(8).max(1)
 }
 
 /// Kernel facilities some attach points need beyond BPF and perf events.

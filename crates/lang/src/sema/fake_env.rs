@@ -1,7 +1,8 @@
 //! A fixed table of tracepoints standing in for the kernel, so that the
 //! compiler can be tested (and fuzzed) without root or tracefs.
 
-use super::env::{Facility, ProbeEnv};
+use super::btf_types::BtfTypes;
+use super::env::{Facility, KernelTypes, ProbeEnv};
 
 /// A handful of real tracepoints with their real formats from a 6.x kernel,
 /// a few kernel functions, and every facility present unless listed in
@@ -12,6 +13,20 @@ pub struct FakeEnv {
     pub functions: Vec<(String, String)>,
     /// Facilities this fake kernel lacks, with the reason it gives.
     pub missing: Vec<(Facility, String)>,
+    /// The kernel's BTF; `None` (a kernel without BTF) unless made by
+    /// [`FakeEnv::with_btf`].
+    pub btf: Option<BtfTypes>,
+}
+
+impl FakeEnv {
+    /// The default tables and the BTF of [`super::fake_btf`], which
+    /// describes the functions listed.
+    pub fn with_btf() -> FakeEnv {
+        FakeEnv {
+            btf: Some(super::fake_btf::kernel_types()),
+            ..FakeEnv::default()
+        }
+    }
 }
 
 const COMMON: &str = "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
@@ -78,12 +93,14 @@ impl Default for FakeEnv {
                 ("vmlinux", "do_nanosleep"),
                 ("vmlinux", "ksys_read"),
                 ("vmlinux", "sched_switch.part.0"),
+                ("vmlinux", "pair_sum"),
                 ("nf_tables", "nf_tables_newtable"),
             ]
             .iter()
             .map(|(m, f)| (m.to_string(), f.to_string()))
             .collect(),
             missing: Vec::new(),
+            btf: None,
         }
     }
 }
@@ -106,6 +123,10 @@ impl ProbeEnv for FakeEnv {
 
     fn kernel_functions(&self) -> Result<Vec<(String, String)>, String> {
         Ok(self.functions.clone())
+    }
+
+    fn kernel_types(&self) -> Option<&dyn KernelTypes> {
+        self.btf.as_ref().map(|b| b as &dyn KernelTypes)
     }
 
     fn missing(&self, facility: Facility) -> Option<String> {

@@ -6,6 +6,7 @@ mod check;
 pub mod ctypes;
 pub mod env;
 pub mod expand;
+pub mod fake_btf;
 pub mod fake_env;
 pub mod kernel_funcs;
 pub mod perf_events;

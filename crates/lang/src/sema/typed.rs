@@ -100,6 +100,15 @@ impl ProbeKind {
         matches!(self, ProbeKind::Uprobe { .. } | ProbeKind::Usdt)
     }
 
+    /// Whether `args` are the parameters of a kernel function, typed from
+    /// its BTF prototype: kprobes (at the entry), fentry and fexit.
+    pub fn has_kernel_function_args(self) -> bool {
+        matches!(
+            self,
+            ProbeKind::Kprobe { ret: false } | ProbeKind::Fentry | ProbeKind::Fexit
+        )
+    }
+
     /// Whether the probe fires on a function's return.
     pub fn is_return(self) -> bool {
         matches!(

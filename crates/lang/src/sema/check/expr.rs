@@ -173,6 +173,9 @@ impl Checker<'_> {
             Type::TracepointArgs if self.inst.kind == (ProbeKind::Uprobe { ret: false }) => {
                 self.uprobe_args_value(e.span)
             }
+            Type::TracepointArgs if self.inst.kind.has_kernel_function_args() => {
+                self.kernel_args_value(e.span)
+            }
             Type::TracepointArgs => Err(Diagnostic::error(
                 e.span,
                 "args cannot be used as a whole value yet; use one of its fields (args.name)",
@@ -236,9 +239,22 @@ impl Checker<'_> {
                 ProbeKind::Tracepoint | ProbeKind::RawTracepoint | ProbeKind::Uprobe { ret: false } => {
                     Ok(texpr(TExprKind::Int(0), Type::TracepointArgs, span))
                 }
+                kind if kind.has_kernel_function_args() => {
+                    Ok(texpr(TExprKind::Int(0), Type::TracepointArgs, span))
+                }
+                kind if kind.is_return() => Err(Diagnostic::error(
+                    span,
+                    "The args builtin can not be used with return probes",
+                )
+                .with_help(
+                    "read the arguments in the entry probe and keep them in a map keyed by tid, or use fexit, which has args",
+                )),
                 _ => Err(Diagnostic::error(
                     span,
-                    "The args builtin can only be used with tracepoint probes here",
+                    format!(
+                        "The args builtin can only be used with tracepoint, rawtracepoint, fentry/fexit, kprobe and uprobe probes ({} used here)",
+                        self.probetype()
+                    ),
                 )),
             },
             _ if arg_number(name).is_some() => {
@@ -256,15 +272,20 @@ impl Checker<'_> {
                 let (def, value) = self.types.variant(name).expect("checked by the guard");
                 Ok(texpr(TExprKind::Int(value), Type::Enum(def), span))
             }
+            "retval" if self.inst.kind == ProbeKind::Fexit => self.fexit_retval(span),
             "retval" if self.inst.kind.is_return() => Ok(texpr(TExprKind::Retval, Type::U64, span)),
             "retval" => Err(Diagnostic::error(
                 span,
                 "The retval builtin can only be used with kretprobe, uretprobe and fexit probes",
             )),
+            "func" if self.at_address() => self.func_at_address(span),
             "func"
                 if matches!(
                     self.inst.kind,
-                    ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. }
+                    ProbeKind::Kprobe { .. }
+                        | ProbeKind::Uprobe { .. }
+                        | ProbeKind::Fentry
+                        | ProbeKind::Fexit
                 ) =>
             {
                 builtin(Builtin::Func, Type::FuncName)
@@ -274,6 +295,8 @@ impl Checker<'_> {
                 ProbeKind::Begin | ProbeKind::End | ProbeKind::Uprobe { .. } | ProbeKind::Usdt => {
                     Ok(texpr(TExprKind::Int(1), Type::U64, span))
                 }
+                // A kernel function runs in kernel mode.
+                ProbeKind::Fentry | ProbeKind::Fexit => Ok(texpr(TExprKind::Int(0), Type::U64, span)),
                 ProbeKind::Kprobe { .. } | ProbeKind::PerfEvent => {
                     Ok(texpr(TExprKind::UserMode, Type::U64, span))
                 }
@@ -718,6 +741,9 @@ impl Checker<'_> {
             }
             Type::TracepointArgs if self.inst.kind == ProbeKind::RawTracepoint => {
                 self.raw_tracepoint_arg(field, span)
+            }
+            Type::TracepointArgs if self.inst.kind.has_kernel_function_args() => {
+                self.kernel_arg(field, span)
             }
             Type::TracepointArgs => self.tracepoint_field(field, span),
             Type::Tuple(items) => {

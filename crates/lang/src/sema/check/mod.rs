@@ -13,6 +13,7 @@ mod convert;
 mod expr;
 mod funcs;
 mod getopt;
+mod kernel_args;
 mod stmt;
 mod symbols;
 mod unify;
@@ -313,8 +314,13 @@ fn instantiate<'a>(
                         usdt_args: None,
                     });
                 }
-            } else if matches!(kind, ProbeKind::Uprobe { .. }) && uses_args {
-                // Each function has its own parameters.
+            } else if (matches!(kind, ProbeKind::Uprobe { .. }) && uses_args)
+                || (kind.has_kernel_function_args()
+                    && (uses_args || uses_typed_retval(kind, probe)))
+                || (has_address(&attach) && mentions(probe, "func"))
+            {
+                // Each function has its own parameters (and fexit its own
+                // return type, found after them).
                 for point in attach {
                     instances.push(Instance {
                         probe,
@@ -436,9 +442,30 @@ fn substitute_positionals(point: &ast::AttachPoint, positional: &[String]) -> as
 /// Whether the probe's text reads `args` anywhere (which makes the body's
 /// code depend on each tracepoint's record layout).
 fn mentions_args(probe: &ast::Probe) -> bool {
+    mentions(probe, "args")
+}
+
+/// Whether `retval` of `kind` is typed per function (fexit's is).
+fn uses_typed_retval(kind: ProbeKind, probe: &ast::Probe) -> bool {
+    kind == ProbeKind::Fexit && mentions(probe, "retval")
+}
+
+/// Whether a kprobe in `attach` is on a bare address: its `func` is the
+/// symbol there, not a name known per probe.
+fn has_address(attach: &[(Attach, u32)]) -> bool {
+    attach
+        .iter()
+        .any(|(a, _)| matches!(a, Attach::Kprobe { addr: Some(_), .. }))
+}
+
+fn mentions(probe: &ast::Probe, ident: &str) -> bool {
     let mut found = false;
     let mut check = |e: &ast::Expr| {
-        found |= matches!(&e.kind, ast::ExprKind::Ident(name) if name == "args");
+        let name = match &e.kind {
+            ast::ExprKind::Ident(name) | ast::ExprKind::Call { name, .. } => name.as_str(),
+            _ => return,
+        };
+        found |= name.strip_prefix("__builtin_").unwrap_or(name) == ident;
     };
     if let Some(pred) = &probe.predicate {
         crate::visit::walk_expr(pred, &mut check);

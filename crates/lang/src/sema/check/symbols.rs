@@ -302,12 +302,23 @@ impl Checker<'_> {
             return Err(Diagnostic::error(span, "Cannot read function parameters")
                 .with_help("the function needs debug info (DWARF) that describes its parameters"));
         }
+        self.args_record(names, span, |c, name| c.uprobe_arg(name, span))
+    }
+
+    /// `args` as one value: a record of the parameters `names`, each read
+    /// by `read`, laid out as C would lay out a struct of them.
+    pub(super) fn args_record(
+        &mut self,
+        names: Vec<String>,
+        span: Span,
+        mut read: impl FnMut(&mut Self, &str) -> Checked<TExpr>,
+    ) -> Checked<TExpr> {
         let mut fields = Vec::new();
         let mut values = Vec::new();
         let mut offset = 0u32;
         let mut align = 1u32;
         for name in names {
-            let value = self.uprobe_arg(&name, span)?;
+            let value = read(self, &name)?;
             let size = value.ty.size().clamp(1, 8);
             offset = offset.next_multiple_of(size);
             align = align.max(size);

@@ -1,0 +1,213 @@
+//! Programs on kernel functions as the code generator emits them, checked
+//! instruction by instruction: kprobes read `struct pt_regs` (x86-64
+//! offsets), fentry/fexit read their context as an array of u64s, and a
+//! tracing program is made once per function it attaches to. r6 holds the
+//! context from the first instruction on.
+
+use sonde_codegen::object::{AttachTarget, Object, ProgKind};
+use sonde_lang::sema::{self, fake_env::FakeEnv};
+
+fn compile(src: &str) -> Object {
+    let ast = sonde_lang::parse(src).expect("parses");
+    let typed = sema::analyse(&ast, &FakeEnv::with_btf(), &sema::Options::default())
+        .unwrap_or_else(|d| panic!("{}", sonde_lang::render(&d, src, "stdin")));
+    sonde_codegen::compile(&typed, &Default::default())
+        .unwrap_or_else(|d| panic!("{}", sonde_lang::render(&d, src, "stdin")))
+}
+
+/// The instructions of program `n`, without their `N: ` prefixes.
+fn disassembly(object: &Object, n: usize) -> Vec<String> {
+    sonde_isa::disassemble(&object.programs[n].insns)
+        .into_iter()
+        .map(|l| l.split_once(": ").map_or(l.clone(), |(_, i)| i.to_string()))
+        .collect()
+}
+
+/// The instructions that compute the value stored into the first map: from
+/// after `r6 = r1` up to the store of r0 into the value slot.
+fn value_of_first_store(lines: &[String]) -> Vec<String> {
+    let end = lines
+        .iter()
+        .position(|l| l == "*(u64 *)(r10 -8) = r0")
+        .unwrap_or_else(|| panic!("no store: {lines:#?}"));
+    assert_eq!(lines[0], "r6 = r1");
+    lines[1..end].to_vec()
+}
+
+fn value(src: &str) -> Vec<String> {
+    let object = compile(src);
+    assert_eq!(object.programs.len(), 1);
+    value_of_first_store(&disassembly(&object, 0))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn kprobe_arguments_are_read_from_pt_regs() {
+    // di, si, dx, cx, r8, r9.
+    for (arg, off) in [(0, 112), (1, 104), (2, 96), (3, 88), (4, 72), (5, 64)] {
+        assert_eq!(
+            value(&format!("kprobe:vfs_read {{ @x = arg{arg}; }}")),
+            [format!("r0 = *(u64 *)(r6 +{off})")]
+        );
+    }
+    // The seventh is on the stack, above the return address.
+    assert_eq!(
+        value("kprobe:vfs_read { @x = arg6; }"),
+        [
+            "*(u64 *)(r10 -16) = 0",
+            "r3 = *(u64 *)(r6 +152)",
+            "r1 = 8",
+            "r3 += r1",
+            "r1 = r10",
+            "r1 += -16",
+            "r2 = 8",
+            "call bpf_probe_read_kernel#113",
+            "r0 = *(u64 *)(r10 -16)",
+        ]
+    );
+    assert_eq!(
+        value("kretprobe:vfs_read { @x = retval; }"),
+        ["r0 = *(u64 *)(r6 +80)"]
+    );
+    assert_eq!(
+        value(r#"kprobe:vfs_read { @x = reg("ip"); }"#),
+        ["r0 = *(u64 *)(r6 +128)"]
+    );
+    assert_eq!(
+        value(r#"kprobe:vfs_read { @x = reg("sp"); }"#),
+        ["r0 = *(u64 *)(r6 +152)"]
+    );
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn kprobe_args_are_the_registers_of_their_slots() {
+    // ksys_read(unsigned int fd, char __user *buf, size_t count).
+    assert_eq!(
+        value("kprobe:ksys_read { @x = args.count; }"),
+        ["r0 = *(u64 *)(r6 +96)"]
+    );
+    assert_eq!(
+        value("kprobe:ksys_read { @x = args.fd; }"),
+        ["r0 = *(u64 *)(r6 +112)", "w0 = w0"]
+    );
+    // pair_sum(struct pair p, long scale): p takes di and si.
+    assert_eq!(
+        value("kprobe:pair_sum { @x = args.scale; }"),
+        ["r0 = *(u64 *)(r6 +96)"]
+    );
+    // vfs_read(struct file *file, ...): file->f_pos is 8 bytes in.
+    assert_eq!(
+        value("kprobe:vfs_read { @x = args.file->f_pos; }"),
+        [
+            "r0 = *(u64 *)(r6 +112)",
+            "r0 += 8",
+            "r3 = r0",
+            "r1 = r10",
+            "r1 += -16",
+            "r2 = 8",
+            "call bpf_probe_read_kernel#113",
+            "r0 = *(u64 *)(r10 -16)",
+        ]
+    );
+}
+
+#[test]
+fn fentry_and_fexit_read_their_context_slots() {
+    let object = compile(
+        "fentry:vfs_read { @a = args.count; } fexit:vfs_read { @b = retval; } \
+         fexit:do_nanosleep { @c = retval; } fexit:pair_sum { @d = retval; } \
+         fentry:ksys_read { @e = args.fd; }",
+    );
+    let kinds: Vec<ProgKind> = object.programs.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ProgKind::Fentry,
+            ProgKind::Fexit,
+            ProgKind::Fexit,
+            ProgKind::Fexit,
+            ProgKind::Fentry
+        ]
+    );
+    let values: Vec<Vec<String>> = (0..5)
+        .map(|n| value_of_first_store(&disassembly(&object, n)))
+        .collect();
+    assert_eq!(values[0], ["r0 = *(u64 *)(r6 +16)"]);
+    // vfs_read has 4 arguments: retval is slot 4.
+    assert_eq!(values[1], ["r0 = *(u64 *)(r6 +32)"]);
+    // do_nanosleep returns int: slot 2, sign-extended.
+    assert_eq!(
+        values[2],
+        ["r0 = *(u64 *)(r6 +16)", "r0 <<= 32", "r0 s>>= 32"]
+    );
+    // pair_sum's struct takes two slots and scale one.
+    assert_eq!(values[3], ["r0 = *(u64 *)(r6 +24)"]);
+    assert_eq!(values[4], ["r0 = *(u64 *)(r6 +0)", "w0 = w0"]);
+}
+
+#[test]
+fn a_tracing_program_is_made_per_function() {
+    let object = compile("fentry:vfs_read* { @[func] = count(); }");
+    let targets: Vec<(ProgKind, &AttachTarget)> = object
+        .programs
+        .iter()
+        .map(|p| {
+            assert_eq!(p.attach.len(), 1);
+            (p.kind, &p.attach[0].target)
+        })
+        .collect();
+    let fentry = |function: &str| AttachTarget::Fentry {
+        module: "vmlinux".into(),
+        function: function.into(),
+        ret: false,
+    };
+    assert_eq!(
+        targets,
+        [
+            (ProgKind::Fentry, &fentry("vfs_read")),
+            (ProgKind::Fentry, &fentry("vfs_readv"))
+        ]
+    );
+    // func is each program's function, known when compiling.
+    for (n, function) in ["vfs_read", "vfs_readv"].iter().enumerate() {
+        let lines = disassembly(&object, n);
+        let index = object
+            .probe_names
+            .iter()
+            .position(|p| p == function)
+            .expect("the function's name is among the names");
+        assert_eq!(lines[2], format!("r0 = {index}"), "{lines:#?}");
+    }
+}
+
+#[test]
+fn kprobes_on_many_functions_share_one_program_and_tell_func_by_cookie() {
+    let object = compile("kretprobe:vfs_rea* { @f = func; }");
+    assert_eq!(object.programs.len(), 1);
+    let program = &object.programs[0];
+    assert_eq!(program.kind, ProgKind::Kprobe);
+    assert_eq!(program.attach.len(), 2);
+    assert_eq!(
+        value_of_first_store(&disassembly(&object, 0)),
+        ["r1 = r6", "call bpf_get_attach_cookie#174", "r0 >>= 32"]
+    );
+    // The cookie's high half names each function.
+    for point in &program.attach {
+        let AttachTarget::Kprobe { function, .. } = &point.target else {
+            panic!("{:?}", point.target);
+        };
+        let func = (object.cookie(point.probe) >> 32) as usize;
+        assert_eq!(&object.probe_names[func], function);
+    }
+}
+
+#[test]
+fn func_of_a_kprobe_at_an_address_is_the_symbol_there() {
+    let object = compile("kprobe:0x1234 { @f = func; }");
+    assert_eq!(
+        value_of_first_store(&disassembly(&object, 0)),
+        ["r0 = 4660"]
+    );
+    assert_eq!(object.maps[0].value_size, 8);
+}

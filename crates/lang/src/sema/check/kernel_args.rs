@@ -1,0 +1,173 @@
+//! `args` and `retval` of probes on kernel functions, typed from the
+//! function's BTF prototype: a kprobe reads its arguments from registers
+//! (and the stack past the sixth), fentry and fexit from their context, an
+//! array of u64s holding every argument and, for fexit, the return value
+//! after them.
+
+use super::expr::{texpr, Checked};
+use super::Checker;
+use crate::diag::Diagnostic;
+use crate::sema::env::FunctionProto;
+use crate::sema::probes::Attach;
+use crate::sema::typed::{ProbeKind, TExpr, TExprKind};
+use crate::sema::types::Type;
+use crate::span::Span;
+
+impl Checker<'_> {
+    /// The function this instance probes and its prototype.
+    fn kernel_function(&self, span: Span) -> Checked<(String, FunctionProto)> {
+        let (module, function, offset) = match self.inst.attach.first().map(|(a, _)| a) {
+            Some(Attach::Kprobe {
+                module,
+                function,
+                offset,
+                ..
+            }) => (module.as_deref(), function.as_str(), *offset),
+            Some(Attach::Fentry {
+                module, function, ..
+            }) => (Some(module.as_str()), function.as_str(), 0),
+            _ => (None, "", 0),
+        };
+        let fallback = match self.inst.kind {
+            ProbeKind::Kprobe { .. } => "use arg0, arg1, ... instead",
+            _ => "trace the function with a kprobe and read arg0, arg1, ... instead",
+        };
+        if function.is_empty() {
+            return Err(Diagnostic::error(
+                span,
+                "args needs a probe on a named function, not an address",
+            )
+            .with_help(fallback));
+        }
+        if offset != 0 {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "args are the arguments at {function}'s entry; at {function}+{offset} the registers may hold anything"
+                ),
+            )
+            .with_help("probe the function's entry, or read registers with reg()"));
+        }
+        let Some(kernel) = self.types.kernel() else {
+            return Err(Diagnostic::error(
+                span,
+                "the arguments of kernel functions are typed from the kernel's BTF (/sys/kernel/btf/vmlinux), which this kernel lacks",
+            )
+            .with_help(fallback));
+        };
+        let proto = kernel.function_prototype(module, function).ok_or_else(|| {
+            Diagnostic::error(
+                span,
+                format!("the kernel's BTF does not describe the function {function}"),
+            )
+            .with_help(fallback)
+        })?;
+        Ok((function.to_string(), proto))
+    }
+
+    /// Slot `slot` of the function's arguments, as `ty`.
+    fn kernel_slot(&self, slot: usize, ty: Type, what: &str, span: Span) -> Checked<TExpr> {
+        let slot = u8::try_from(slot).map_err(|_| {
+            Diagnostic::error(
+                span,
+                format!("{what} is past the arguments a probe can read"),
+            )
+        })?;
+        let raw = match self.inst.kind {
+            ProbeKind::Kprobe { .. } => TExprKind::RegArg(slot),
+            _ => TExprKind::Arg(slot),
+        };
+        let arg = texpr(raw, Type::U64, span);
+        Ok(match ty {
+            Type::Int { bytes: 8, .. } | Type::Ptr { .. } => TExpr { ty, ..arg },
+            Type::Int { .. } | Type::Enum(_) | Type::Bool => {
+                texpr(TExprKind::Cast(Box::new(arg)), ty, span)
+            }
+            other => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("{what} has type '{other}', which cannot be read yet"),
+                ))
+            }
+        })
+    }
+
+    /// `args.name` of a kprobe, fentry or fexit probe.
+    pub(super) fn kernel_arg(&mut self, name: &str, span: Span) -> Checked<TExpr> {
+        let (function, proto) = self.kernel_function(span)?;
+        let Some(index) = proto.params.iter().position(|(n, _)| n == name) else {
+            let known: Vec<&str> = proto.params.iter().map(|(n, _)| n.as_str()).collect();
+            let help = if known.is_empty() {
+                format!("{function} takes no arguments")
+            } else {
+                format!("its arguments are: {}", known.join(", "))
+            };
+            return Err(Diagnostic::error(
+                span,
+                format!("Can't find a field {name} in args of {function}"),
+            )
+            .with_help(help));
+        };
+        let ty = proto.params[index].1.clone();
+        self.kernel_slot(proto.slot(index), ty, &format!("args.{name}"), span)
+    }
+
+    /// `args` of a kernel function as one value: a record of every
+    /// parameter.
+    pub(super) fn kernel_args_value(&mut self, span: Span) -> Checked<TExpr> {
+        let (_, proto) = self.kernel_function(span)?;
+        let names: Vec<String> = proto.params.iter().map(|(n, _)| n.clone()).collect();
+        if names.is_empty() {
+            return Err(Diagnostic::error(span, "Cannot read function parameters")
+                .with_help("the function takes no arguments"));
+        }
+        self.args_record(names, span, |c, name| c.kernel_arg(name, span))
+    }
+
+    /// `retval` of fexit: the slot after the arguments, typed as the
+    /// function returns.
+    pub(super) fn fexit_retval(&mut self, span: Span) -> Checked<TExpr> {
+        let (function, proto) = self.kernel_function(span)?;
+        if proto.ret == Type::Void {
+            return Err(Diagnostic::error(
+                span,
+                format!("{function} returns void: there is no retval"),
+            ));
+        }
+        self.kernel_slot(proto.slots(), proto.ret.clone(), "retval", span)
+    }
+}
+
+impl Checker<'_> {
+    /// Whether this instance is a kprobe on a bare address, whose function
+    /// has no name in the attach point.
+    pub(super) fn at_address(&self) -> bool {
+        matches!(
+            self.inst.attach.as_slice(),
+            [(Attach::Kprobe { addr: Some(_), .. }, _)]
+        )
+    }
+
+    /// `func` of a kprobe at an address: the kernel symbol there, found
+    /// when the event is printed, as `ksym(addr)` would.
+    pub(super) fn func_at_address(&mut self, span: Span) -> Checked<TExpr> {
+        let [(
+            Attach::Kprobe {
+                addr: Some(addr), ..
+            },
+            _,
+        )] = self.inst.attach.as_slice()
+        else {
+            unreachable!("at_address() held")
+        };
+        let addr = texpr(TExprKind::Int(*addr), Type::U64, span);
+        Ok(texpr(
+            TExprKind::Sym {
+                user: false,
+                addr: Box::new(addr),
+            },
+            Type::Sym { user: false },
+            span,
+        ))
+    }
+}
