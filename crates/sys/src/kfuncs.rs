@@ -56,8 +56,13 @@ pub fn parse_kallsyms(text: &str) -> Vec<(String, String)> {
         let (Some(_), Some(kind), Some(name)) = (words.next(), words.next(), words.next()) else {
             continue;
         };
-        // `__pfx_` symbols are the padding before functions, not functions.
-        if !matches!(kind, "T" | "t" | "W" | "w") || name.starts_with("__pfx_") {
+        // `__pfx_` symbols are the padding before functions, and `.cold`
+        // ones the unlikely paths the compiler moved out of them: neither
+        // is a function that can be entered (ftrace lists neither).
+        if !matches!(kind, "T" | "t" | "W" | "w")
+            || name.starts_with("__pfx_")
+            || name.contains(".cold")
+        {
             continue;
         }
         let module = words
@@ -94,6 +99,7 @@ mod tests {
     fn kallsyms_text_symbols_only() {
         let text = "ffffffff816d5b70 T vfs_read\nffffffff82000000 D jiffies\n\
                     ffffffff816d5b60 T __pfx_vfs_read\n\
+                    ffffffff81000100 t vfs_get_tree.cold\n\
                     ffffffffc0000000 t nft_do_chain\t[nf_tables]\n";
         assert_eq!(
             parse_kallsyms(text),

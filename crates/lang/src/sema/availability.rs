@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::env::{Facility, ProbeEnv};
-use super::probes::Attach;
+use super::probes::{has_wildcard, Attach};
 use crate::diag::Diagnostic;
 use crate::span::Span;
 
@@ -29,7 +29,8 @@ pub struct Availability {
 
 impl Availability {
     /// `Ok` when the kernel can serve `attach`; otherwise the error for the
-    /// attach point at `span` whose expanded name is `name`.
+    /// attach point at `span` shown as `name`: its expanded name, or the
+    /// attach point as written when that has wildcards.
     pub fn check(
         &mut self,
         attach: &Attach,
@@ -54,8 +55,12 @@ impl Availability {
             Facility::HardwarePmu => "hardware events are unavailable",
             Facility::Breakpoints => "watchpoints are unavailable",
         };
-        Err(Diagnostic::error(span, format!("{name}: {what}: {reason}"))
-            .with_help(alternative(attach, env)))
+        let help = if has_wildcard(name) {
+            pattern_alternative(name)
+        } else {
+            alternative(attach, env)
+        };
+        Err(Diagnostic::error(span, format!("{name}: {what}: {reason}")).with_help(help))
     }
 }
 
@@ -77,6 +82,22 @@ fn alternative(attach: &Attach, env: &dyn ProbeEnv) -> String {
             "walk the objects from a tracepoint or interval probe instead".into()
         }
         _ => "trace the event through a tracepoint or a raw tracepoint instead".into(),
+    }
+}
+
+/// What to trace instead of the functions an attach point with wildcards
+/// names (`kprobe:tcp_*`): the tracepoints named like them.
+fn pattern_alternative(point: &str) -> String {
+    let pattern = point.rsplit(':').next().unwrap_or(point).trim_matches('*');
+    if pattern.is_empty() {
+        "trace the events through tracepoints or raw tracepoints instead \
+         (sonde -l 'tracepoint:*' lists them)"
+            .into()
+    } else {
+        format!(
+            "trace the events through tracepoints or raw tracepoints instead \
+             (sonde -l 'tracepoint:*{pattern}*' lists those named like them)"
+        )
     }
 }
 

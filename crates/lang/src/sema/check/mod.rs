@@ -268,9 +268,16 @@ fn instantiate<'a>(
                 Err(d) => return Err(d),
             };
             for ExpandedAttach { attach, name } in expanded {
+                // A wildcard's error names the attach point as written,
+                // not whichever of its matches came first.
+                let shown = if probes::has_wildcard(&point.raw) {
+                    &point.raw
+                } else {
+                    &name
+                };
                 if opts.missing_probes == MissingProbes::Error {
-                    to_check.push((attach.clone(), name.clone(), point.span));
-                } else if let Err(d) = lenient.check(&attach, &name, point.span, env) {
+                    to_check.push((attach.clone(), shown.clone(), point.span));
+                } else if let Err(d) = lenient.check(&attach, shown, point.span, env) {
                     // Under `missing_probes = warn/ignore` an attach point the
                     // kernel cannot serve is left out here, not reported.
                     skipped.push(skipping(d));
