@@ -112,8 +112,25 @@ impl Btf {
                 };
                 self.declarator(*elem, &inner, depth)
             }
-            Kind::Const(t) => format!("const {}", self.declarator(*t, name, depth)),
-            Kind::Volatile(t) => format!("volatile {}", self.declarator(*t, name, depth)),
+            Kind::Const(t) | Kind::Volatile(t) => {
+                let qualifier = if matches!(info.kind, Kind::Const(_)) {
+                    "const"
+                } else {
+                    "volatile"
+                };
+                // A qualified pointer is qualified after its `*`:
+                // `char * const p`, not `const char *p`.
+                if matches!(self.type_by_id(*t).map(|t| t.kind), Some(Kind::Ptr(_))) {
+                    let inner = if name.is_empty() {
+                        format!(" {qualifier}")
+                    } else {
+                        format!(" {qualifier} {name}")
+                    };
+                    self.declarator(*t, &inner, depth)
+                } else {
+                    format!("{qualifier} {}", self.declarator(*t, name, depth))
+                }
+            }
             Kind::Restrict(t) | Kind::TypeTag(t) => self.declarator(*t, name, depth),
             Kind::Struct { .. } | Kind::Union { .. } | Kind::Enum { .. }
                 if info.name.is_empty() && depth < MAX_DEPTH =>

@@ -35,9 +35,9 @@ pub struct Btf {
     /// order starting at `first_id`.
     offsets: Vec<u32>,
     first_id: TypeId,
-    /// Types by the offset of their name in the string section, built once
-    /// lookups are many (see `find`).
-    by_name: OnceLock<HashMap<u32, Vec<TypeId>>>,
+    /// Types of this blob by name, built once lookups are many (see
+    /// `find`).
+    by_name: OnceLock<HashMap<String, Vec<TypeId>>>,
     /// Lookups so far.
     lookups: AtomicU32,
     /// Enum variants by the offset of their name: (enum type, index).
@@ -221,48 +221,51 @@ impl Btf {
             Some(base) => base.find(name),
             None => Vec::new(),
         };
-        // A module's types may be named with its own strings or with
-        // strings of the base.
-        let offsets = [
-            self.own_string_offset(name),
-            self.base.as_ref().and_then(|b| b.own_string_offset(name)),
-        ];
-        for off in offsets.into_iter().flatten() {
-            found.extend(self.with_name_offset(off));
-        }
+        found.extend(self.own_find(name));
         found
     }
 
-    /// Types of this blob whose name is at `off`. The first lookups scan
-    /// the type headers (a fraction of a millisecond each); after that a
-    /// hash index pays for itself and is built.
-    fn with_name_offset(&self, off: u32) -> Vec<TypeId> {
+    /// Types of this blob called `name`. The first lookups search the
+    /// string section and scan the type headers (a fraction of a
+    /// millisecond each); after that (listing every function's signature
+    /// looks up thousands) an index by name pays for itself and is built.
+    fn own_find(&self, name: &str) -> Vec<TypeId> {
         const SCANS_BEFORE_INDEX: u32 = 16;
-        if let Some(index) = self.by_name.get() {
-            return index.get(&off).cloned().unwrap_or_default();
-        }
-        if self.lookups.fetch_add(1, Ordering::Relaxed) >= SCANS_BEFORE_INDEX {
+        if self.by_name.get().is_some()
+            || self.lookups.fetch_add(1, Ordering::Relaxed) >= SCANS_BEFORE_INDEX
+        {
             let index = self.by_name.get_or_init(|| {
-                let mut index: HashMap<u32, Vec<TypeId>> = HashMap::new();
+                let mut index: HashMap<String, Vec<TypeId>> = HashMap::new();
                 for (i, &at) in self.offsets.iter().enumerate() {
-                    let name = self.u32(self.types_start + at as usize);
-                    if name != 0 {
+                    let off = self.u32(self.types_start + at as usize);
+                    if off != 0 {
                         index
-                            .entry(name)
+                            .entry(self.string(off))
                             .or_default()
                             .push(self.first_id + i as u32);
                     }
                 }
                 index
             });
-            return index.get(&off).cloned().unwrap_or_default();
+            return index.get(name).cloned().unwrap_or_default();
         }
-        self.offsets
-            .iter()
-            .enumerate()
-            .filter(|(_, &at)| self.u32(self.types_start + at as usize) == off)
-            .map(|(i, _)| self.first_id + i as u32)
-            .collect()
+        // A module's types may be named with its own strings or with
+        // strings of the base.
+        let offsets = [
+            self.own_string_offset(name),
+            self.base.as_ref().and_then(|b| b.own_string_offset(name)),
+        ];
+        let mut found = Vec::new();
+        for off in offsets.into_iter().flatten() {
+            found.extend(
+                self.offsets
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &at)| self.u32(self.types_start + at as usize) == off)
+                    .map(|(i, _)| self.first_id + i as u32),
+            );
+        }
+        found
     }
 
     /// The enum that has a variant called `name`, and the variant's value.

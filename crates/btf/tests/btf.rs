@@ -194,6 +194,24 @@ fn definitions_are_written_back_as_c() {
 }
 
 #[test]
+fn qualified_pointers_are_qualified_after_their_star() {
+    let mut b = sonde_btf::write::Builder::new();
+    let attr = b.structure("nlattr", 4, &[]);
+    let const_attr = b.konst(attr);
+    let ptr = b.ptr(const_attr);
+    let const_ptr = b.konst(ptr);
+    let tb = b.ptr(const_ptr);
+    let char_ = b.int("char", 1, true);
+    let user = b.type_tag("user", char_);
+    let user_ptr = b.ptr(user);
+    let btf = Btf::from_bytes(b.finish()).unwrap();
+    assert_eq!(btf.c_type_name(ptr), "const struct nlattr *");
+    assert_eq!(btf.c_type_name(const_ptr), "const struct nlattr * const");
+    assert_eq!(btf.c_type_name(tb), "const struct nlattr * const *");
+    assert_eq!(btf.c_type_name(user_ptr), "char *");
+}
+
+#[test]
 fn many_lookups_switch_to_an_index_with_the_same_answers() {
     let btf = Btf::from_bytes(sample()).unwrap();
     for _ in 0..40 {
