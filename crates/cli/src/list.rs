@@ -11,6 +11,7 @@
 
 use std::io::Write;
 
+use sonde_lang::sema::env::CSignature;
 use sonde_lang::sema::perf_events::{HARDWARE_EVENTS, SELF_SIGNALS, SOFTWARE_EVENTS};
 use sonde_lang::sema::probes::{glob_match, has_wildcard, ITERATORS};
 use sonde_lang::sema::tracepoint_format::{parse_format, FieldKind};
@@ -197,6 +198,19 @@ fn matches(
                 .collect();
         }
     }
+    if verbose && matches!(provider, "kprobe" | "kretprobe" | "fentry" | "fexit") {
+        if let Some(kernel) = env.kernel_types() {
+            for (entry, details) in &mut found {
+                let (module, function) = match entry.split_once(':') {
+                    Some((m, f)) => (Some(m), f),
+                    None => (None, entry.as_str()),
+                };
+                if let Some(signature) = kernel.function_signature(module, function) {
+                    *details = signature_lines(provider, &signature);
+                }
+            }
+        }
+    }
     if verbose && provider == "tracepoint" {
         for (entry, details) in &mut found {
             let (category, name) = entry.split_once(':').expect("category:name");
@@ -218,6 +232,35 @@ fn matches(
         }
     }
     Ok(found)
+}
+
+/// A kernel function's `-v` lines, as bpftrace writes them: a kprobe's
+/// parameters by register (`struct file * arg0`), a kretprobe's return
+/// type (`ssize_t retval`, or `void`), fentry's parameters by name, and
+/// fexit's followed by the return value when there is one.
+fn signature_lines(provider: &str, signature: &CSignature) -> Vec<String> {
+    let decl = |ty: &str, name: &str| format!("{ty} {name}");
+    let retval = signature.ret.as_deref().map(|ty| decl(ty, "retval"));
+    match provider {
+        "kprobe" => signature
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, (ty, _))| decl(ty, &format!("arg{i}")))
+            .collect(),
+        "kretprobe" => vec![retval.unwrap_or_else(|| "void".into())],
+        _ => {
+            let mut lines: Vec<String> = signature
+                .params
+                .iter()
+                .map(|(ty, name)| decl(ty, name))
+                .collect();
+            if provider == "fexit" {
+                lines.extend(retval);
+            }
+            lines
+        }
+    }
 }
 
 /// Kernel functions, or none where the kernel will not list them (listing
@@ -304,6 +347,25 @@ mod tests {
         let mut err = Vec::new();
         list(&FakeEnv::default(), pattern, false, &mut out, &mut err).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn verbose_kernel_functions_show_their_btf_signature() {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let patterns = "fentry:vfs_read,fexit:vmlinux:vfs_read,kprobe:do_sys_openat2,\
+                        kretprobe:vfs_read,kretprobe:nf_tables_newtable,fexit:nf_tables_newtable";
+        list(&FakeEnv::with_btf(), patterns, true, &mut out, &mut err).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "fentry:vmlinux:vfs_read\n    struct file * file\n    char * buf\n    size_t count\n    loff_t * pos\n\
+             fexit:vmlinux:vfs_read\n    struct file * file\n    char * buf\n    size_t count\n    loff_t * pos\n    ssize_t retval\n\
+             kprobe:do_sys_openat2\n    int arg0\n    const char * arg1\n    struct open_how * arg2\n\
+             kretprobe:vfs_read\n    ssize_t retval\n\
+             kretprobe:nf_tables_newtable\n    void\n\
+             fexit:nf_tables:nf_tables_newtable\n    struct sk_buff * skb\n"
+        );
+        assert!(err.is_empty());
     }
 
     #[test]

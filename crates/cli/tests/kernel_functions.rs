@@ -79,3 +79,19 @@ fn fentry_and_fexit_with_typed_arguments_are_one_error() {
     assert_released("@kf_x");
     assert_released("@kf_s");
 }
+
+#[test]
+fn verbose_listing_shows_the_running_kernels_signatures() {
+    // vfs_read's prototype has not changed since 2.6.
+    let out = run(&["-lv", "fexit:vfs_read,kretprobe:vfs_read,kprobe:vfs_read"]);
+    assert_eq!(
+        stdout(&out),
+        "fexit:vmlinux:vfs_read\n    struct file * file\n    char * buf\n    size_t count\n    \
+         loff_t * pos\n    ssize_t retval\n\
+         kretprobe:vfs_read\n    ssize_t retval\n\
+         kprobe:vfs_read\n    struct file * arg0\n    char * arg1\n    size_t arg2\n    \
+         loff_t * arg3\n"
+    );
+    assert_eq!(stderr(&out), "");
+    assert!(out.status.success());
+}

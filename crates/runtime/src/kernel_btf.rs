@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sonde_btf::Btf;
 use sonde_lang::sema::btf_types::BtfTypes;
-use sonde_lang::sema::env::{FunctionProto, KernelTypes};
+use sonde_lang::sema::env::{CSignature, FunctionProto, KernelTypes};
 use sonde_lang::sema::records::{EnumDef, Record};
 use sonde_lang::sema::types::Type;
 
@@ -90,15 +90,26 @@ impl KernelTypes for KernelBtf {
     }
 
     fn function_prototype(&self, module: Option<&str>, name: &str) -> Option<FunctionProto> {
+        self.ask_module(module, |t| t.function_prototype(None, name))
+    }
+
+    fn function_signature(&self, module: Option<&str>, name: &str) -> Option<CSignature> {
+        self.ask_module(module, |t| t.function_signature(None, name))
+    }
+}
+
+impl KernelBtf {
+    /// The answer of `module`'s BTF (`vmlinux`: the core kernel's), or the
+    /// first answer of any when no module is named.
+    fn ask_module<T>(
+        &self,
+        module: Option<&str>,
+        question: impl Fn(&BtfTypes) -> Option<T>,
+    ) -> Option<T> {
         match module {
-            Some("vmlinux") => self.vmlinux.function_prototype(None, name),
-            Some(module) => self
-                .modules()
-                .iter()
-                .find(|(m, _)| m == module)?
-                .1
-                .function_prototype(None, name),
-            None => self.ask(|t| t.function_prototype(None, name)),
+            Some("vmlinux") => question(&self.vmlinux),
+            Some(module) => question(&self.modules().iter().find(|(m, _)| m == module)?.1),
+            None => self.ask(question),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sonde_btf::{Btf, Kind, TypeId};
 
 use super::ctypes::{array_of, bitfield_place};
-use super::env::{FunctionProto, KernelTypes};
+use super::env::{CSignature, FunctionProto, KernelTypes};
 use super::records::{Bitfield, EnumDef, Field, Record};
 use super::types::Type;
 
@@ -34,6 +34,18 @@ impl BtfTypes {
             records: RefCell::new(HashMap::new()),
             enums: RefCell::new(HashMap::new()),
             depth: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The parameters and return type id (0: void) of function `name`.
+    fn function_parts(&self, name: &str) -> Option<(Vec<sonde_btf::Param>, TypeId)> {
+        let func = self.find(name, |k| matches!(k, Kind::Func(_)))?;
+        let Kind::Func(proto) = self.btf.type_by_id(func)?.kind else {
+            return None;
+        };
+        match self.btf.type_by_id(self.btf.resolve(proto))?.kind {
+            Kind::FuncProto { ret, params } => Some((params, ret)),
+            _ => None,
         }
     }
 
@@ -267,20 +279,24 @@ impl KernelTypes for BtfTypes {
     }
 
     fn function_prototype(&self, _module: Option<&str>, name: &str) -> Option<FunctionProto> {
-        let func = self.find(name, |k| matches!(k, Kind::Func(_)))?;
-        let Kind::Func(proto) = self.btf.type_by_id(func)?.kind else {
-            return None;
-        };
-        let Kind::FuncProto { ret, params } = self.btf.type_by_id(self.btf.resolve(proto))?.kind
-        else {
-            return None;
-        };
+        let (params, ret) = self.function_parts(name)?;
         Some(FunctionProto {
             params: params
                 .iter()
                 .map(|p| (p.name.clone(), self.to_type(p.ty)))
                 .collect(),
             ret: self.to_type(ret),
+        })
+    }
+
+    fn function_signature(&self, _module: Option<&str>, name: &str) -> Option<CSignature> {
+        let (params, ret) = self.function_parts(name)?;
+        Some(CSignature {
+            params: params
+                .iter()
+                .map(|p| (self.btf.c_type_name(p.ty), p.name.clone()))
+                .collect(),
+            ret: (ret != 0).then(|| self.btf.c_type_name(ret)),
         })
     }
 

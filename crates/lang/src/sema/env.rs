@@ -231,6 +231,21 @@ pub trait KernelTypes {
         let _ = (module, name);
         None
     }
+    /// The prototype of kernel function `name` written as C, for listings
+    /// (`sonde -lv fentry:vfs_read`); `module` as for
+    /// [`function_prototype`](Self::function_prototype).
+    fn function_signature(&self, module: Option<&str>, name: &str) -> Option<CSignature> {
+        let _ = (module, name);
+        None
+    }
+}
+
+/// A kernel function's prototype as C: `(C type, name)` of each parameter
+/// (`("struct file *", "file")`) and the return type, `None` for `void`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CSignature {
+    pub params: Vec<(String, String)>,
+    pub ret: Option<String>,
 }
 
 /// A kernel function's parameters and return type, from its BTF.
