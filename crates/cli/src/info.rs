@@ -104,7 +104,10 @@ pub fn print() -> Result<(), String> {
             "fentry",
             sonde_sys::features::tracing_refused(AttachType::TraceFentry).is_none(),
         ),
-        ("kprobe_multi", false),
+        (
+            "kprobe_multi",
+            sonde_sys::features::kprobe_multi_supported(),
+        ),
         ("kprobe_session", false),
         (
             "uprobe_multi",

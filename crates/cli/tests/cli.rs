@@ -48,6 +48,7 @@ fn info_reports_what_this_kernel_has() {
         "  perf_event: yes",
         "  kprobe: no",
         "  fentry: no",
+        "  kprobe_multi: no",
         "  btf: yes",
         "  Loop support: yes",
         "  ringbuf: yes",

@@ -1,6 +1,9 @@
 //! Attaching programs where their probes point, and detaching them all.
 
+mod kprobes;
 mod sources;
+
+use kprobes::NO_KPROBE_MULTI_ENV;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -27,6 +30,8 @@ pub struct Attachments {
     /// Set once the kernel refused a `uprobe_multi` link: every later
     /// uprobe goes through perf events.
     no_uprobe_multi: bool,
+    /// The same for `kprobe_multi` links and kprobes.
+    no_kprobe_multi: bool,
     /// `-p`/`-c`: the one process uprobes fire in.
     uprobe_pid: Option<u32>,
     /// The perf event target of uprobes (any process: CPU 0 stands for all,
@@ -53,6 +58,7 @@ impl Default for Attachments {
             links: Vec::new(),
             probes: HashSet::new(),
             no_uprobe_multi: std::env::var_os(NO_UPROBE_MULTI_ENV).is_some(),
+            no_kprobe_multi: std::env::var_os(NO_KPROBE_MULTI_ENV).is_some(),
             uprobe_pid: None,
             uprobe_target: Target::cpu(0),
             iters: Vec::new(),

@@ -140,6 +140,32 @@ pub fn is_uprobe_program(program: &ProgramDef) -> bool {
             .all(|a| matches!(a.target, AttachTarget::Uprobe { .. }))
 }
 
+/// True when `program` is a kprobe (or kretprobe) on two or more functions
+/// by name at their entry: one `kprobe_multi` link can attach it to all of
+/// them (a wildcard can match thousands, each a perf event otherwise).
+pub fn is_kprobe_multi_program(program: &ProgramDef) -> bool {
+    program.kind == ProgKind::Kprobe
+        && program.attach.len() > 1
+        && program.attach.iter().all(|a| {
+            matches!(
+                &a.target,
+                AttachTarget::Kprobe { function, offset: 0, addr: None, .. } if !function.is_empty()
+            )
+        })
+}
+
+/// The attach type a program is loaded with for a multi link (`None`:
+/// not attached by one).
+pub fn multi_link_type(program: &ProgramDef) -> Option<AttachType> {
+    if is_uprobe_program(program) {
+        Some(AttachType::TraceUprobeMulti)
+    } else if is_kprobe_multi_program(program) {
+        Some(AttachType::TraceKprobeMulti)
+    } else {
+        None
+    }
+}
+
 /// What a tracing program is bound to when it is loaded: its attach type,
 /// the BTF id of its target, and the module's BTF object when the target
 /// is in a module.
@@ -201,25 +227,26 @@ pub fn load_program(
     values: RunValues,
     verbose: bool,
 ) -> anyhow::Result<Program> {
-    let multi = is_uprobe_program(program);
+    let multi = multi_link_type(program).is_some();
     load_program_for(object, program, maps, values, verbose, multi)
 }
 
-/// Load one program; `uprobe_multi` loads it for `uprobe_multi` links
-/// (which then cannot attach through perf events).
+/// Load one program; `multi` loads it for the `uprobe_multi` or
+/// `kprobe_multi` link its attach points take (it then cannot attach
+/// through perf events).
 pub fn load_program_for(
     object: &Object,
     program: &ProgramDef,
     maps: &[Map],
     values: RunValues,
     verbose: bool,
-    uprobe_multi: bool,
+    multi: bool,
 ) -> anyhow::Result<Program> {
     let insns = relocate(program, maps, values)?;
     let bytes = sonde_isa::encode_all(&insns);
     let mut spec = ProgSpec::new(&program.name, prog_type(program.kind), &bytes);
-    if uprobe_multi {
-        spec.expected_attach_type = Some(AttachType::TraceUprobeMulti);
+    if multi {
+        spec.expected_attach_type = multi_link_type(program);
     }
     let target = tracing_target(program)?;
     if let Some(target) = &target {

@@ -18,7 +18,10 @@ use sonde_sys::{Map, Notifier, PausedChild, Poller, Program, RingBuf, Signal, Si
 use crate::actions;
 use crate::attach::Attachments;
 use crate::decode::{decode, read_u64};
-use crate::loader::{create_maps, is_uprobe_program, load_program, load_program_for, RunValues};
+use crate::loader::{
+    create_maps, is_kprobe_multi_program, is_uprobe_program, load_program, load_program_for,
+    multi_link_type, RunValues,
+};
 use crate::options::{OutputSink, RunOptions};
 use crate::printer::Printer;
 use crate::readout::read_map;
@@ -152,7 +155,7 @@ fn run_session(
         .programs
         .iter()
         .zip(&programs)
-        .filter(|(def, _)| !is_uprobe_program(def))
+        .filter(|(def, _)| multi_link_type(def).is_none())
         .flat_map(|(def, prog)| def.attach.iter().map(move |point| (def, prog, point)))
         .partition(|(_, _, point)| matches!(point.target, AttachTarget::SyscallTail { .. }));
     // The kernel runs the programs on one uprobe newest first: attach them
@@ -164,6 +167,12 @@ fn run_session(
             session
                 .attachments
                 .attach_uprobes(object, def, prog, &mut load_plain)?;
+        } else if is_kprobe_multi_program(def) {
+            let mut load_plain =
+                || load_program_for(object, def, &session.maps, values, opts.verbose, false);
+            session
+                .attachments
+                .attach_kprobes(object, def, prog, &mut load_plain)?;
         }
     }
     for (def, prog, point) in tails.into_iter().chain(direct) {

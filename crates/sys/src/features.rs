@@ -172,6 +172,21 @@ pub fn uprobe_multi_supported() -> bool {
     )
 }
 
+/// `kprobe_multi` links (Linux 5.18, built with CONFIG_FPROBE): a link on
+/// a symbol that does not exist fails with ENOENT or ESRCH when the kernel
+/// can make such links, with EOPNOTSUPP or EINVAL when it cannot.
+pub fn kprobe_multi_supported() -> bool {
+    let mut spec = ProgSpec::new("probe_kpmulti", ProgType::Kprobe, &RETURN_ZERO);
+    spec.expected_attach_type = Some(crate::AttachType::TraceKprobeMulti);
+    let Ok(prog) = Program::load(&spec) else {
+        return false;
+    };
+    matches!(
+        crate::Link::kprobe_multi(&prog, &["sonde_no_such_function"], &[0], false),
+        Err(e) if matches!(e.errno(), Some(libc::ENOENT | libc::ESRCH))
+    )
+}
+
 /// Why kprobes cannot be used here, or `None` when the kprobe PMU exists.
 pub fn kprobes_missing() -> Option<String> {
     if std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists() {

@@ -8,9 +8,6 @@ use crate::prog::AttachType;
 use crate::syscall;
 use crate::{Error, PerfEvent, Program, Result};
 
-/// `BPF_TRACE_KPROBE_MULTI`.
-const KPROBE_MULTI_ATTACH_TYPE: u32 = 42;
-
 /// A BPF link; dropping it detaches the program.
 #[derive(Debug)]
 pub struct Link {
@@ -218,7 +215,7 @@ impl Link {
         let pointers: Vec<u64> = c_names.iter().map(|c| c.as_ptr() as u64).collect();
         let mut attr = attr::LinkCreateKprobeMulti {
             prog_fd: prog.fd().as_raw_fd() as u32,
-            attach_type: KPROBE_MULTI_ATTACH_TYPE,
+            attach_type: AttachType::TraceKprobeMulti.kernel_id(),
             kprobe_flags: u32::from(ret),
             cnt: names.len() as u32,
             syms: pointers.as_ptr() as u64,

@@ -48,6 +48,9 @@ pub enum AttachType {
     /// `BPF_TRACE_UPROBE_MULTI`: a kprobe-type program attached to many
     /// uprobes by one link (Linux 6.6+).
     TraceUprobeMulti,
+    /// `BPF_TRACE_KPROBE_MULTI`: a kprobe-type program attached to many
+    /// kernel functions by one link (Linux 5.18+).
+    TraceKprobeMulti,
 }
 
 impl AttachType {
@@ -58,6 +61,7 @@ impl AttachType {
             AttachType::TraceFexit => 25,
             AttachType::TraceIter => 28,
             AttachType::PerfEvent => 41,
+            AttachType::TraceKprobeMulti => 42,
             AttachType::TraceUprobeMulti => 48,
         }
     }
@@ -70,6 +74,7 @@ impl AttachType {
             AttachType::TraceIter => "iter",
             AttachType::PerfEvent => "perf_event",
             AttachType::TraceUprobeMulti => "uprobe_multi",
+            AttachType::TraceKprobeMulti => "kprobe_multi",
         }
     }
 }

@@ -312,3 +312,20 @@ fn tracing_programs_refused_here_say_so() {
          (BPF_PROG_TYPE_TRACING); kernels that forbid BPF trampolines refuse these even to root"
     );
 }
+
+#[test]
+fn kprobe_multi_links_are_refused_without_fprobe() {
+    // This machine's kernel is built without CONFIG_FPROBE (and without
+    // CONFIG_KPROBES): a kprobe program loads for kprobe_multi links, but
+    // the link itself is not supported, whatever the symbols.
+    let insns = sonde_isa::encode_all(&[Insn::mov64_imm(R0, 0), Insn::exit()]);
+    let mut spec = ProgSpec::new("t_kpmulti", ProgType::Kprobe, &insns);
+    spec.expected_attach_type = Some(sonde_sys::AttachType::TraceKprobeMulti);
+    let prog = Program::load(&spec).unwrap();
+    let prog_id = prog.info().unwrap().id;
+    let err = Link::kprobe_multi(&prog, &["vfs_read", "vfs_write"], &[1, 2], false).unwrap_err();
+    assert_eq!(err.errno(), Some(libc::EOPNOTSUPP), "{err}");
+    assert!(!sonde_sys::features::kprobe_multi_supported());
+    drop(prog);
+    assert_gone(&[prog_id], &[], &[]);
+}
