@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Turn the JSON written by shared/conformance/run_suite.py into the tables of
 CONFORMANCE.md: totals, one row per suite, failure categories, and the most
-common first error lines (what to work on next)."""
+common first error lines (what to work on next).
+
+Usage: conformance_report.py RESULTS.json [COMMIT]. COMMIT names the commit the
+tested binary was built from; by default the work tree's HEAD, which is wrong
+when main moved on while the suite ran."""
 import collections
 import json
 import re
@@ -10,10 +14,11 @@ import sys
 import datetime
 
 
-def main(path):
+def main(path, commit=None):
     data = json.load(open(path))
     totals = data["totals"]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if commit is None:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     out = []
     out.append(f"Run {datetime.date.today().isoformat()} at commit `{commit}`, kernel {data.get('kernel', '?')}: "
                f"**{totals['PASS']} passed**, {totals['FAIL']} failed, {totals['TIMEOUT']} timed out, "
@@ -42,4 +47,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])
