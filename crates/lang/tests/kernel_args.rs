@@ -93,6 +93,38 @@ fn a_struct_passed_by_value_takes_as_many_slots_as_it_spans() {
 }
 
 #[test]
+fn a_struct_passed_in_memory_hides_the_arguments_after_it() {
+    // triple_sum(long scale, struct triple t, long bias): t is 24 bytes.
+    let p = check("kprobe:triple_sum { $s = args.scale; }");
+    assert_eq!(read(assigned(&p, 0, 0)), "reg arg0: int64");
+    assert_eq!(
+        error("kprobe:triple_sum { $b = args.bias; }"),
+        "stdin:1:26-35: ERROR: triple_sum takes 't' (struct triple, 24 bytes) by value, which is passed in memory: the arguments after it cannot be located\n\
+         kprobe:triple_sum { $b = args.bias; }\n\
+         \x20                        ~~~~~~~~~\n\
+         HINT: read them through a pointer the caller passed, or in a function it calls\n"
+    );
+    // Trampolines refuse the whole function.
+    for (src, span) in [
+        ("fexit:triple_sum { $r = retval; }", "1:25-31"),
+        ("fentry:triple_sum { $r = args.scale; }", "1:26-36"),
+    ] {
+        let err = error(src);
+        assert!(
+            err.starts_with(&format!(
+                "stdin:{span}: ERROR: triple_sum takes 't' (struct triple, 24 bytes) by value: \
+                 BPF trampolines cannot trace it, so neither can fentry and fexit\n"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("HINT: trace it with a kprobe or kretprobe\n"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn kprobe_args_are_registers_typed_from_btf() {
     let p = check("kprobe:vfs_readv { $f = args.file; $n = args.flags; $a = arg0; $s = arg6; }");
     assert_eq!(read(assigned(&p, 0, 0)), "reg arg0: struct file *");

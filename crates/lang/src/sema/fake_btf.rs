@@ -14,6 +14,7 @@ use super::btf_types::BtfTypes;
 /// ```c
 /// struct file { unsigned int f_flags; loff_t f_pos; };       // 16 bytes
 /// struct pair { long a; long b; };                            // 16 bytes
+/// struct triple { long a; long b; long c; };                  // 24 bytes
 /// ssize_t vfs_read(struct file *file, char __user *buf, size_t count, loff_t *pos);
 /// ssize_t vfs_readv(struct file *file, const struct iovec __user *vec,
 ///                   unsigned long vlen, loff_t *pos, int flags);
@@ -22,6 +23,7 @@ use super::btf_types::BtfTypes;
 /// long do_sys_openat2(int dfd, const char __user *filename, struct open_how *how);
 /// int do_nanosleep(struct hrtimer_sleeper *t, int mode);
 /// long pair_sum(struct pair p, long scale);
+/// long triple_sum(long scale, struct triple t, long bias); // 24 bytes
 /// void nf_tables_newtable(struct sk_buff *skb);
 /// ```
 pub fn blob() -> Vec<u8> {
@@ -91,6 +93,16 @@ pub fn blob() -> Vec<u8> {
     );
     b.func("do_nanosleep", int, &[("t", sleeper_ptr), ("mode", int)]);
     b.func("pair_sum", long, &[("p", pair), ("scale", long)]);
+    let triple = b.structure(
+        "triple",
+        24,
+        &[("a", long, 0), ("b", long, 8), ("c", long, 16)],
+    );
+    b.func(
+        "triple_sum",
+        long,
+        &[("scale", long), ("t", triple), ("bias", long)],
+    );
     b.func("nf_tables_newtable", 0, &[("skb", skb_ptr)]);
     b.finish()
 }

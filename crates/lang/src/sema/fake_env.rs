@@ -94,6 +94,7 @@ impl Default for FakeEnv {
                 ("vmlinux", "ksys_read"),
                 ("vmlinux", "sched_switch.part.0"),
                 ("vmlinux", "pair_sum"),
+                ("vmlinux", "triple_sum"),
                 ("nf_tables", "nf_tables_newtable"),
             ]
             .iter()

@@ -13,6 +13,11 @@ use crate::sema::typed::{ProbeKind, TExpr, TExprKind};
 use crate::sema::types::Type;
 use crate::span::Span;
 
+/// The largest struct passed in registers (two of them, on x86-64 and
+/// arm64); a larger one goes in memory, where neither a kprobe's pt_regs
+/// nor a trampoline's context has it.
+const MAX_BY_VALUE: u32 = 16;
+
 impl Checker<'_> {
     /// The function this instance probes and its prototype.
     fn kernel_function(&self, span: Span) -> Checked<(String, FunctionProto)> {
@@ -108,8 +113,51 @@ impl Checker<'_> {
             )
             .with_help(help));
         };
+        self.check_by_value(&function, &proto, index, span)?;
         let ty = proto.params[index].1.clone();
         self.kernel_slot(proto.slot(index), ty, &format!("args.{name}"), span)
+    }
+
+    /// Whether parameter `index` (`params.len()`: the return value) can
+    /// be found: a struct larger than two registers before it is passed
+    /// in memory, which shifts a kprobe's arguments out of reach; and BPF
+    /// trampolines refuse functions that take one at all.
+    fn check_by_value(
+        &self,
+        function: &str,
+        proto: &FunctionProto,
+        index: usize,
+        span: Span,
+    ) -> Checked<()> {
+        let kprobe = matches!(self.inst.kind, ProbeKind::Kprobe { .. });
+        let before = if kprobe { index } else { proto.params.len() };
+        let Some((big, ty)) = proto.params[..before.min(proto.params.len())]
+            .iter()
+            .find(|(_, ty)| ty.size() > MAX_BY_VALUE)
+        else {
+            return Ok(());
+        };
+        let taken = format!(
+            "{function} takes '{big}' ({ty}, {} bytes) by value",
+            ty.size()
+        );
+        Err(if kprobe {
+            Diagnostic::error(
+                span,
+                format!(
+                    "{taken}, which is passed in memory: the arguments after it cannot be located"
+                ),
+            )
+            .with_help("read them through a pointer the caller passed, or in a function it calls")
+        } else {
+            Diagnostic::error(
+                span,
+                format!(
+                    "{taken}: BPF trampolines cannot trace it, so neither can fentry and fexit"
+                ),
+            )
+            .with_help("trace it with a kprobe or kretprobe")
+        })
     }
 
     /// `args` of a kernel function as one value: a record of every
@@ -128,6 +176,7 @@ impl Checker<'_> {
     /// function returns.
     pub(super) fn fexit_retval(&mut self, span: Span) -> Checked<TExpr> {
         let (function, proto) = self.kernel_function(span)?;
+        self.check_by_value(&function, &proto, proto.params.len(), span)?;
         if proto.ret == Type::Void {
             return Err(Diagnostic::error(
                 span,
