@@ -90,6 +90,10 @@ pub struct Args {
     #[arg(long = "include", value_name = "FILE")]
     pub includes: Vec<String>,
 
+    /// Only run probes whose name matches REGEX (BEGIN and END always run).
+    #[arg(long = "probe-filter", value_name = "REGEX")]
+    pub probe_filter: Option<String>,
+
     /// Show this help message.
     #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     pub help: Option<bool>,
@@ -140,6 +144,7 @@ const VALUE_OPTIONS: &[&str] = &[
     "-B",
     "-I",
     "--include",
+    "--probe-filter",
 ];
 
 /// Options whose value is optional: the next word, unless it is an option.

@@ -20,6 +20,10 @@ pub struct CompileOptions {
     pub named_params: Vec<String>,
     /// 0 with `--no-warnings`, 2 with `-k`, else 1.
     pub warning_level: u8,
+    /// `--probe-filter`, already compiled.
+    pub probe_filter: Option<regex::Regex>,
+    /// `-q`: a script left with no probes fails without saying so.
+    pub quiet: bool,
 }
 
 pub fn compile(
@@ -57,6 +61,10 @@ pub fn compile(
         config_env: std::env::vars()
             .filter(|(name, _)| name.starts_with("BPFTRACE_"))
             .collect(),
+        probe_filter: opts
+            .probe_filter
+            .clone()
+            .map(|re| sema::ProbeFilter(std::sync::Arc::new(move |name: &str| re.is_match(name)))),
         ..sema::Options::default()
     };
     let typed = sema::analyse(ast, env, &sema_opts).map_err(|d| render_config(&d))?;
@@ -68,10 +76,12 @@ pub fn compile(
         }
     }
     if typed.probes.is_empty() && !ast.probes.is_empty() {
-        // missing_probes = warn/ignore left every attach point out.
-        return Err(
-            "ERROR: No probes to attach: every attach point of the script was left out".into(),
-        );
+        // missing_probes = warn/ignore or --probe-filter left every attach
+        // point out. bpftrace says so on standard output, as a plain line.
+        if !opts.quiet {
+            println!("No probes to attach");
+        }
+        return Err(String::new());
     }
     let codegen_opts = sonde_codegen::Options {
         pid_filter: opts.pid_filter,

@@ -65,6 +65,21 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            // A value sonde checked itself (the pid): bpftrace states the
+            // reason alone, without the usage.
+            match std::error::Error::source(&e) {
+                Some(reason) => eprintln!("ERROR: {reason}"),
+                None => eprintln!(
+                    "ERROR: {}",
+                    e.render()
+                        .to_string()
+                        .trim_start_matches("error: ")
+                        .trim_end()
+                ),
+            }
+            return ExitCode::from(1);
+        }
         Err(e) => {
             let rendered = e.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
@@ -75,6 +90,8 @@ fn main() -> ExitCode {
     };
     match run(args) {
         Ok(code) => ExitCode::from(code),
+        // Already said (on standard output), or nothing to say.
+        Err(message) if message.is_empty() => ExitCode::from(1),
         Err(message) => {
             let mut stderr = std::io::stderr().lock();
             let _ = stderr.write_all(message.as_bytes());
@@ -135,6 +152,14 @@ fn run(args: Args) -> Result<u8, String> {
             .map_err(|e| format!("ERROR: {e}"))?;
         return Ok(0);
     }
+    let probe_filter = args
+        .probe_filter
+        .as_deref()
+        .map(|pattern| {
+            regex::Regex::new(pattern)
+                .map_err(|e| format!("ERROR: Invalid --probe-filter regex '{pattern}': {e}"))
+        })
+        .transpose()?;
     let (script, positional) = read_script(&args)?;
     let child = args.cmd.as_deref().map(split_command).transpose()?;
     let object = compile::compile(
@@ -153,6 +178,8 @@ fn run(args: Args) -> Result<u8, String> {
             } else {
                 1
             },
+            probe_filter,
+            quiet: args.quiet,
         },
     )?;
     if args.debug.is_some() {

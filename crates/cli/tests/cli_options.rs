@@ -130,3 +130,75 @@ fn failed_helpers_are_reported_as_bpftrace_reports_them() {
     );
     assert_released("@cli_k");
 }
+
+#[test]
+fn probe_filter_keeps_matching_probes_and_begin_end() {
+    let out = run(&[
+        "-q",
+        "--probe-filter",
+        "ms:2$",
+        "-e",
+        r#"BEGIN { printf("begin\n"); } interval:ms:1 { printf("bad\n"); exit(); }
+           interval:ms:2 /@cf_pf == 0/ { @cf_pf = 1; printf("hit\n"); exit(); } END { printf("end\n"); }"#,
+    ]);
+    assert_eq!(stdout(&out), "begin\nhit\nend\n\n\n@cf_pf: 1\n");
+    assert_eq!(stderr(&out), "");
+    assert!(out.status.success());
+    assert_released("@cf_pf");
+    // (The guard: the timer may fire again before the session stops.)
+    // Without -q, the count says only the kept probes were attached.
+    let out = run(&[
+        "--probe-filter",
+        "interval:ms:(2|3)",
+        "-e",
+        r#"interval:ms:1 { printf("bad\n"); exit(); } interval:ms:2 { @cf_pf2 = 1; }
+           interval:ms:3 { exit(); }"#,
+    ]);
+    assert_eq!(stderr(&out), "Attached 2 probes\n");
+    assert!(out.status.success());
+    assert_released("@cf_pf2");
+}
+
+#[test]
+fn probe_filter_leaving_nothing_or_malformed_fails() {
+    // The attach point is left out before the kernel is asked whether it
+    // can serve kprobes at all.
+    let out = run(&[
+        "--probe-filter",
+        "no_such_probe_xyz",
+        "-e",
+        "kprobe:vfs_read { exit(); }",
+    ]);
+    assert_eq!(stdout(&out), "No probes to attach\n");
+    assert_eq!(stderr(&out), "");
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["--probe-filter", "[bad", "-e", "BEGIN { }"]);
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).starts_with("ERROR: Invalid --probe-filter regex '[bad': "),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn bad_pids_are_reported_as_bpftrace_reports_them() {
+    for (pid, message) in [
+        ("a1111", "Failed to parse pid: invalid integer: a1111"),
+        (
+            "111a1",
+            "Failed to parse pid: invalid trailing bytes: 111a1",
+        ),
+        (
+            "not_a_pid",
+            "Failed to parse pid: invalid integer: not_a_pid",
+        ),
+        ("5000000", "Pid out of range: 5000000"),
+    ] {
+        let out = run(&["-p", pid, "file.bt"]);
+        assert_eq!(stderr(&out), format!("ERROR: {message}\n"));
+        assert_eq!(stdout(&out), "");
+        assert_eq!(out.status.code(), Some(1));
+    }
+}

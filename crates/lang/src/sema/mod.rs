@@ -18,5 +18,5 @@ pub mod typed;
 pub mod types;
 mod user_probes;
 
-pub use check::{analyse, Options};
+pub use check::{analyse, Options, ProbeFilter};
 pub use env::{KernelTypes, ProbeEnv};

@@ -63,6 +63,28 @@ pub struct Options {
     pub named_params: Vec<String>,
     /// Whether `tseries()` may be used (from the settings).
     pub unstable_tseries: Unstable,
+    /// `--probe-filter`: only attach points whose expanded name it accepts
+    /// are kept (BEGIN, END and signal probes always are). Applied before
+    /// the kernel is asked whether it can serve them, so that a filter
+    /// leaving out what this kernel lacks lets the rest run.
+    pub probe_filter: Option<ProbeFilter>,
+}
+
+/// A predicate on expanded probe names; the command line decides what it
+/// matches (a regular expression), the checker only asks it.
+#[derive(Clone)]
+pub struct ProbeFilter(pub std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for ProbeFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProbeFilter")
+    }
+}
+
+impl ProbeFilter {
+    fn keeps(&self, attach: &Attach, name: &str) -> bool {
+        matches!(attach, Attach::Begin | Attach::End | Attach::Signal { .. }) || (self.0)(name)
+    }
 }
 
 impl Default for Options {
@@ -78,6 +100,7 @@ impl Default for Options {
             missing_probes: MissingProbes::Error,
             named_params: Vec::new(),
             unstable_tseries: Unstable::Warn,
+            probe_filter: None,
         }
     }
 }
@@ -257,6 +280,7 @@ fn instantiate<'a>(
     let mut lenient = Availability::default();
     for probe in &program.probes {
         let mut groups: Vec<(ProbeKind, Vec<(Attach, u32)>)> = Vec::new();
+        let mut filtered_out = false;
         for point in &probe.attach_points {
             let point = substitute_positionals(point, &opts.positional);
             let expanded = match probes::expand(&point, env, opts) {
@@ -268,6 +292,12 @@ fn instantiate<'a>(
                 Err(d) => return Err(d),
             };
             for ExpandedAttach { attach, name } in expanded {
+                if let Some(filter) = &opts.probe_filter {
+                    if !filter.keeps(&attach, &name) {
+                        filtered_out = true;
+                        continue;
+                    }
+                }
                 // A wildcard's error names the attach point as written,
                 // not whichever of its matches came first.
                 let shown = if probes::has_wildcard(&point.raw) {
@@ -290,6 +320,9 @@ fn instantiate<'a>(
                     None => groups.push((kind, vec![(attach, index)])),
                 }
             }
+        }
+        if groups.is_empty() && filtered_out {
+            continue;
         }
         if groups.is_empty() && opts.missing_probes != MissingProbes::Error {
             skipped.push(Diagnostic::error(
