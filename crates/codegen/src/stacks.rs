@@ -98,7 +98,9 @@ impl ProgramCompiler<'_> {
         self.e.call(helper::GET_CURRENT_PID_TGID);
         self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
         self.store(Size::W, dst, R0);
-        if let [(_, index)] = self.probe.attach.as_slice() {
+        if let Some(index) = self.probe_const {
+            self.store_imm(Size::W, dst + 4, index as i32);
+        } else if let [(_, index)] = self.probe.attach.as_slice() {
             self.store_imm(Size::W, dst + 4, *index as i32);
         } else {
             self.e.emit(Insn::mov64_reg(R1, R6));

@@ -211,3 +211,23 @@ fn func_of_a_kprobe_at_an_address_is_the_symbol_there() {
     );
     assert_eq!(object.maps[0].value_size, 8);
 }
+
+#[test]
+fn tracing_programs_never_ask_for_a_cookie() {
+    // Tracing links carry no cookie before Linux 6.0: what the cookie
+    // tells a shared program is compiled into each tracing program.
+    let object = compile("fexit:vfs_read*, fentry:ksys_read { @[probe, func, ustack] = count(); }");
+    assert_eq!(object.programs.len(), 3);
+    for (n, program) in object.programs.iter().enumerate() {
+        assert_ne!(program.kind, ProgKind::Kprobe);
+        let lines = disassembly(&object, n);
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.contains("bpf_get_attach_cookie"))
+                .count(),
+            0,
+            "{lines:#?}"
+        );
+    }
+}

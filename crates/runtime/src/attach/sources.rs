@@ -57,7 +57,10 @@ impl Attachments {
                 } else {
                     sonde_sys::AttachType::TraceFentry
                 };
-                self.links.push(Link::tracing(prog, kind, cookie)?);
+                // No cookie: kernels before 6.0 refuse one on tracing
+                // links, and the code generator compiles `probe` and
+                // `func` into each tracing program instead.
+                self.links.push(Link::tracing(prog, kind, 0)?);
                 Ok(())
             }
             AttachTarget::Iter { ref pin, .. } => {
