@@ -94,6 +94,14 @@ pub struct Args {
     #[arg(long = "probe-filter", value_name = "REGEX")]
     pub probe_filter: Option<String>,
 
+    /// Run mode: 'bench' runs the bench: probes and prints their times.
+    #[arg(long = "mode", value_name = "MODE")]
+    pub mode: Option<String>,
+
+    /// Run the bench: probes (same as --mode bench).
+    #[arg(long = "bench")]
+    pub bench: bool,
+
     /// Show this help message.
     #[arg(short = 'h', long = "help", action = ArgAction::Help)]
     pub help: Option<bool>,
@@ -145,6 +153,7 @@ const VALUE_OPTIONS: &[&str] = &[
     "-I",
     "--include",
     "--probe-filter",
+    "--mode",
 ];
 
 /// Options whose value is optional: the next word, unless it is an option.

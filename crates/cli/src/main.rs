@@ -152,6 +152,7 @@ fn run(args: Args) -> Result<u8, String> {
             .map_err(|e| format!("ERROR: {e}"))?;
         return Ok(0);
     }
+    let bench = bench_mode(&args)?;
     let probe_filter = args
         .probe_filter
         .as_deref()
@@ -205,10 +206,30 @@ fn run(args: Args) -> Result<u8, String> {
         stop: None,
         no_warnings: args.no_warnings,
         on_attached: None,
+        bench,
     };
     match Session::run(&object, &opts) {
         Ok(code) => Ok(code.clamp(0, 255) as u8),
         Err(e) => Err(describe_failure(&e)),
+    }
+}
+
+/// Whether `--mode bench` (or `--bench`) asks for the benchmarks to run.
+fn bench_mode(args: &Args) -> Result<bool, String> {
+    match args.mode.as_deref() {
+        _ if args.bench && args.mode.is_some() => {
+            Err("ERROR: USAGE: --bench conflicts with existing --mode".into())
+        }
+        None => Ok(args.bench),
+        Some("bench") => Ok(true),
+        Some(mode @ ("codegen" | "compiler-bench" | "test" | "format")) => Err(format!(
+            "ERROR: --mode {mode} is not supported by sonde; --mode bench is"
+        )),
+        Some(_) => Err(
+            "ERROR: USAGE: --mode can only be 'codegen', 'compiler-bench', \
+                        'bench', 'test' or 'format'."
+                .into(),
+        ),
     }
 }
 

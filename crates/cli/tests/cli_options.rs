@@ -202,3 +202,104 @@ fn bad_pids_are_reported_as_bpftrace_reports_them() {
         assert_eq!(out.status.code(), Some(1));
     }
 }
+
+/// The rows of a benchmark table: (name, average ns, iterations).
+fn bench_rows(text: &str) -> Vec<(String, u64, u64)> {
+    text.lines()
+        .map(|line| {
+            let (name, rest) = line.split_at(41);
+            let (time, iters) = rest.split_at(15);
+            (
+                name.trim_end().to_string(),
+                time.trim_end().parse().expect("time"),
+                iters.parse().expect("iterations"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn bench_mode_times_each_bench_probe() {
+    let out = run(&[
+        "--mode",
+        "bench",
+        "-e",
+        r#"BEGIN { printf("begin\n"); } bench:a { @cf_ba = count(); } bench:bb { @cf_bb = count(); }
+           END { printf("end\n"); }"#,
+    ]);
+    assert_eq!(stderr(&out), "");
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let table = text
+        .strip_prefix(&format!(
+            "begin\n{:<41}{:<15}Iterations\n{}\n",
+            "Benchmark",
+            "Time(ns)",
+            "-".repeat(66)
+        ))
+        .and_then(|t| t.strip_suffix("end\n\n\n"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let rows = bench_rows(table);
+    assert_eq!(
+        rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["a", "bb"]
+    );
+    for (_, average, iters) in rows {
+        // Repeated until the runs took a millisecond together.
+        assert!(average * iters >= 1_000_000, "{average} x {iters}");
+    }
+    assert_released("@cf_ba");
+    assert_released("@cf_bb");
+}
+
+#[test]
+fn bench_results_in_json_and_failures() {
+    let out = run(&[
+        "-q",
+        "-f",
+        "json",
+        "--bench",
+        "-e",
+        "bench:one { @cf_bj = count(); } END { print(@cf_bj); }",
+    ]);
+    assert_eq!(stderr(&out), "");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let fields = lines[0]
+        .strip_prefix(r#"{"type": "benchmark_result", "data": {"one": {"average": "#)
+        .and_then(|l| l.strip_suffix("}}}"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let (average, iters) = fields.split_once(r#", "iters": "#).expect("two fields");
+    let average: u64 = average.parse().unwrap();
+    let iters: u64 = iters.parse().unwrap();
+    assert!(average * iters >= 1_000_000, "{average} x {iters}");
+    // Every run counts: the last repeat and the shorter ones before it,
+    // each at most half as long as the next.
+    let count: u64 = lines[1]
+        .strip_prefix(r#"{"type": "map", "data": {"@cf_bj": "#)
+        .and_then(|l| l.strip_suffix("}}"))
+        .unwrap_or_else(|| panic!("{text}"))
+        .parse()
+        .unwrap();
+    assert!(count >= iters && count < 2 * iters, "{count} runs, {iters}");
+    assert_released("@cf_bj");
+
+    let out = run(&["--bench", "-e", "bench:bad { exit(3); }"]);
+    assert_eq!(stderr(&out), "ERROR: Benchmark 'bad' failed.\n");
+    assert_eq!(stdout(&out), "\n\n");
+    assert_eq!(out.status.code(), Some(1));
+    // Without --bench, benchmarks do not run.
+    let out = run(&["-e", "bench:a { }"]);
+    assert_eq!(
+        stderr(&out),
+        "ERROR: No probes attached; use --bench to run benchmark probes.\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["--mode", "fast", "-e", "bench:a { }"]);
+    assert_eq!(
+        stderr(&out),
+        "ERROR: USAGE: --mode can only be 'codegen', 'compiler-bench', 'bench', 'test' or 'format'.\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -121,7 +121,7 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         for def in compile_probe(program, index, &mut shared, opts, &dispatch)? {
             // Tracing programs are bound to their one target at load.
             let same = programs.iter_mut().find(|p| {
-                def.kind != ProgKind::RunOnce
+                !matches!(def.kind, ProgKind::RunOnce | ProgKind::Bench)
                     && !is_tracing(def.kind)
                     && p.kind == def.kind
                     && p.insns == def.insns
@@ -145,9 +145,12 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         maps[ringbuf].max_entries = RINGBUF_UNUSED_BYTES;
     }
     let exit_after_begin = program.probes.iter().all(|p| {
-        p.attach
-            .iter()
-            .all(|(a, _)| matches!(a, Attach::Begin | Attach::End | Attach::Iter { .. }))
+        p.attach.iter().all(|(a, _)| {
+            matches!(
+                a,
+                Attach::Begin | Attach::End | Attach::Iter { .. } | Attach::Bench { .. }
+            )
+        })
     });
     Ok(Object {
         maps,
@@ -610,6 +613,7 @@ fn attach_target(attach: &Attach) -> AttachTarget {
         &Attach::Hardware { config, period } => AttachTarget::Hardware { config, period },
         &Attach::Watchpoint { addr, len, access } => AttachTarget::Watchpoint { addr, len, access },
         &Attach::Signal { signal } => AttachTarget::Signal { signal },
+        Attach::Bench { name } => AttachTarget::Bench { name: name.clone() },
         Attach::Kprobe {
             module,
             function,

@@ -116,6 +116,11 @@ pub enum ProgKind {
     Fexit,
     /// `BPF_PROG_TYPE_TRACING` iterator; one attach point.
     Iter,
+    /// `bench:`: a `BPF_PROG_TYPE_XDP` program, never attached but run
+    /// with `BPF_PROG_TEST_RUN` and a repeat count, the one program type
+    /// whose test runs time many repetitions and that any kernel with BPF
+    /// has. Its body may use only the helpers every program type has.
+    Bench,
 }
 
 /// A patch the runtime applies to `insns[insn]` (the first slot of an
@@ -231,6 +236,11 @@ pub enum AttachTarget {
         module: String,
         function: String,
         ret: bool,
+    },
+    /// A benchmark, run under `--mode bench` only; `name` is what follows
+    /// `bench:`, the name its result is printed under.
+    Bench {
+        name: String,
     },
     /// A BPF iterator over `bpf_iter_<target>` objects, run once after
     /// every probe is attached (or pinned at `pin`).

@@ -158,7 +158,10 @@ impl<'a> ProgramCompiler<'a> {
             self.e.jump_imm(op::JEQ, R0, 0, exit);
         }
         if let Some(pid) = self.opts.pid_filter {
-            if !matches!(self.probe.kind, ProbeKind::Begin | ProbeKind::End) {
+            if !matches!(
+                self.probe.kind,
+                ProbeKind::Begin | ProbeKind::End | ProbeKind::Bench
+            ) {
                 self.e.call(helper::GET_CURRENT_PID_TGID);
                 self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
                 let exit = self.exit_label;
@@ -510,6 +513,7 @@ impl<'a> ProgramCompiler<'a> {
             ProbeKind::Fentry => ProgKind::Fentry,
             ProbeKind::Fexit => ProgKind::Fexit,
             ProbeKind::Iter => ProgKind::Iter,
+            ProbeKind::Bench => ProgKind::Bench,
         }
     }
 }

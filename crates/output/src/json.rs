@@ -86,6 +86,17 @@ pub fn format_attached(n: usize) -> String {
     format!(r#"{{"type": "attached_probes", "count": {n}, "data": {{"probes": {n}}}}}"#)
 }
 
+/// `{"type": "benchmark_result", "data": {"NAME": {"average": NS, "iters": N}}}`:
+/// one benchmark's average time per run in nanoseconds.
+pub fn format_benchmark(name: &str, average_ns: u64, iters: u64) -> String {
+    let mut out = String::from(r#"{"type": "benchmark_result", "data": {"#);
+    write_string(&mut out, name.as_bytes());
+    out.push_str(&format!(
+        r#": {{"average": {average_ns}, "iters": {iters}}}}}}}"#
+    ));
+    out
+}
+
 /// `{"type": "lost_events", "count": N, "data": {"events": N}}`
 pub fn format_lost_events(n: u64) -> String {
     format!(r#"{{"type": "lost_events", "count": {n}, "data": {{"events": {n}}}}}"#)

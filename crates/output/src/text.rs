@@ -88,6 +88,25 @@ pub fn format_attached(probes: usize) -> String {
     format!("Attached {probes} {noun}\n")
 }
 
+/// One row of the benchmark table, `names[index]`'s, preceded by the
+/// header when it is the first: the name column is as wide as the longest
+/// name (at least 40) plus one, the time column 15.
+pub fn format_benchmark(names: &[&str], index: usize, average_ns: u64, iters: u64) -> String {
+    let width = names.iter().map(|n| n.len()).fold(40, usize::max) + 1;
+    let mut out = String::new();
+    if index == 0 {
+        out.push_str(&format!(
+            "{:<width$}{:<15}Iterations\n",
+            "Benchmark", "Time(ns)"
+        ));
+        out.push_str(&"-".repeat(width + 15 + "Iterations".len()));
+        out.push('\n');
+    }
+    let name = names.get(index).copied().unwrap_or("");
+    out.push_str(&format!("{name:<width$}{average_ns:<15}{iters}\n"));
+    out
+}
+
 /// The stderr line for events the kernel dropped from the output buffer.
 pub fn format_lost_events(lost: u64) -> String {
     format!("Lost {lost} events\n")

@@ -591,3 +591,11 @@ fn invalid_utf8_becomes_replacement_characters() {
         "{\"type\": \"value\", \"data\": \"a\u{fffd}b\"}"
     );
 }
+
+#[test]
+fn benchmark_result_record() {
+    assert_eq!(
+        sonde_output::json::format_benchmark("a", 15, 100000),
+        r#"{"type": "benchmark_result", "data": {"a": {"average": 15, "iters": 100000}}}"#
+    );
+}

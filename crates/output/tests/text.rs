@@ -652,3 +652,27 @@ fn malformed_histograms_do_not_panic() {
         assert!(text.ends_with("|\n\n"), "{value:?}: {text}");
     }
 }
+
+#[test]
+fn benchmark_table_has_bpftraces_columns() {
+    let names = ["a", "bb"];
+    assert_eq!(
+        sonde_output::text::format_benchmark(&names, 0, 12, 100000),
+        format!(
+            "{:<41}{:<15}Iterations\n{}\n{:<41}{:<15}100000\n",
+            "Benchmark",
+            "Time(ns)",
+            "-".repeat(66),
+            "a",
+            "12"
+        )
+    );
+    assert_eq!(
+        sonde_output::text::format_benchmark(&names, 1, 7, 200),
+        format!("bb{}7{}200\n", " ".repeat(39), " ".repeat(14))
+    );
+    // A name longer than 40 characters widens the name column.
+    let long = "x".repeat(45);
+    let row = sonde_output::text::format_benchmark(&[&long], 0, 1, 1);
+    assert_eq!(row.lines().nth(1), Some("-".repeat(46 + 15 + 10).as_str()));
+}

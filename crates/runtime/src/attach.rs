@@ -112,6 +112,7 @@ impl Attachments {
             AttachTarget::Fentry { ret: false, .. } => ProgKind::Fentry,
             AttachTarget::Fentry { ret: true, .. } => ProgKind::Fexit,
             AttachTarget::Iter { .. } => ProgKind::Iter,
+            AttachTarget::Bench { .. } => ProgKind::Bench,
         };
         if kind != expected {
             bail!("cannot attach {probe_name}: a {kind:?} program cannot attach to a {expected:?} target");
@@ -119,6 +120,9 @@ impl Attachments {
         let context = || format!("cannot attach {probe_name}");
         match target {
             AttachTarget::Begin | AttachTarget::End | AttachTarget::Signal { .. } => {}
+            AttachTarget::Bench { .. } => {
+                bail!("cannot attach {probe_name}: benchmarks are run, not attached")
+            }
             AttachTarget::Software { .. }
             | AttachTarget::Hardware { .. }
             | AttachTarget::Watchpoint { .. }

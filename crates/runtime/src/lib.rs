@@ -10,6 +10,7 @@
 
 mod actions;
 mod attach;
+mod bench;
 mod btf_ids;
 pub mod decode;
 mod env;

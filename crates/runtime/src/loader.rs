@@ -126,6 +126,7 @@ fn prog_type(kind: ProgKind) -> ProgType {
         ProgKind::PerfEvent => ProgType::PerfEvent,
         ProgKind::Kprobe => ProgType::Kprobe,
         ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter => ProgType::Tracing,
+        ProgKind::Bench => ProgType::Xdp,
     }
 }
 

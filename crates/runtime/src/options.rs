@@ -72,6 +72,9 @@ pub struct RunOptions {
     /// `--no-warnings`: `warnf()` prints nothing.
     pub no_warnings: bool,
     pub on_attached: Option<AttachedCallback>,
+    /// `--mode bench`: run the `bench:` probes (and BEGIN and END), print
+    /// how long each takes, attach nothing else.
+    pub bench: bool,
 }
 
 impl RunOptions {
@@ -95,6 +98,7 @@ impl std::fmt::Debug for RunOptions {
             .field("stop", &self.stop.is_some())
             .field("no_warnings", &self.no_warnings)
             .field("on_attached", &self.on_attached.is_some())
+            .field("bench", &self.bench)
             .finish()
     }
 }

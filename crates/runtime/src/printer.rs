@@ -93,6 +93,26 @@ impl<'w> Printer<'w> {
         }
     }
 
+    /// One benchmark's result: a row of the table (after its header, for
+    /// the first), or one JSON record.
+    pub fn benchmark(
+        &mut self,
+        names: &[&str],
+        index: usize,
+        average_ns: u64,
+        iters: u64,
+    ) -> io::Result<()> {
+        let record = match self.format {
+            OutputFormat::Text => text::format_benchmark(names, index, average_ns, iters),
+            OutputFormat::Json => line(json::format_benchmark(
+                names.get(index).copied().unwrap_or(""),
+                average_ns,
+                iters,
+            )),
+        };
+        self.out.write_all(record.as_bytes())
+    }
+
     /// What bpftrace writes when the main loop ends, before the maps: two
     /// empty lines in text, nothing in JSON.
     pub fn end(&mut self) -> io::Result<()> {

@@ -6,17 +6,22 @@
 //! `exit()`, SIGINT/SIGTERM, a stop request or the command's exit. Then
 //! detach, run END, print what is left, two empty lines and every
 //! non-empty map.
+//!
+//! Under `--mode bench` nothing is attached: after BEGIN each `bench:`
+//! probe is run and timed (see `bench`), then END runs and no map is
+//! printed.
 
 use std::io::{self, BufWriter, Write};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use sonde_codegen::object::{AttachTarget, EventDef, Object, ProgKind};
 use sonde_output::printf;
 use sonde_sys::{Map, Notifier, PausedChild, Poller, Program, RingBuf, Signal, SignalFd};
 
 use crate::actions;
 use crate::attach::Attachments;
+use crate::bench::{self, BenchStatus};
 use crate::decode::{decode, read_u64};
 use crate::loader::{
     create_maps, is_kprobe_multi_program, is_uprobe_program, load_program, load_program_for,
@@ -137,6 +142,7 @@ fn run_session(
         symbols: Symbols::new(object),
         watched: None,
         no_warnings: opts.no_warnings,
+        bench_status: None,
     };
     if opts.verbose {
         session.describe_programs(&programs)?;
@@ -146,58 +152,71 @@ fn run_session(
         .attachments
         .set_traced(opts.pid, child.as_ref().map(|c| c.pid() as u32));
     session.run_once(&programs, &AttachTarget::Begin)?;
-    session
-        .attachments
-        .scope_uprobes(opts.pid.or(values.child_pid_opt()));
-    // Programs reached by tail calls take their slots before the
-    // dispatchers that call them are attached.
-    let (tails, direct): (Vec<_>, Vec<_>) = object
-        .programs
-        .iter()
-        .zip(&programs)
-        .filter(|(def, _)| multi_link_type(def).is_none())
-        .flat_map(|(def, prog)| def.attach.iter().map(move |point| (def, prog, point)))
-        .partition(|(_, _, point)| matches!(point.target, AttachTarget::SyscallTail { .. }));
-    // The kernel runs the programs on one uprobe newest first: attach them
-    // last to first so that they run in the order of the script.
-    for (def, prog) in object.programs.iter().zip(&programs).rev() {
-        if is_uprobe_program(def) {
-            let mut load_plain =
-                || load_program_for(object, def, &session.maps, values, opts.verbose, false);
-            session
-                .attachments
-                .attach_uprobes(object, def, prog, &mut load_plain)?;
-        } else if is_kprobe_multi_program(def) {
-            let mut load_plain =
-                || load_program_for(object, def, &session.maps, values, opts.verbose, false);
-            session
-                .attachments
-                .attach_kprobes(object, def, prog, &mut load_plain)?;
-        }
-    }
-    for (def, prog, point) in tails.into_iter().chain(direct) {
-        let name = object
-            .probe_names
-            .get(point.probe as usize)
-            .map_or("?", String::as_str);
-        match point.target {
-            AttachTarget::SyscallTail { map, nr } => {
-                let tails = session
-                    .maps
-                    .get(map)
-                    .ok_or_else(|| anyhow!("program array {map} does not exist"))?;
+    if opts.bench {
+        // BEGIN's output first, then the table.
+        while session.consume()? > 0 {}
+        session.run_benchmarks(&programs)?;
+    } else {
+        session
+            .attachments
+            .scope_uprobes(opts.pid.or(values.child_pid_opt()));
+        // Programs reached by tail calls take their slots before the
+        // dispatchers that call them are attached.
+        let (tails, direct): (Vec<_>, Vec<_>) = object
+            .programs
+            .iter()
+            .zip(&programs)
+            .filter(|(def, _)| multi_link_type(def).is_none())
+            .flat_map(|(def, prog)| def.attach.iter().map(move |point| (def, prog, point)))
+            .partition(|(_, _, point)| matches!(point.target, AttachTarget::SyscallTail { .. }));
+        // The kernel runs the programs on one uprobe newest first: attach them
+        // last to first so that they run in the order of the script.
+        for (def, prog) in object.programs.iter().zip(&programs).rev() {
+            if is_uprobe_program(def) {
+                let mut load_plain =
+                    || load_program_for(object, def, &session.maps, values, opts.verbose, false);
                 session
                     .attachments
-                    .fill_tail(tails, nr, prog, (point.block, point.probe), name)?;
+                    .attach_uprobes(object, def, prog, &mut load_plain)?;
+            } else if is_kprobe_multi_program(def) {
+                let mut load_plain =
+                    || load_program_for(object, def, &session.maps, values, opts.verbose, false);
+                session
+                    .attachments
+                    .attach_kprobes(object, def, prog, &mut load_plain)?;
             }
-            _ => session.attachments.attach(
-                prog,
-                def.kind,
-                &point.target,
-                (point.block, object.cookie(point.probe)),
-                name,
-            )?,
         }
+        for (def, prog, point) in tails.into_iter().chain(direct) {
+            let name = object
+                .probe_names
+                .get(point.probe as usize)
+                .map_or("?", String::as_str);
+            match point.target {
+                // Run under --mode bench only.
+                AttachTarget::Bench { .. } => {}
+                AttachTarget::SyscallTail { map, nr } => {
+                    let tails = session
+                        .maps
+                        .get(map)
+                        .ok_or_else(|| anyhow!("program array {map} does not exist"))?;
+                    session.attachments.fill_tail(
+                        tails,
+                        nr,
+                        prog,
+                        (point.block, point.probe),
+                        name,
+                    )?;
+                }
+                _ => session.attachments.attach(
+                    prog,
+                    def.kind,
+                    &point.target,
+                    (point.block, object.cookie(point.probe)),
+                    name,
+                )?,
+            }
+        }
+        session.check_bench_only()?;
     }
     let attach_done = started.elapsed();
     if opts.verbose {
@@ -208,7 +227,7 @@ fn run_session(
             (attach_done - load_done).as_micros()
         ))?;
     }
-    if !opts.quiet {
+    if !opts.quiet && !opts.bench {
         session
             .printer
             .attached(session.attachments.probe_count())?;
@@ -245,14 +264,14 @@ fn run_session(
         .any(|p| matches!(p.kind, ProgKind::Iter))
     {
         session.run_iterators()?;
-    } else if !object.exit_after_begin {
+    } else if !object.exit_after_begin && !opts.bench {
         session.event_loop(
             &programs,
             &signals,
             opts.stop.as_ref().map(|s| s.notifier()),
         )?;
     }
-    session.finish(&programs)
+    session.finish(&programs, !opts.bench)
 }
 
 /// Whether the programs take user stacks or run in user space, so that
@@ -295,6 +314,8 @@ struct Running<'a, 'w> {
     watched: Option<u32>,
     /// `warnf()` prints nothing.
     no_warnings: bool,
+    /// While a benchmark runs: what its records said (they are not printed).
+    bench_status: Option<BenchStatus>,
 }
 
 impl Running<'_, '_> {
@@ -321,6 +342,71 @@ impl Running<'_, '_> {
             for _ in def.attach.iter().filter(|p| &p.target == which) {
                 prog.test_run(None)?;
             }
+        }
+        Ok(())
+    }
+
+    /// `--mode bench`: run each `bench:` probe until its runs take a
+    /// millisecond and print its average time per run. A benchmark whose
+    /// program returns non-zero is skipped; one that calls `exit(code)`
+    /// with a non-zero code or `errorf()` fails the session.
+    fn run_benchmarks(&mut self, programs: &[Program]) -> anyhow::Result<()> {
+        let object = self.object;
+        let benches: Vec<(&Program, &str)> = object
+            .programs
+            .iter()
+            .zip(programs)
+            .flat_map(|(def, prog)| {
+                def.attach
+                    .iter()
+                    .filter_map(move |point| match &point.target {
+                        AttachTarget::Bench { name } => Some((prog, name.as_str())),
+                        _ => None,
+                    })
+            })
+            .collect();
+        let names: Vec<&str> = benches.iter().map(|(_, name)| *name).collect();
+        // XDP test runs need at least an Ethernet header of input.
+        let packet = [0u8; 14];
+        for (index, (prog, name)) in benches.iter().enumerate() {
+            let mut iters = 1u64;
+            loop {
+                self.bench_status = Some(BenchStatus::default());
+                let run = prog.test_run_repeat(&packet, iters as u32)?;
+                while self.consume()? > 0 {}
+                let status = self.bench_status.take().unwrap_or_default();
+                if status.exit_code == 0 && run.retval != 0 {
+                    break;
+                }
+                let average = u64::from(run.duration_ns);
+                if let Some(next) = bench::next_iters(average, iters) {
+                    iters = next;
+                    continue;
+                }
+                if status.exit_code != 0 || status.errors > 0 {
+                    self.printer
+                        .diagnostic(&format!("ERROR: Benchmark '{name}' failed."))?;
+                    self.exit_code.get_or_insert(1);
+                    break;
+                }
+                self.printer.benchmark(&names, index, average, iters)?;
+                break;
+            }
+        }
+        // Output the benchmarks could not fit in the buffer was not
+        // wanted anyway.
+        self.lost_seen = self.lost_total()?;
+        self.printer.flush()?;
+        Ok(())
+    }
+
+    /// Outside `--mode bench`, a script of benchmarks alone has nothing to
+    /// run: say how to run them.
+    fn check_bench_only(&self) -> anyhow::Result<()> {
+        let points = || self.object.programs.iter().flat_map(|p| &p.attach);
+        let has_bench = points().any(|p| matches!(p.target, AttachTarget::Bench { .. }));
+        if has_bench && points().all(|p| matches!(p.target, AttachTarget::Bench { .. })) {
+            bail!("No probes attached; use --bench to run benchmark probes.");
         }
         Ok(())
     }
@@ -439,6 +525,14 @@ impl Running<'_, '_> {
         let Some(event) = usize::try_from(id).ok().and_then(|i| object.events.get(i)) else {
             return self.warn(&format!("an event record with unknown id {id}"));
         };
+        if let Some(status) = self.bench_status.as_mut() {
+            match event {
+                EventDef::Exit => status.exit_code = read_u64(payload, 0).unwrap_or(0) as i32,
+                EventDef::Diagnostic { error: true, .. } => status.errors += 1,
+                _ => {}
+            }
+            return Ok(());
+        }
         let trailer = object.str_trunc_trailer.as_str();
         let probes =
             &SymbolNames::new(object, &self.maps, &self.symbols).with_trunc_trailer(trailer);
@@ -625,7 +719,7 @@ impl Running<'_, '_> {
     }
 
     /// Detach, run END, print what is left and the maps.
-    fn finish(mut self, programs: &[Program]) -> anyhow::Result<i32> {
+    fn finish(mut self, programs: &[Program], print_maps: bool) -> anyhow::Result<i32> {
         self.attachments.detach_all();
         if let Some(child) = self.child.as_mut() {
             child.terminate(Duration::from_millis(100))?;
@@ -643,7 +737,7 @@ impl Running<'_, '_> {
         self.printer.end()?;
         let object = self.object;
         let trailer = object.str_trunc_trailer.as_str();
-        let printed = if object.skip_maps_on_exit {
+        let printed = if object.skip_maps_on_exit || !print_maps {
             &[][..]
         } else {
             &object.user_maps[..]

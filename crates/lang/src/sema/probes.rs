@@ -64,6 +64,11 @@ pub enum Attach {
     Signal {
         signal: i32,
     },
+    /// A benchmark, run many times with `BPF_PROG_TEST_RUN` under
+    /// `--mode bench` and never otherwise.
+    Bench {
+        name: String,
+    },
     /// A BPF iterator over the kernel objects `target` names (`task`,
     /// `task_file`, `task_vma`), or pinned at `pin` instead of run.
     Iter {
@@ -175,9 +180,14 @@ fn expand_unnamed(
                 .map_err(err)
         }
         "usdt" | "U" => super::user_probes::expand_usdt(&parts, env, pid).map_err(err),
-        "bench" | "test" => Err(err(format!(
-            "{provider} probes are not supported yet"
-        ))),
+        "bench" => match &parts[1..] {
+            [name] if !name.is_empty() => Ok(vec![one_named(
+                Attach::Bench { name: name.clone() },
+                format!("bench:{name}"),
+            )]),
+            _ => Err(err("bench probes take a name: bench:NAME".into())),
+        },
+        "test" => Err(err(format!("{provider} probes are not supported yet"))),
         _ => Err(err(format!("Invalid probe type: {provider}"))
             .with_help("probe types are begin, end, self, tracepoint, rawtracepoint, kprobe, kretprobe, fentry, fexit, software, hardware, interval, profile, watchpoint, iter, uprobe, uretprobe and usdt")),
     }

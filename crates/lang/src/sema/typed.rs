@@ -83,6 +83,9 @@ pub enum ProbeKind {
     Fexit,
     /// `iter:` (`BPF_PROG_TYPE_TRACING` iterator; ctx points at the object).
     Iter,
+    /// `bench:NAME`: run by the tracer many times over under `--mode
+    /// bench`, like BEGIN but timed.
+    Bench,
 }
 
 impl ProbeKind {

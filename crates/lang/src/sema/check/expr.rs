@@ -397,6 +397,7 @@ impl Checker<'_> {
             Some(Attach::Watchpoint { .. }) => "watchpoint",
             Some(Attach::Signal { .. }) => "special",
             Some(Attach::Iter { .. }) => "iter",
+            Some(Attach::Bench { .. }) => "benchmark",
             Some(Attach::Kprobe { ret: false, .. }) => "kprobe",
             Some(Attach::Kprobe { ret: true, .. }) => "kretprobe",
             Some(Attach::Fentry { ret: false, .. }) => "fentry",

@@ -434,6 +434,7 @@ fn kind_of(attach: &Attach) -> ProbeKind {
         Attach::Uprobe { ret, .. } => ProbeKind::Uprobe { ret: *ret },
         Attach::Usdt { .. } => ProbeKind::Usdt,
         Attach::Signal { .. } => ProbeKind::Signal,
+        Attach::Bench { .. } => ProbeKind::Bench,
         Attach::Kprobe { ret, .. } => ProbeKind::Kprobe { ret: *ret },
         Attach::Fentry { ret: false, .. } => ProbeKind::Fentry,
         Attach::Fentry { ret: true, .. } => ProbeKind::Fexit,
