@@ -61,6 +61,13 @@ fn fentry_args_are_context_slots_typed_from_btf() {
 }
 
 #[test]
+fn args_as_a_pointer_is_the_same_as_args() {
+    let p = check("fentry:vfs_read { $c = args->count; } kprobe:vfs_read { $c = args->count; }");
+    assert_eq!(read(assigned(&p, 0, 0)), "ctx[2]: uint64");
+    assert_eq!(read(assigned(&p, 1, 0)), "reg arg2: uint64");
+}
+
+#[test]
 fn narrow_arguments_are_cast_to_their_width() {
     let p = check("fentry:ksys_read { $fd = args.fd; } fentry:vfs_readv { $f = args.flags; }");
     assert_eq!(read(assigned(&p, 0, 0)), "cast(ctx[0]: uint64): uint32");
@@ -261,4 +268,20 @@ fn usermode_of_fentry_is_known_to_be_kernel() {
     let p = check("fentry:vfs_read { $u = usermode; } kprobe:vfs_read { $u = usermode; }");
     assert!(matches!(assigned(&p, 0, 0).kind, TExprKind::Int(0)));
     assert!(matches!(assigned(&p, 1, 0).kind, TExprKind::UserMode));
+}
+
+#[test]
+fn fentry_on_more_functions_than_max_bpf_progs_is_an_error() {
+    // vfs_read, vfs_readv, vfs_write: three programs.
+    let src = "config = { max_bpf_progs = 2 } fentry:vfs_* { }";
+    assert_eq!(
+        error(src),
+        "stdin:1:32-44: ERROR: Your program is trying to generate more than 3 BPF programs, which exceeds the current limit of 2\n\
+         config = { max_bpf_progs = 2 } fentry:vfs_* { }\n\
+         \x20                              ~~~~~~~~~~~~\n\
+         HINT: You can increase the limit through the BPFTRACE_MAX_BPF_PROGS environment variable.\n"
+    );
+    check("config = { max_bpf_progs = 3 } fentry:vfs_* { }");
+    // Kprobes share one program however many functions they are on.
+    check("config = { max_bpf_progs = 2 } kprobe:vfs_* { }");
 }

@@ -63,6 +63,9 @@ pub struct Options {
     pub named_params: Vec<String>,
     /// Whether `tseries()` may be used (from the settings).
     pub unstable_tseries: Unstable,
+    /// The most programs a script may make (config `max_bpf_progs`):
+    /// fentry and fexit make one per function.
+    pub max_bpf_progs: u64,
     /// `--probe-filter`: only attach points whose expanded name it accepts
     /// are kept (BEGIN, END and signal probes always are). Applied before
     /// the kernel is asked whether it can serve them, so that a filter
@@ -100,6 +103,7 @@ impl Default for Options {
             missing_probes: MissingProbes::Error,
             named_params: Vec::new(),
             unstable_tseries: Unstable::Warn,
+            max_bpf_progs: 1024,
             probe_filter: None,
         }
     }
@@ -233,6 +237,7 @@ fn apply_config(program: &ast::Program, opts: &Options) -> Result<(Options, Sett
     }
     opts.missing_probes = settings.missing_probes;
     opts.unstable_tseries = settings.unstable_tseries;
+    opts.max_bpf_progs = settings.max_bpf_progs;
     Ok((opts, settings))
 }
 
@@ -278,6 +283,8 @@ fn instantiate<'a>(
     // bpftrace does.
     let mut to_check: Vec<(Attach, String, crate::span::Span)> = Vec::new();
     let mut lenient = Availability::default();
+    // fentry and fexit programs so far: one per function.
+    let mut tracing_programs = 0u64;
     for probe in &program.probes {
         let mut groups: Vec<(ProbeKind, Vec<(Attach, u32)>)> = Vec::new();
         let mut filtered_out = false;
@@ -291,6 +298,22 @@ fn instantiate<'a>(
                 }
                 Err(d) => return Err(d),
             };
+            tracing_programs += expanded
+                .iter()
+                .filter(|e| matches!(e.attach, Attach::Fentry { .. }))
+                .count() as u64;
+            if tracing_programs > opts.max_bpf_progs {
+                return Err(Diagnostic::error(
+                    point.span,
+                    format!(
+                        "Your program is trying to generate more than {tracing_programs} BPF programs, which exceeds the current limit of {}",
+                        opts.max_bpf_progs
+                    ),
+                )
+                .with_help(
+                    "You can increase the limit through the BPFTRACE_MAX_BPF_PROGS environment variable.",
+                ));
+            }
             for ExpandedAttach { attach, name } in expanded {
                 if let Some(filter) = &opts.probe_filter {
                     if !filter.keeps(&attach, &name) {
