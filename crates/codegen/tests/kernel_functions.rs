@@ -231,3 +231,38 @@ fn tracing_programs_never_ask_for_a_cookie() {
         );
     }
 }
+
+#[test]
+fn whole_args_strings_and_fields_compile() {
+    for src in [
+        "fentry:ksys_read { print(args); }",
+        "kprobe:vfs_read { printf(\"%s %d\\n\", str(args.buf), args.file->f_flags); }",
+        "fexit:do_sys_openat2 { @[str(args.filename)] = sum(retval); }",
+        "fentry:vfs_read* { @[probe, func] = hist(args.pos == 0 ? 0 : *args.pos); }",
+    ] {
+        let object = compile(src);
+        assert!(!object.programs.is_empty(), "{src}");
+    }
+}
+
+#[test]
+fn user_tagged_pointer_arguments_are_read_from_user_memory() {
+    // `char __user *buf` and `const char __user *filename`.
+    for src in [
+        "kprobe:vfs_read { @s[str(args.buf)] = count(); }",
+        "fexit:do_sys_openat2 { @s[str(args.filename)] = count(); }",
+    ] {
+        let lines = disassembly(&compile(src), 0);
+        let calls = |helper: &str| lines.iter().filter(|l| l.contains(helper)).count();
+        assert_eq!(
+            calls("call bpf_probe_read_user_str#"),
+            1,
+            "{src}: {lines:#?}"
+        );
+        assert_eq!(
+            calls("call bpf_probe_read_kernel_str#"),
+            0,
+            "{src}: {lines:#?}"
+        );
+    }
+}
