@@ -409,6 +409,7 @@ impl Btf {
                     .collect(),
             },
             kind::FLOAT => Kind::Float { size: size_or_type },
+            kind::VAR => Kind::Var(size_or_type),
             _ => Kind::Other,
         };
         Some(TypeInfo { name, kind })

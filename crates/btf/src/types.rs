@@ -59,8 +59,10 @@ pub enum Kind {
     Float {
         size: u32,
     },
-    /// Variables, data sections and declaration tags: nothing a type
-    /// checker reads.
+    /// A global variable of the given type (`percpu_kaddr` asks for the
+    /// kernel's per-CPU ones by name).
+    Var(TypeId),
+    /// Data sections and declaration tags: nothing a type checker reads.
     Other,
 }
 

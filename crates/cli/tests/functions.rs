@@ -344,3 +344,38 @@ fn tseries_files_values_under_the_wall_clock() {
     assert_eq!(&lines[8..], ["", "@fn_tszero:", "<no data>"], "{text}");
     assert_released("@fn_tsnow");
 }
+
+#[test]
+fn percpu_kaddr_finds_per_cpu_variables_through_btf() {
+    let script = r#"begin { $r = (struct rq *)percpu_kaddr("runqueues", 0);
+        if ($r != 0) { printf("%d\n", $r.cpu); }
+        printf("%d %d\n", percpu_kaddr("runqueues", 1000000) == 0, *percpu_kaddr("runqueues") != 0); }"#;
+    let out = run(&["-q", "-e", script]);
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms").unwrap();
+    if kallsyms.lines().any(|l| l.ends_with(" runqueues")) {
+        assert_eq!(stdout(&out), "0\n1 1\n\n\n", "{}", stderr(&out));
+        assert!(out.status.success());
+    } else {
+        // The kernel resolves the variable by name through kallsyms,
+        // which lists variables only with CONFIG_KALLSYMS_ALL.
+        assert!(
+            stderr(&out).starts_with(
+                "stdin:1:27-55: ERROR: percpu_kaddr(\"runqueues\") is unavailable: the kernel \
+                 cannot look up the address of variable runqueues (/proc/kallsyms lists no \
+                 variables: the kernel was built without CONFIG_KALLSYMS_ALL)\n"
+            ),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(out.status.code(), Some(1));
+    }
+    // A name the kernel's BTF has no variable for.
+    let out = run(&["-e", r#"begin { print(percpu_kaddr("sonde_no_var")); }"#]);
+    assert_eq!(
+        stderr(&out),
+        "stdin:1:15-43: ERROR: Could not resolve variable \"sonde_no_var\" from BTF\n\
+         begin { print(percpu_kaddr(\"sonde_no_var\")); }\n              \
+         ~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

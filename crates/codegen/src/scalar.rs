@@ -126,6 +126,7 @@ impl ProgramCompiler<'_> {
                 return Err(not_scalar(e))
             }
             TExprKind::UserAddr { vaddr, site_vaddr } => self.user_addr(*vaddr, *site_vaddr),
+            TExprKind::PercpuAddr { btf_id, cpu } => self.percpu_addr(*btf_id, cpu.as_deref())?,
             TExprKind::StrFunc { func, args } => self.str_func(e, *func, args)?,
             TExprKind::Bswap(inner) => {
                 self.scalar(inner)?;
@@ -255,6 +256,35 @@ impl ProgramCompiler<'_> {
 
     fn zero_extend_32(&mut self) {
         self.e.emit(Insn::alu32_reg(op::MOV, R0, R0));
+    }
+
+    /// r0 = the address of a per-CPU kernel variable on CPU `cpu` (NULL
+    /// past the last CPU) or on this CPU.
+    fn percpu_addr(&mut self, btf_id: u32, cpu: Option<&TExpr>) -> Result<()> {
+        match cpu {
+            Some(cpu) => {
+                self.scalar(cpu)?;
+                self.e.emit(Insn::mov64_reg(R2, R0));
+                self.e.emit_all(Insn::ld_btf_id(R1, btf_id));
+                self.e.call(helper::PER_CPU_PTR);
+            }
+            None => {
+                self.e.emit_all(Insn::ld_btf_id(R1, btf_id));
+                self.e.call(helper::THIS_CPU_PTR);
+            }
+        }
+        // The verifier types the result as a pointer to the variable (one
+        // that may be NULL, for a given CPU) and refuses arithmetic on it,
+        // which field access needs: copy it through the stack with a
+        // helper so that it comes back a plain number.
+        let slot = self.frame.alloc(16);
+        self.store(Size::DW, slot, R0);
+        self.pointer_to_stack(R1, slot + 8);
+        self.e.emit(Insn::mov64_imm(R2, 8));
+        self.pointer_to_stack(R3, slot);
+        self.e.call(helper::PROBE_READ_KERNEL);
+        self.load(Size::DW, R0, slot + 8);
+        Ok(())
     }
 
     /// r0 = a field of the context record at `offset`.

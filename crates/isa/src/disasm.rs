@@ -7,11 +7,10 @@
 //! still come out whole.
 use std::fmt::{self, Display, Formatter};
 
-use crate::{helper, op, Insn, PSEUDO_FUNC, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE};
+use crate::{helper, op, Insn, PSEUDO_BTF_ID, PSEUDO_FUNC, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE};
 
 /// `src_reg` values of `ld_imm64` beyond the two the crate root names; the
 /// kernel's `BPF_PSEUDO_*` constants.
-const PSEUDO_BTF_ID: u8 = 3;
 const PSEUDO_MAP_IDX: u8 = 5;
 const PSEUDO_MAP_IDX_VALUE: u8 = 6;
 

@@ -34,6 +34,11 @@ pub const PSEUDO_MAP_FD: u8 = 1;
 /// half is an offset into the map's first value (global data).
 pub const PSEUDO_MAP_VALUE: u8 = 2;
 
+/// `src_reg` of a `ld_imm64` whose immediate is the BTF id of a kernel
+/// variable (in vmlinux when the second half is 0, else in the module
+/// BTF object of that fd): the verifier puts the variable's address.
+pub const PSEUDO_BTF_ID: u8 = 3;
+
 /// `src_reg` of a `ld_imm64` whose immediate is the offset of a
 /// subprogram from the next instruction (a callback for `bpf_loop`).
 pub const PSEUDO_FUNC: u8 = 4;
@@ -179,6 +184,15 @@ impl Insn {
     pub fn ld_map_fd(dst: Reg, fd: i32) -> [Insn; 2] {
         [
             Insn::new(op::LD | op::IMM | op::DW, dst, PSEUDO_MAP_FD, 0, fd),
+            Insn::new(0, 0, 0, 0, 0),
+        ]
+    }
+
+    /// `dst = &var`, the kernel variable whose vmlinux BTF id is `id`: two
+    /// slots.
+    pub fn ld_btf_id(dst: Reg, id: u32) -> [Insn; 2] {
+        [
+            Insn::new(op::LD | op::IMM | op::DW, dst, PSEUDO_BTF_ID, 0, id as i32),
             Insn::new(0, 0, 0, 0, 0),
         ]
     }

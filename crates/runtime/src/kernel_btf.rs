@@ -96,6 +96,12 @@ impl KernelTypes for KernelBtf {
     fn function_signature(&self, module: Option<&str>, name: &str) -> Option<CSignature> {
         self.ask_module(module, |t| t.function_signature(None, name))
     }
+
+    /// vmlinux's variables only: a module's would need its BTF object's
+    /// descriptor in the instruction as well.
+    fn kernel_var(&self, name: &str) -> Option<u32> {
+        self.vmlinux.kernel_var(name)
+    }
 }
 
 impl KernelBtf {

@@ -289,6 +289,10 @@ impl KernelTypes for BtfTypes {
         })
     }
 
+    fn kernel_var(&self, name: &str) -> Option<u32> {
+        self.find(name, |k| matches!(k, Kind::Var(_)))
+    }
+
     fn function_signature(&self, _module: Option<&str>, name: &str) -> Option<CSignature> {
         let (params, ret) = self.function_parts(name)?;
         Some(CSignature {

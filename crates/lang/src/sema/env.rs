@@ -231,6 +231,12 @@ pub trait KernelTypes {
         let _ = (module, name);
         None
     }
+    /// The vmlinux BTF id of the kernel's global variable `name`
+    /// (`percpu_kaddr`).
+    fn kernel_var(&self, name: &str) -> Option<u32> {
+        let _ = name;
+        None
+    }
     /// The prototype of kernel function `name` written as C, for listings
     /// (`sonde -lv fentry:vfs_read`); `module` as for
     /// [`function_prototype`](Self::function_prototype).

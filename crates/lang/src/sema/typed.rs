@@ -191,6 +191,13 @@ pub enum TExprKind {
         vaddr: u64,
         site_vaddr: u64,
     },
+    /// `percpu_kaddr(name[, cpu])`: the address of the kernel's per-CPU
+    /// variable whose vmlinux BTF id is `btf_id`, on CPU `cpu` (0 when that
+    /// CPU does not exist), or on the current CPU.
+    PercpuAddr {
+        btf_id: u32,
+        cpu: Option<Box<TExpr>>,
+    },
     /// A field of the tracepoint record.
     Field(FieldRead),
     Var(usize),
@@ -694,6 +701,7 @@ impl VarUses {
             | TExprKind::UserAddr { .. }
             | TExprKind::Field(_) => {}
             TExprKind::Sym { addr, .. } => self.expr(addr),
+            TExprKind::PercpuAddr { cpu, .. } => cpu.iter().for_each(|c| self.expr(c)),
             TExprKind::ArgsRecord(fields) => fields.iter().for_each(|(_, f)| self.expr(f)),
             TExprKind::MapRead { key, .. } | TExprKind::AddrOfMap { key, .. } => {
                 key.iter().for_each(|k| self.expr(k))

@@ -150,6 +150,72 @@ impl Checker<'_> {
         Ok(texpr(TExprKind::Int(addr), Type::U64, span))
     }
 
+    /// `percpu_kaddr("name"[, cpu])`: where the kernel's per-CPU variable
+    /// `name` lives on CPU `cpu` (or this CPU), found through its BTF.
+    pub(super) fn percpu_kaddr_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        let (name_arg, cpu_arg) = match args {
+            [name] => (name, None),
+            [name, cpu] => (name, Some(cpu)),
+            _ => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!(
+                        "percpu_kaddr() requires 1 or 2 arguments ({} provided)",
+                        args.len()
+                    ),
+                ))
+            }
+        };
+        let name = self.symbol_name_arg("percpu_kaddr", std::slice::from_ref(name_arg), span)?;
+        let btf_id = self
+            .types
+            .kernel()
+            .and_then(|k| k.kernel_var(&name))
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    span,
+                    format!("Could not resolve variable \"{name}\" from BTF"),
+                )
+            })?;
+        // The kernel finds the variable's address by name in its symbol
+        // table, which lists variables only when built with
+        // CONFIG_KALLSYMS_ALL; without it loading would fail obscurely.
+        if self.types.env().kernel_symbol(&name).is_none() {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "percpu_kaddr(\"{name}\") is unavailable: the kernel cannot look up the \
+                     address of variable {name} (/proc/kallsyms lists no variables: the kernel \
+                     was built without CONFIG_KALLSYMS_ALL)"
+                ),
+            )
+            .with_help(
+                "read the value from a probe's arguments or a struct the probe reaches instead",
+            ));
+        }
+        let cpu = match cpu_arg {
+            Some(arg) => {
+                let cpu = self.expr(arg)?;
+                if !matches!(cpu.ty, Type::Int { .. }) {
+                    return Err(Diagnostic::error(
+                        arg.span,
+                        format!(
+                            "percpu_kaddr() expects an integer cpu ({} provided)",
+                            cpu.ty
+                        ),
+                    ));
+                }
+                Some(Box::new(cpu))
+            }
+            None => None,
+        };
+        Ok(texpr(
+            TExprKind::PercpuAddr { btf_id, cpu },
+            Type::ptr(Type::U64, false),
+            span,
+        ))
+    }
+
     /// `uaddr("name")`: the address of a symbol of the probed file, as a
     /// pointer sized by the symbol.
     pub(super) fn uaddr_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
