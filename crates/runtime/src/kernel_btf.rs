@@ -222,6 +222,23 @@ mod tests {
             }
         );
         assert_eq!(proto.slots(), 4);
+        // `int __sys_bpf(enum bpf_cmd cmd, bpfptr_t uattr, unsigned int size)`:
+        // bpfptr_t is a 16-byte struct passed by value in two slots, so
+        // size is in slot 3 and fexit's retval in slot 4.
+        let proto = kernel
+            .function_prototype(Some("vmlinux"), "__sys_bpf")
+            .expect("__sys_bpf is described");
+        let names: Vec<&str> = proto.params.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["cmd", "uattr", "size"]);
+        assert_eq!(proto.params[1].1.size(), 16);
+        assert_eq!((proto.slot(2), proto.slots()), (3, 4));
+        assert_eq!(
+            proto.ret,
+            Type::Int {
+                bytes: 4,
+                signed: true
+            }
+        );
         assert_eq!(
             kernel.function_prototype(Some("vmlinux"), "no_such_fn"),
             None
@@ -229,6 +246,38 @@ mod tests {
         assert_eq!(
             kernel.function_prototype(Some("no_such_module"), "vfs_read"),
             None
+        );
+    }
+
+    /// bpftrace's "fexit large args" script compiled against this
+    /// kernel's own BTF: each argument and retval is read from its slot.
+    #[test]
+    fn fexit_of_a_function_with_a_struct_argument_reads_the_right_slots() {
+        use sonde_lang::sema::{analyse, fake_env::FakeEnv, Options};
+        let mut env = FakeEnv {
+            btf: Some(BtfTypes::new(
+                Btf::from_file("/sys/kernel/btf/vmlinux").expect("this kernel has BTF"),
+            )),
+            ..FakeEnv::default()
+        };
+        env.functions.push(("vmlinux".into(), "__sys_bpf".into()));
+        let src = "fexit:__sys_bpf { if (args.cmd == 1111 && args.size == 2222 && \
+                   (int64)retval == -7) { printf(\"SUCCESS %d\\n\", pid); exit(); } }";
+        let ast = sonde_lang::parse(src).expect("parses");
+        let typed = analyse(&ast, &env, &Options::default()).expect("checks");
+        let object = sonde_codegen::compile(&typed, &Default::default()).expect("compiles");
+        let loads: Vec<String> = sonde_isa::disassemble(&object.programs[0].insns)
+            .into_iter()
+            .filter(|l| l.contains("(r6 +"))
+            .map(|l| l.split_once(": ").map_or(l.clone(), |(_, i)| i.to_string()))
+            .collect();
+        assert_eq!(
+            loads,
+            [
+                "r0 = *(u64 *)(r6 +0)",
+                "r0 = *(u64 *)(r6 +24)",
+                "r0 = *(u64 *)(r6 +32)"
+            ]
         );
     }
 }
