@@ -3,7 +3,7 @@
 
 use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R6};
 use sonde_lang::sema::env::{UsdtArg, UsdtArgLocation};
-use sonde_lang::sema::typed::TExpr;
+use sonde_lang::sema::typed::{TExpr, TExprKind};
 use sonde_lang::Diagnostic;
 
 use crate::frame::Slot;
@@ -122,8 +122,9 @@ impl ProgramCompiler<'_> {
 }
 
 impl ProgramCompiler<'_> {
-    /// A uprobe's `args` record at `dst`: each parameter stored at
-    /// its offset with its own width, the rest zero.
+    /// An `args` record (of a function's parameters, or a struct a
+    /// kernel function takes by value) at `dst`: each member stored at its
+    /// offset with its own width, the rest zero.
     pub fn place_args_record(
         &mut self,
         fields: &[(u32, TExpr)],
@@ -131,7 +132,17 @@ impl ProgramCompiler<'_> {
         storage: u32,
     ) -> Result<()> {
         self.zero(dst, storage.next_multiple_of(8));
+        self.place_members(fields, dst)
+    }
+
+    fn place_members(&mut self, fields: &[(u32, TExpr)], dst: Slot) -> Result<()> {
         for (offset, value) in fields {
+            if let TExprKind::ArgsRecord(inner) = &value.kind {
+                // A struct parameter within `args`: its own members, in
+                // place.
+                self.place_members(inner, dst + *offset as i16)?;
+                continue;
+            }
             self.scalar(value)?;
             let width = Size::from_bytes(value.ty.size().clamp(1, 8) as usize).unwrap_or(Size::DW);
             self.store(width, dst + *offset as i16, R0);

@@ -239,6 +239,8 @@ fn whole_args_strings_and_fields_compile() {
         "kprobe:vfs_read { printf(\"%s %d\\n\", str(args.buf), args.file->f_flags); }",
         "fexit:do_sys_openat2 { @[str(args.filename)] = sum(retval); }",
         "fentry:vfs_read* { @[probe, func] = hist(args.pos == 0 ? 0 : *args.pos); }",
+        "fentry:mix_sum { @b = args.m.b; print(args); }",
+        "kprobe:pair_sum { printf(\"%d\\n\", args.p.b); }",
     ] {
         let object = compile(src);
         assert!(!object.programs.is_empty(), "{src}");
@@ -265,4 +267,27 @@ fn user_tagged_pointer_arguments_are_read_from_user_memory() {
             "{src}: {lines:#?}"
         );
     }
+}
+
+#[test]
+fn a_struct_argument_is_assembled_from_its_slots() {
+    // mix_sum(int n, struct mix { int a; short b; char c; long d; } m):
+    // m is in slots 1 and 2; b is bytes 4..6 of slot 1.
+    let object = compile("fentry:mix_sum { @m = args.m; }");
+    let lines = disassembly(&object, 0);
+    let reads: Vec<&String> = lines.iter().filter(|l| l.contains("(r6 +")).collect();
+    assert_eq!(
+        reads,
+        [
+            "r0 = *(u64 *)(r6 +8)",
+            "r0 = *(u64 *)(r6 +8)",
+            "r0 = *(u64 *)(r6 +8)",
+            "r0 = *(u64 *)(r6 +16)"
+        ],
+        "{lines:#?}"
+    );
+    assert!(lines.iter().any(|l| l == "r0 >>= 32"), "{lines:#?}");
+    assert!(lines.iter().any(|l| l == "r0 >>= 48"), "{lines:#?}");
+    let map = &object.maps[object.user_maps[0].map];
+    assert_eq!(map.value_size, 16);
 }

@@ -36,6 +36,14 @@ fn read(e: &TExpr) -> String {
         TExprKind::RegArg(n) => format!("reg arg{n}"),
         TExprKind::Retval => "reg retval".to_string(),
         TExprKind::Cast(inner) => format!("cast({})", read(inner)),
+        TExprKind::Binary {
+            op: sonde_lang::ast::BinOp::Shr,
+            lhs,
+            rhs,
+        } => match rhs.kind {
+            TExprKind::Int(n) => format!("({} >> {n})", read(lhs)),
+            _ => format!("{:?}", e.kind),
+        },
         other => format!("{other:?}"),
     };
     format!("{what}: {}", e.ty)
@@ -91,12 +99,33 @@ fn a_struct_passed_by_value_takes_as_many_slots_as_it_spans() {
     assert_eq!(read(assigned(&p, 1, 0)), "ctx[3]: int64");
     let p = check("kprobe:pair_sum { $s = args.scale; }");
     assert_eq!(read(assigned(&p, 0, 0)), "reg arg2: int64");
+    // The struct itself is each member read from its slot's bytes.
+    let p = check("fentry:pair_sum { $p = args.p; } kprobe:mix_sum { $m = args.m; }");
     assert_eq!(
-        error("fentry:pair_sum { $p = args.p; }"),
-        "stdin:1:24-30: ERROR: args.p has type 'struct pair', which cannot be read yet\n\
-         fentry:pair_sum { $p = args.p; }\n\
-         \x20                      ~~~~~~\n"
+        members(assigned(&p, 0, 0)),
+        ["0: ctx[0]: int64", "8: ctx[1]: int64"]
     );
+    assert_eq!(
+        members(assigned(&p, 1, 0)),
+        [
+            "0: cast(reg arg1: uint64): int32",
+            "4: cast((reg arg1: uint64 >> 32): uint64): int16",
+            "6: cast((reg arg1: uint64 >> 48): uint64): int8",
+            "8: reg arg2: int64",
+        ]
+    );
+    assert_eq!(assigned(&p, 1, 0).ty.to_string(), "struct mix");
+}
+
+/// The members an `ArgsRecord` places: offset, then what it reads.
+fn members(e: &TExpr) -> Vec<String> {
+    let TExprKind::ArgsRecord(values) = &e.kind else {
+        panic!("not a record of arguments: {:?}", e.kind);
+    };
+    values
+        .iter()
+        .map(|(offset, v)| format!("{offset}: {}", read(v)))
+        .collect()
 }
 
 #[test]
@@ -192,6 +221,18 @@ fn args_as_a_whole_is_a_record_of_the_parameters() {
         .map(|f| (f.name.as_str(), f.offset))
         .collect();
     assert_eq!(fields, [("fd", 0), ("buf", 8), ("count", 16)]);
+    // A struct parameter is a member as wide as the struct.
+    let p = check("fentry:mix_sum { @a = args; }");
+    let Type::Record(r) = &assigned(&p, 0, 0).ty else {
+        panic!("not a record");
+    };
+    let fields: Vec<(&str, u32)> = r
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.offset))
+        .collect();
+    assert_eq!(fields, [("n", 0), ("m", 8)]);
+    assert_eq!(r.size, 24);
 }
 
 #[test]
@@ -230,6 +271,19 @@ fn errors_name_the_function_and_its_arguments() {
          \x20                      ~~~~\n\
          HINT: tracepoints name their arguments: use args.NAME\n"
     );
+}
+
+#[test]
+fn a_kprobe_at_an_address_has_no_args_but_its_registers() {
+    assert_eq!(
+        error("kprobe:0x1234 { $a = args.x; }"),
+        "stdin:1:22-28: ERROR: args needs a probe on a named function, not an address\n\
+         kprobe:0x1234 { $a = args.x; }\n\
+         \x20                    ~~~~~~\n\
+         HINT: use arg0, arg1, ... instead\n"
+    );
+    let p = check("kprobe:0x1234 { $a = arg1; }");
+    assert_eq!(read(assigned(&p, 0, 0)), "reg arg1: uint64");
 }
 
 #[test]

@@ -15,6 +15,7 @@ use super::btf_types::BtfTypes;
 /// struct file { unsigned int f_flags; loff_t f_pos; };       // 16 bytes
 /// struct pair { long a; long b; };                            // 16 bytes
 /// struct triple { long a; long b; long c; };                  // 24 bytes
+/// struct mix { int a; short b; char c; long d; };             // 16 bytes
 /// ssize_t vfs_read(struct file *file, char __user *buf, size_t count, loff_t *pos);
 /// ssize_t vfs_readv(struct file *file, const struct iovec __user *vec,
 ///                   unsigned long vlen, loff_t *pos, int flags);
@@ -24,6 +25,7 @@ use super::btf_types::BtfTypes;
 /// int do_nanosleep(struct hrtimer_sleeper *t, int mode);
 /// long pair_sum(struct pair p, long scale);
 /// long triple_sum(long scale, struct triple t, long bias); // 24 bytes
+/// long mix_sum(int n, struct mix m);
 /// void nf_tables_newtable(struct sk_buff *skb);
 /// ```
 pub fn blob() -> Vec<u8> {
@@ -103,6 +105,18 @@ pub fn blob() -> Vec<u8> {
         long,
         &[("scale", long), ("t", triple), ("bias", long)],
     );
+    let short = b.int("short", 2, true);
+    let mix = b.structure(
+        "mix",
+        16,
+        &[
+            ("a", int, 0),
+            ("b", short, 4),
+            ("c", char_, 6),
+            ("d", long, 8),
+        ],
+    );
+    b.func("mix_sum", long, &[("n", int), ("m", mix)]);
     b.func("nf_tables_newtable", 0, &[("skb", skb_ptr)]);
     b.finish()
 }

@@ -95,6 +95,7 @@ impl Default for FakeEnv {
                 ("vmlinux", "sched_switch.part.0"),
                 ("vmlinux", "pair_sum"),
                 ("vmlinux", "triple_sum"),
+                ("vmlinux", "mix_sum"),
                 ("nf_tables", "nf_tables_newtable"),
             ]
             .iter()

@@ -78,23 +78,60 @@ impl Checker<'_> {
                 format!("{what} is past the arguments a probe can read"),
             )
         })?;
-        let raw = match self.inst.kind {
-            ProbeKind::Kprobe { .. } => TExprKind::RegArg(slot),
-            _ => TExprKind::Arg(slot),
+        let kprobe = matches!(self.inst.kind, ProbeKind::Kprobe { .. });
+        let read = |slot: u8| {
+            let raw = if kprobe {
+                TExprKind::RegArg(slot)
+            } else {
+                TExprKind::Arg(slot)
+            };
+            texpr(raw, Type::U64, span)
         };
-        let arg = texpr(raw, Type::U64, span);
-        Ok(match ty {
-            Type::Int { bytes: 8, .. } | Type::Ptr { .. } => TExpr { ty, ..arg },
-            Type::Int { .. } | Type::Enum(_) | Type::Bool => {
-                texpr(TExprKind::Cast(Box::new(arg)), ty, span)
+        let cannot = |ty: &Type| {
+            Diagnostic::error(
+                span,
+                format!("{what} has type '{ty}', which cannot be read yet"),
+            )
+        };
+        match &ty {
+            Type::Record(record) if record.size <= MAX_BY_VALUE => {
+                // A struct passed by value fills its slots as it fills
+                // memory: each scalar member is its slot's bytes at its
+                // offset.
+                let mut values = Vec::new();
+                leaves(&ty, 0, &mut values).ok_or_else(|| cannot(&ty))?;
+                let values = values
+                    .into_iter()
+                    .map(|(offset, leaf)| {
+                        let slot = slot + (offset / 8) as u8;
+                        let shift = (offset % 8) * 8;
+                        let word = if shift == 0 {
+                            read(slot)
+                        } else {
+                            texpr(
+                                TExprKind::Binary {
+                                    op: crate::ast::BinOp::Shr,
+                                    lhs: Box::new(read(slot)),
+                                    rhs: Box::new(texpr(
+                                        TExprKind::Int(u64::from(shift)),
+                                        Type::U64,
+                                        span,
+                                    )),
+                                },
+                                Type::U64,
+                                span,
+                            )
+                        };
+                        (offset, as_scalar(word, leaf, span))
+                    })
+                    .collect();
+                Ok(texpr(TExprKind::ArgsRecord(values), ty, span))
             }
-            other => {
-                return Err(Diagnostic::error(
-                    span,
-                    format!("{what} has type '{other}', which cannot be read yet"),
-                ))
+            Type::Int { .. } | Type::Ptr { .. } | Type::Enum(_) | Type::Bool => {
+                Ok(as_scalar(read(slot), ty, span))
             }
-        })
+            other => Err(cannot(other)),
+        }
     }
 
     /// `args.name` of a kprobe, fentry or fexit probe.
@@ -218,5 +255,36 @@ impl Checker<'_> {
             Type::Sym { user: false },
             span,
         ))
+    }
+}
+
+/// A u64 argument word as `ty`: retyped when 8 bytes wide, cast (cut to
+/// its width) otherwise.
+fn as_scalar(word: TExpr, ty: Type, span: Span) -> TExpr {
+    match ty {
+        Type::Int { bytes: 8, .. } | Type::Ptr { .. } => TExpr { ty, ..word },
+        ty => texpr(TExprKind::Cast(Box::new(word)), ty, span),
+    }
+}
+
+/// The scalar members of `ty` (at byte `base`) with their offsets, nested
+/// structs and unions flattened; `None` when one is not a scalar that
+/// lies within one 8-byte word (a bitfield, an array, a float).
+fn leaves(ty: &Type, base: u32, out: &mut Vec<(u32, Type)>) -> Option<()> {
+    match ty {
+        Type::Record(record) => {
+            for field in &record.fields {
+                if field.bitfield.is_some() {
+                    return None;
+                }
+                leaves(&field.ty, base + field.offset, out)?;
+            }
+            Some(())
+        }
+        Type::Int { .. } | Type::Ptr { .. } | Type::Enum(_) | Type::Bool => {
+            let size = ty.size();
+            (base % 8 + size <= 8 && size.is_power_of_two()).then(|| out.push((base, ty.clone())))
+        }
+        _ => None,
     }
 }

@@ -385,9 +385,11 @@ impl Checker<'_> {
         let mut align = 1u32;
         for name in names {
             let value = read(self, &name)?;
-            let size = value.ty.size().clamp(1, 8);
-            offset = offset.next_multiple_of(size);
-            align = align.max(size);
+            // A struct passed by value is a member as wide as it is.
+            let size = value.ty.size().max(1);
+            let member_align = value.ty.align().clamp(1, 8);
+            offset = offset.next_multiple_of(member_align);
+            align = align.max(member_align);
             fields.push(crate::sema::records::Field {
                 name,
                 offset,
