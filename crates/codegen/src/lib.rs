@@ -8,6 +8,9 @@
 //! Each probe instance becomes one program; programs whose code comes out
 //! identical (a wildcard probe that does not read `args`) are merged into one
 //! program attached at every point, with the BPF cookie telling `probe` apart.
+//! Tracing programs (fentry, fexit, iter) are bound to one target when
+//! loaded: they are made once per attach point, never merged, with `probe`
+//! and `func` compiled in.
 
 mod actions;
 mod branch;
