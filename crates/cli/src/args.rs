@@ -13,8 +13,8 @@ use clap::{ArgAction, Parser};
     help_template = "USAGE:\n    sonde [options] filename [args...]\n    sonde [options] - <stdin input>\n    sonde [options] -e 'program' [args...]\n\nOPTIONS:\n{options}\n"
 )]
 pub struct Args {
-    /// Execute this program.
-    #[arg(short = 'e', value_name = "PROGRAM")]
+    /// Execute this program (given twice, the last one, as in bpftrace).
+    #[arg(short = 'e', value_name = "PROGRAM", overrides_with = "program")]
     pub program: Option<String>,
 
     /// List probes matching the search pattern (or all).

@@ -379,3 +379,56 @@ fn percpu_kaddr_finds_per_cpu_variables_through_btf() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn write_user_needs_unsafe_and_writes_user_memory() {
+    let script = r#"tracepoint:syscalls:sys_enter_openat /comm == "cf_wu" && str(args.filename) == "/cf_wu_none"/ {
+        @cf_wu = write_user(args.filename, "Z", 1); printf("%s\n", str(args.filename)); }"#;
+    let out = run(&["-e", script]);
+    assert!(
+        stderr(&out).starts_with(
+            "stdin:2:18-51: ERROR: write_user() is unsafe. To use you need the --unsafe flag\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["--unsafe", "--dry-run", "-e", script]);
+    if !out.status.success() {
+        // Kernels in lockdown refuse the helper to every program.
+        assert!(
+            stderr(&out).contains("cannot use helper bpf_probe_write_user#36"),
+            "{}",
+            stderr(&out)
+        );
+        return;
+    }
+    let traced = start(&["--unsafe", "-q", "-e", script]);
+    generate(&["comm", "cf_wu", "open", "/cf_wu_none"]);
+    let (out, err, code) = traced.stop(libc::SIGINT);
+    assert_eq!(out, "Zcf_wu_none\n\n\n@cf_wu: true\n");
+    assert_eq!(err, "");
+    assert_eq!(code, Some(0));
+    assert_released("@cf_wu");
+}
+
+#[test]
+fn symbol_names_may_come_from_positional_parameters() {
+    let out = run(&[
+        "-q",
+        "-e",
+        "begin { @cf_ka = kaddr(str($1)) == kaddr($1); }",
+        "vfs_read",
+    ]);
+    assert_eq!(stdout(&out), "\n\n@cf_ka: true\n", "{}", stderr(&out));
+    assert_released("@cf_ka");
+    // Given twice, -e runs the last program, as bpftrace's getopt does.
+    let out = run(&[
+        "-q",
+        "-e",
+        "begin { print(1); }",
+        "-e",
+        "begin { print(2); }",
+    ]);
+    assert_eq!(stdout(&out), "2\n\n\n");
+}

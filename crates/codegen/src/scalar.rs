@@ -127,6 +127,7 @@ impl ProgramCompiler<'_> {
             }
             TExprKind::UserAddr { vaddr, site_vaddr } => self.user_addr(*vaddr, *site_vaddr),
             TExprKind::PercpuAddr { btf_id, cpu } => self.percpu_addr(*btf_id, cpu.as_deref())?,
+            TExprKind::WriteUser { dst, src, len } => self.write_user(dst, src, *len)?,
             TExprKind::StrFunc { func, args } => self.str_func(e, *func, args)?,
             TExprKind::Bswap(inner) => {
                 self.scalar(inner)?;
@@ -284,6 +285,27 @@ impl ProgramCompiler<'_> {
         self.pointer_to_stack(R3, slot);
         self.e.call(helper::PROBE_READ_KERNEL);
         self.load(Size::DW, R0, slot + 8);
+        Ok(())
+    }
+
+    /// r0 = 1 when `bpf_probe_write_user` wrote `len` bytes of `src` at
+    /// user address `dst`, else 0.
+    fn write_user(&mut self, dst: &TExpr, src: &TExpr, len: u32) -> Result<()> {
+        self.scalar(dst)?;
+        let kept = self.push_r0();
+        let source = self.aggregate(src)?;
+        self.pop(kept, R1);
+        self.pointer_to_stack(R2, source);
+        self.e.emit(Insn::mov64_imm(R3, len as i32));
+        self.e.call(helper::PROBE_WRITE_USER);
+        let written = self.e.new_label();
+        let end = self.e.new_label();
+        self.e.jump_imm(op::JEQ, R0, 0, written);
+        self.e.emit(Insn::mov64_imm(R0, 0));
+        self.e.jump(end);
+        self.e.bind(written);
+        self.e.emit(Insn::mov64_imm(R0, 1));
+        self.e.bind(end);
         Ok(())
     }
 

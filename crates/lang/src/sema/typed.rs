@@ -198,6 +198,14 @@ pub enum TExprKind {
         btf_id: u32,
         cpu: Option<Box<TExpr>>,
     },
+    /// `write_user(dst, src, len)` (`--unsafe`): the first `len` bytes of
+    /// `src`, a value held by the program, written to user address `dst`
+    /// with `bpf_probe_write_user`; true when written.
+    WriteUser {
+        dst: Box<TExpr>,
+        src: Box<TExpr>,
+        len: u32,
+    },
     /// A field of the tracepoint record.
     Field(FieldRead),
     Var(usize),
@@ -702,6 +710,10 @@ impl VarUses {
             | TExprKind::Field(_) => {}
             TExprKind::Sym { addr, .. } => self.expr(addr),
             TExprKind::PercpuAddr { cpu, .. } => cpu.iter().for_each(|c| self.expr(c)),
+            TExprKind::WriteUser { dst, src, .. } => {
+                self.expr(dst);
+                self.expr(src);
+            }
             TExprKind::ArgsRecord(fields) => fields.iter().for_each(|(_, f)| self.expr(f)),
             TExprKind::MapRead { key, .. } | TExprKind::AddrOfMap { key, .. } => {
                 key.iter().for_each(|k| self.expr(k))

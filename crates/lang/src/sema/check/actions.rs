@@ -9,7 +9,7 @@ use super::expr::{texpr, Checked};
 use super::{Checker, Pass};
 use crate::ast::{self, ExprKind};
 use crate::diag::Diagnostic;
-use crate::sema::typed::{AsyncAction, ProbeKind, TExprKind, TStmtKind};
+use crate::sema::typed::{AsyncAction, ProbeKind, TExpr, TExprKind, TStmtKind};
 use crate::sema::types::Type;
 use crate::span::Span;
 
@@ -235,6 +235,65 @@ impl Checker<'_> {
         Ok(TStmtKind::Signal {
             sig,
             thread: name == "signal_thread",
+        })
+    }
+
+    /// `write_user(dst, src, len)`: `len` (a constant) bytes of the
+    /// string, buffer or array `src` copied to user memory at `dst`.
+    pub(super) fn write_user_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        let name = "write_user";
+        let [dst_arg, src_arg, len_arg] = args else {
+            return Err(nargs_error(name, 3, args.len(), span));
+        };
+        self.require_unsafe(name, span)?;
+        let dst = self.value(dst_arg)?;
+        if !matches!(dst.ty, Type::Ptr { .. } | Type::Int { .. }) {
+            return Err(Diagnostic::error(
+                dst_arg.span,
+                format!(
+                    "write_user() expects an address to write to ({} provided)",
+                    dst.ty
+                ),
+            ));
+        }
+        let src = self.value(src_arg)?;
+        if !matches!(
+            src.ty,
+            Type::Str { .. } | Type::Buffer { .. } | Type::Array { .. }
+        ) {
+            return Err(Diagnostic::error(
+                src_arg.span,
+                format!(
+                    "write_user() writes a string, buffer or array held by the program ({} provided)",
+                    src.ty
+                ),
+            ));
+        }
+        let len_value = self.value(len_arg)?;
+        let available = src.ty.size();
+        let len = match constant(&len_value) {
+            Some(n) if n > 0 && n as u64 <= u64::from(available) => n as u32,
+            Some(n) => {
+                return Err(Diagnostic::error(
+                    len_arg.span,
+                    format!("write_user() can write 1 to {available} bytes of its source, not {n}"),
+                ))
+            }
+            None => {
+                return Err(Diagnostic::error(
+                    len_arg.span,
+                    "write_user() needs a length known at compile time",
+                ))
+            }
+        };
+        Ok(TExpr {
+            kind: TExprKind::WriteUser {
+                dst: Box::new(dst),
+                src: Box::new(src),
+                len,
+            },
+            ty: Type::Bool,
+            span,
         })
     }
 

@@ -318,6 +318,7 @@ impl Checker<'_> {
             "ksym" | "usym" => self.sym_call(name == "usym", args, span),
             "kaddr" => self.kaddr_call(args, span),
             "percpu_kaddr" => self.percpu_kaddr_call(args, span),
+            "write_user" => self.write_user_call(args, span),
             "reg" => self.reg_call(args, span),
             "strncmp" | "strcontains" | "strstr" | "strlen" | "memcmp" => {
                 self.str_func(name, args, span)

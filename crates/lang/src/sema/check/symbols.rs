@@ -289,11 +289,26 @@ impl Checker<'_> {
     }
 
     fn symbol_name_arg(&self, func: &str, args: &[ast::Expr], span: Span) -> Checked<String> {
+        // A positional parameter is text known now, as a literal is.
+        let positional = |arg: &ast::Expr| match &arg.kind {
+            ExprKind::Positional(n) => Some(*n),
+            ExprKind::Call { name, args } if name == "str" && args.len() == 1 => {
+                match args[0].kind {
+                    ExprKind::Positional(n) => Some(n),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         match args {
             [ast::Expr {
                 kind: ExprKind::Str(bytes),
                 ..
             }] => Ok(String::from_utf8_lossy(bytes).into_owned()),
+            [arg] if positional(arg).is_some() => Ok(positional(arg)
+                .and_then(|n| self.positional_text(n))
+                .unwrap_or("")
+                .to_string()),
             _ => Err(Diagnostic::error(
                 span,
                 format!("{func}() takes one string literal, the symbol's name"),
