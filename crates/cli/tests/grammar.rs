@@ -531,3 +531,42 @@ fn imports_merge_scripts() {
         conf.display()
     )));
 }
+
+#[test]
+fn statements_after_exit_or_return_are_reported_unreachable() {
+    let script = r#"BEGIN { @gr_un = 1; exit(); @gr_un = 2; } END { if (1) { return; } else { exit(); } printf("x"); printf("y"); }"#;
+    let out = run(&["-e", script]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "stdin:1:29-39: WARNING: Unreachable statement.\n{script}\n{}{}\n\
+             stdin:1:85-96: WARNING: Unreachable statement.\n{script}\n{}{}\n\
+             Attached 2 probes\n",
+            " ".repeat(28),
+            "~".repeat(10),
+            " ".repeat(84),
+            "~".repeat(11)
+        )
+    );
+    assert_eq!(stdout(&out), "\n\n@gr_un: 1\n");
+    assert!(out.status.success());
+    assert_released("@gr_un");
+}
+
+#[test]
+fn a_ternary_of_valueless_calls_is_an_if_statement() {
+    assert_eq!(
+        output_of(
+            r#"begin { 1 ? printf("yes\n") : printf("no\n"); 0 ? exit() : printf("on\n"); }"#
+        ),
+        "yes\non\n\n\n"
+    );
+    let out = run(&["-e", r#"begin { $x = 1 ? printf("a") : printf("b"); }"#]);
+    assert!(
+        stderr(&out).starts_with(
+            "stdin:1:18-29: ERROR: printf() has no value and cannot be used in an expression\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -86,6 +86,11 @@ const STATEMENTS: &[&str] = &[
     "static_assert",
 ];
 
+/// Whether `e` calls a function that has no value (`printf`, `exit`...).
+pub(super) fn is_valueless_call(e: &ast::Expr) -> bool {
+    matches!(&e.kind, ExprKind::Call { name, .. } if STATEMENTS.contains(&name.as_str()))
+}
+
 pub(super) fn is_aggregation(name: &str) -> bool {
     AGGREGATIONS.contains(&name)
 }

@@ -14,6 +14,7 @@ mod expr;
 mod funcs;
 mod getopt;
 mod kernel_args;
+mod reachability;
 mod stmt;
 mod symbols;
 mod unify;
@@ -193,6 +194,7 @@ fn check_program(
         probe.scope_parents = tree.parents.clone();
         probes.push(probe);
     }
+    warnings.extend(reachability::unreachable_statements(program));
     getopt::check_named_params(&opts.named_params, &maps.getopts)?;
     let decls = map_declarations(program, &maps, &mut warnings)?;
     if settings.unstable_tseries == Unstable::Warn

@@ -207,6 +207,32 @@ impl<'a> Checker<'a> {
                     otherwise,
                 });
             }
+            // `c ? printf(...) : exit()` as a statement: if/else (its
+            // branches have no value to choose between).
+            ExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } if super::calls::is_valueless_call(then)
+                || super::calls::is_valueless_call(otherwise) =>
+            {
+                let branch = |e: &ast::Expr| ast::Block {
+                    stmts: vec![ast::Stmt {
+                        kind: ast::StmtKind::Expr(e.clone()),
+                        span: e.span,
+                    }],
+                    expr: None,
+                    span: e.span,
+                };
+                let cond = self.tolerant(|c| c.condition(cond))?;
+                let then = self.block(&branch(then))?;
+                let otherwise = self.block(&branch(otherwise))?;
+                return Ok(TStmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                });
+            }
             ExprKind::Call { name, args } => {
                 if let Some(kind) = self.call_stmt(name, args, e.span)? {
                     return Ok(kind);
