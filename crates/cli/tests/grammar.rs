@@ -97,16 +97,18 @@ fn several_begin_probes_and_named_probes() {
 
 #[test]
 fn return_and_discard() {
-    // The value of `return` is evaluated; nothing after it runs.
-    assert_eq!(
-        output_of("begin { $a = 1; print($a); return { print(2); $a }; print(3); }"),
-        "1\n2\n\n\n"
-    );
+    // The value of `return` is evaluated; nothing after it runs (and the
+    // statements after it are reported unreachable).
+    let out = run(&[
+        "-e",
+        "begin { $a = 1; print($a); return { print(2); $a }; print(3); }",
+    ]);
+    assert_eq!(stdout(&out), "1\n2\n\n\n");
+    assert!(stderr(&out).starts_with("stdin:1:53-61: WARNING: Unreachable statement.\n"));
     assert_eq!(output_of("begin { _ = { print(1); 1 } }"), "1\n\n\n");
-    assert_eq!(
-        output_of("begin { if (1) { return } else { exit() } print(3) }"),
-        "\n\n"
-    );
+    let out = run(&["-e", "begin { if (1) { return } else { exit() } print(3) }"]);
+    assert_eq!(stdout(&out), "\n\n");
+    assert!(stderr(&out).starts_with("stdin:1:43-51: WARNING: Unreachable statement.\n"));
 }
 
 #[test]
