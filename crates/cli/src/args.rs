@@ -82,11 +82,11 @@ pub struct Args {
     #[arg(long = "no-warnings")]
     pub no_warnings: bool,
 
-    /// Add a directory to the C include path (accepted for compatibility).
+    /// Add a directory to the header search path.
     #[arg(short = 'I', value_name = "DIR")]
     pub include_dirs: Vec<String>,
 
-    /// Add an #include file (accepted for compatibility).
+    /// Include a header: its numeric macros (EPERM...) become names.
     #[arg(long = "include", value_name = "FILE")]
     pub includes: Vec<String>,
 

@@ -24,6 +24,10 @@ pub struct CompileOptions {
     pub probe_filter: Option<regex::Regex>,
     /// `-q`: a script left with no probes fails without saying so.
     pub quiet: bool,
+    /// `--include FILE`: headers whose numeric macros the script may use.
+    pub includes: Vec<String>,
+    /// `-I DIR`: where to look for headers first.
+    pub include_dirs: Vec<String>,
 }
 
 pub fn compile(
@@ -31,7 +35,8 @@ pub fn compile(
     env: &dyn ProbeEnv,
     opts: &CompileOptions,
 ) -> Result<Object, String> {
-    let loaded = crate::imports::load(script)?;
+    let mut loaded = crate::imports::load(script)?;
+    crate::headers::add_defines(&mut loaded.program, &opts.includes, &opts.include_dirs);
     let sources = &loaded.sources;
     let render = |d: &sonde_lang::Diagnostic| sources.render(d);
     // A bad BPFTRACE_* variable has no place in the script to point at.

@@ -4,6 +4,7 @@
 
 mod args;
 mod compile;
+mod headers;
 mod imports;
 mod info;
 mod list;
@@ -181,6 +182,8 @@ fn run(args: Args) -> Result<u8, String> {
             },
             probe_filter,
             quiet: args.quiet,
+            includes: args.includes.clone(),
+            include_dirs: args.include_dirs.clone(),
         },
     )?;
     if args.debug.is_some() {

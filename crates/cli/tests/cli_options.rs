@@ -303,3 +303,27 @@ fn bench_results_in_json_and_failures() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn included_headers_give_their_numeric_macros() {
+    let out = run(&[
+        "-q",
+        "--include",
+        "errno.h",
+        "-e",
+        "begin { print(strerror(EPERM)); print((ENOENT, EWOULDBLOCK)); }",
+    ]);
+    if std::path::Path::new("/usr/include/errno.h").is_file() {
+        assert_eq!(stdout(&out), "Operation not permitted\n(2, 11)\n\n\n");
+        assert_eq!(stderr(&out), "");
+    } else {
+        assert!(stderr(&out).starts_with("stdin:1:24-29: ERROR: Unknown identifier: 'EPERM'\n"));
+    }
+    // The script's own definition wins over the header's.
+    let out = run(&[
+        "-q",
+        "-e",
+        "#include <errno.h>\n#define EPERM 77\nbegin { print(EPERM); }",
+    ]);
+    assert_eq!(stdout(&out), "77\n\n\n", "{}", stderr(&out));
+}
