@@ -572,3 +572,15 @@ fn a_ternary_of_valueless_calls_is_an_if_statement() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_block_on_begin_and_end_runs_at_both_even_after_exit() {
+    let out = run(&[
+        "-e",
+        r#"begin,end { printf("Hello %s\n", probe); @gr_be = count(); exit(); }"#,
+    ]);
+    assert_eq!(stdout(&out), "Hello begin\nHello end\n\n\n@gr_be: 2\n");
+    assert_eq!(stderr(&out), "Attached 2 probes\n");
+    assert!(out.status.success());
+    assert_released("@gr_be");
+}

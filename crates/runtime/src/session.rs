@@ -724,6 +724,10 @@ impl Running<'_, '_> {
         if let Some(child) = self.child.as_mut() {
             child.terminate(Duration::from_millis(100))?;
         }
+        // What was sent before END runs is read first: after an exit()
+        // (BEGIN's, when nothing else runs) the records behind it are
+        // dropped, but END's own must not be.
+        while self.consume()? > 0 {}
         self.finalizing = false;
         self.run_once(programs, &AttachTarget::End)?;
         while self.consume()? > 0 {}
