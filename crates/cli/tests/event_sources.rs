@@ -191,3 +191,33 @@ fn listing_every_kind_of_probe() {
     );
     assert!(out.status.success());
 }
+
+#[test]
+fn raw_tracepoints_that_do_not_exist_are_reported_as_bpftrace_does() {
+    let out = run(&["-e", "rawtracepoint:es_nonsense { }"]);
+    assert_eq!(
+        stderr(&out),
+        "stdin:1:1-26: ERROR: Probe has no valid attach points. If this is expected, set the \
+         'missing_probes' config variable to 'warn'.\nrawtracepoint:es_nonsense { }\n\
+         ~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+    );
+    let out = run(&["-e", "rawtracepoint:es_nonsense:sys_exit { }"]);
+    assert_eq!(
+        stderr(&out),
+        "stdin:1:1-35: ERROR: No matches for rawtracepoint es_nonsense:sys_exit.\n\
+         rawtracepoint:es_nonsense:sys_exit { }\n~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // The syscalls category has no raw tracepoints: sys_* is raw_syscalls's two.
+    let out = run(&["-d", "--dry-run", "-e", "rawtracepoint:sys_* { }"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let programs: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("; program"))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        programs,
+        ["; program s_sys_enter (RawTracepoint, 3 instructions) for rawtracepoint:sys_enter, rawtracepoint:sys_exit"]
+    );
+}

@@ -350,3 +350,14 @@ fn debug_info_in_a_separate_file() {
         format!("uprobe:{stripped}:sonde_add\n    long int a\n    long int b\n")
     );
 }
+
+#[test]
+fn an_address_outside_every_function_is_refused_without_a_location() {
+    let prog = testprog();
+    let out = run(&["-e", &format!("uprobe:{prog}:10 {{ exit(); }}")]);
+    assert_eq!(
+        stderr(&out),
+        format!("ERROR: Could not resolve address: {prog}:0xa\n")
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -176,8 +176,19 @@ fn expand_unnamed(
         }
         "uprobe" | "u" | "uretprobe" | "ur" => {
             let ret = matches!(provider, "uretprobe" | "ur");
-            super::user_probes::expand_uprobe(&parts, ret, env, pid, opts.unsafe_ops)
-                .map_err(err)
+            super::user_probes::expand_uprobe(&parts, ret, env, pid, opts.unsafe_ops).map_err(
+                |msg| {
+                    // bpftrace finds these out when attaching, and says
+                    // them without pointing into the script.
+                    if msg.starts_with("Could not resolve address")
+                        || msg.starts_with("Could not determine boundary")
+                    {
+                        Diagnostic::error(crate::span::Span::new(0, 0), msg)
+                    } else {
+                        err(msg)
+                    }
+                },
+            )
         }
         "usdt" | "U" => super::user_probes::expand_usdt(&parts, env, pid).map_err(err),
         "bench" => match &parts[1..] {
@@ -260,20 +271,35 @@ fn expand_raw_tracepoint(
 ) -> Result<Vec<ExpandedAttach>, String> {
     // `rawtracepoint:name` or `rawtracepoint:module:name`; modules are not
     // distinguished by the kernel's attach API, so only the name matters.
-    let name = match parts {
-        [_, name] | [_, _, name] if !name.is_empty() => name,
+    let (module, name) = match parts {
+        [_, name] if !name.is_empty() => (None, name),
+        [_, module, name] if !name.is_empty() => (Some(module), name),
         _ => return Err("raw tracepoint probes take the form rawtracepoint:name".into()),
     };
+    if let Some(module) = module.filter(|m| !has_wildcard(m) && !env.kernel_module(m)) {
+        return Err(format!("No matches for rawtracepoint {module}:{name}."));
+    }
     let all = env.tracepoints()?;
+    // The syscalls category is made of events built over raw_syscalls's
+    // two tracepoints; its events have no raw tracepoints of their own.
     let mut names: Vec<&str> = all
         .iter()
+        .filter(|(category, _)| category != "syscalls")
         .map(|(_, n)| n.as_str())
         .filter(|n| glob_match(name, n))
         .collect();
     names.sort_unstable();
     names.dedup();
     if names.is_empty() {
-        return Err(format!("raw tracepoint not found: {name}"));
+        return Err(match module {
+            Some(module) if !has_wildcard(module) => {
+                format!("No matches for rawtracepoint {module}:{name}.")
+            }
+            // Searched in every module: nothing is left of the probe.
+            _ => "Probe has no valid attach points. If this is expected, set the \
+                  'missing_probes' config variable to 'warn'."
+                .into(),
+        });
     }
     Ok(names
         .into_iter()
