@@ -1,5 +1,5 @@
 //! `sonde -l` for user-space probes: the functions of a binary as
-//! `uprobe:FILE:FUNC` and its USDT probes as `usdt:FILE:PROVIDER:NAME`,
+//! `uprobe:FILE:FUNC` (or `uretprobe:`, when asked for) and its USDT probes as `usdt:FILE:PROVIDER:NAME`,
 //! for a path, a library, a wildcard or (with `-p`) every file a process
 //! maps. With `-v`, USDT probes show where their arguments are.
 
@@ -31,13 +31,24 @@ pub fn list(
     }
     let query = UserQuery { target, pid };
     let mut lines = String::new();
-    if everything || glob_match(provider, "uprobe") || provider == "u" {
+    // The same functions, named as entry or (asked for by name) return probes.
+    let kinds = [
+        (
+            "uprobe",
+            everything || glob_match(provider, "uprobe") || provider == "u",
+        ),
+        (
+            "uretprobe",
+            !everything && (glob_match(provider, "uretprobe") || provider == "ur"),
+        ),
+    ];
+    for (kind, _) in kinds.iter().filter(|(_, wanted)| *wanted) {
         let func = parts.get(2).map_or("*", String::as_str);
         let mut sites = env.user_functions(query, func, false)?;
         sites.sort_by(|a, b| a.path.cmp(&b.path).then(a.func.cmp(&b.func)));
         sites.dedup_by(|a, b| a.path == b.path && a.func == b.func);
         for site in sites {
-            lines.push_str(&format!("uprobe:{}:{}\n", site.path, site.func));
+            lines.push_str(&format!("{kind}:{}:{}\n", site.path, site.func));
             if verbose {
                 let args = env.user_function_args(&site.attach_path, &site.func);
                 for arg in args.iter().flatten() {

@@ -220,6 +220,14 @@ fn listing_functions_and_usdt_probes_of_a_file() {
              uprobe:{bin}:sonde_point_x\n"
         )
     );
+    let out = run(&["-l", &format!("uretprobe:{bin}:sonde_*")]);
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "uretprobe:{bin}:sonde_add\nuretprobe:{bin}:sonde_many\nuretprobe:{bin}:sonde_negate\n\
+             uretprobe:{bin}:sonde_point_x\n"
+        )
+    );
     let out = run(&["-l", &format!("usdt:{bin}:*")]);
     assert_eq!(
         stdout(&out),
