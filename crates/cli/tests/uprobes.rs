@@ -369,3 +369,17 @@ fn an_address_outside_every_function_is_refused_without_a_location() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_char_array_of_a_script_struct_prints_whole_even_without_a_nul() {
+    let bin = user_target(true);
+    // sonde_point's name is "pt" then zeros: seen as char[2], it has no NUL.
+    let script = format!(
+        r#"struct up_q {{ int x; char n[2]; char rest[6]; }}
+           uprobe:{bin}:sonde_point_x {{ $q = (struct up_q *)arg0;
+             printf("%s|%s|%d\n", $q->n, $q->rest, sizeof(struct up_q)); print(*$q); }}"#
+    );
+    let (out, err) = trace(&script, &bin, 1);
+    assert_eq!(out, "pt||12\n{ .x = 40, .n = pt, .rest =  }\n\n\n");
+    assert_eq!(err, "Attached 1 probe\n");
+}

@@ -119,7 +119,20 @@ pub fn decode(
         )),
         ValueType::ByteBool => Ok(Value::Bool(field(bytes, offset, 1)?[0] != 0)),
         ValueType::Str { size } => {
-            let raw = field(bytes, offset, *size)?;
+            // A char array of a script's struct is a string one byte longer
+            // than its place in the struct: the last member's may end
+            // where the record does, its NUL implied.
+            let whole = field(bytes, offset, *size);
+            let clipped = bytes.get(offset as usize..).filter(|rest| {
+                whole.is_err() && !rest.is_empty() && rest.len() + 1 == *size as usize
+            });
+            let raw = match clipped {
+                Some(rest) => {
+                    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+                    return Ok(Value::Str(rest[..end].to_vec()));
+                }
+                None => whole?,
+            };
             match raw.iter().position(|&b| b == 0) {
                 Some(end) => Ok(Value::Str(raw[..end].to_vec())),
                 // A string without its NUL filled the buffer: it was cut.
@@ -173,7 +186,22 @@ pub fn decode(
             for f in fields {
                 let value = match f.bitfield {
                     Some((shift, bits)) => bitfield(&f.ty, base, f.offset, shift, bits)?,
-                    None => decode(&f.ty, base, f.offset, probes)?,
+                    None => {
+                        // A string member ends where the next member starts
+                        // (see Str: its NUL may be implied).
+                        let end = fields
+                            .iter()
+                            .map(|g| g.offset as usize)
+                            .filter(|&o| o > f.offset as usize)
+                            .min()
+                            .unwrap_or(base.len())
+                            .min(base.len());
+                        let bytes = match f.ty {
+                            ValueType::Str { .. } => &base[..end],
+                            _ => base,
+                        };
+                        decode(&f.ty, bytes, f.offset, probes)?
+                    }
                 };
                 out.push((f.name.clone(), value));
             }

@@ -186,7 +186,19 @@ impl<'a> TypeTable<'a> {
                     }
                 }
             }
+            // A char array of the script's own struct reads as a string one
+            // byte longer than the array (as bpftrace types it): the array
+            // is read whole, and its text printed whole, even when it fills
+            // the array and so has no NUL. Its place in the struct is the
+            // array's.
+            let char_array = match (&ty, field.array_dims.as_slice()) {
+                (Type::Str { size }, [_]) => Some(*size),
+                _ => None,
+            };
             layout.add(field.name.clone(), ty, field.bits);
+            if let (Some(size), Some(last)) = (char_array, layout.fields.last_mut()) {
+                last.ty = Type::Str { size: size + 1 };
+            }
         }
         let record = Arc::new(layout.finish(name.clone()));
         self.records.insert(name, record.clone());
