@@ -30,6 +30,10 @@ pub struct Shared {
     /// The scratch memory size of each program that needs it; program `i`
     /// names its scratch map `MapFd(SCRATCH_MAP - i)` until it gets one.
     pub scratch_sizes: Vec<u32>,
+    /// Index of the one-word array that `exit()` sets, when the script
+    /// calls it: every program but END returns at once once it is set, so
+    /// that nothing runs between exit() and the probes being detached.
+    pub exited: Option<usize>,
 }
 
 /// Lays out the variables of `scope` from `start` bytes on, then its child
@@ -167,6 +171,17 @@ impl<'a> ProgramCompiler<'a> {
                 let exit = self.exit_label;
                 self.e.jump_imm(op::JNE, R0, pid as i32, exit);
             }
+        }
+        if let (Some(map), false) = (self.shared.exited, self.probe.kind == ProbeKind::End) {
+            let exit = self.exit_label;
+            let key = self.frame.alloc(8);
+            self.store_imm(Size::DW, key, 0);
+            self.lookup(map, key);
+            let running = self.e.new_label();
+            self.e.jump_imm(op::JEQ, R0, 0, running);
+            self.e.emit(Insn::ldx(Size::DW, R0, R0, 0));
+            self.e.jump_imm(op::JNE, R0, 0, exit);
+            self.e.bind(running);
         }
         if let Base::Scratch { reg, .. } = self.frame.base() {
             self.load_scratch(reg, 0);
