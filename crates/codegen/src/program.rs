@@ -172,7 +172,10 @@ impl<'a> ProgramCompiler<'a> {
                 self.e.jump_imm(op::JNE, R0, pid as i32, exit);
             }
         }
-        if let (Some(map), false) = (self.shared.exited, self.probe.kind == ProbeKind::End) {
+        // END runs after exit() by design; a benchmark is run again and
+        // again, its exit() a verdict on the run.
+        let exempt = matches!(self.probe.kind, ProbeKind::End | ProbeKind::Bench);
+        if let (Some(map), false) = (self.shared.exited, exempt) {
             let exit = self.exit_label;
             let key = self.frame.alloc(8);
             self.store_imm(Size::DW, key, 0);

@@ -370,11 +370,12 @@ impl Running<'_, '_> {
         let packet = [0u8; 14];
         for (index, (prog, name)) in benches.iter().enumerate() {
             let mut iters = 1u64;
+            // What the runs said so far: one exit(code) fails the benchmark.
+            self.bench_status = Some(BenchStatus::default());
             loop {
-                self.bench_status = Some(BenchStatus::default());
                 let run = prog.test_run_repeat(&packet, iters as u32)?;
                 while self.consume()? > 0 {}
-                let status = self.bench_status.take().unwrap_or_default();
+                let status = self.bench_status.unwrap_or_default();
                 if status.exit_code == 0 && run.retval != 0 {
                     break;
                 }
@@ -393,6 +394,7 @@ impl Running<'_, '_> {
                 break;
             }
         }
+        self.bench_status = None;
         // Output the benchmarks could not fit in the buffer was not
         // wanted anyway.
         self.lost_seen = self.lost_total()?;
