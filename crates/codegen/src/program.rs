@@ -172,11 +172,16 @@ impl<'a> ProgramCompiler<'a> {
                 self.e.jump_imm(op::JNE, R0, pid as i32, exit);
             }
         }
+        if let Base::Scratch { reg, .. } = self.frame.base() {
+            self.load_scratch(reg, 0);
+        }
+        self.allocate_variables();
         // END runs after exit() by design; a benchmark is run again and
         // again, its exit() a verdict on the run.
         let exempt = matches!(self.probe.kind, ProbeKind::End | ProbeKind::Bench);
         if let (Some(map), false) = (self.shared.exited, exempt) {
             let exit = self.exit_label;
+            let mark = self.frame.mark();
             let key = self.frame.alloc(8);
             self.store_imm(Size::DW, key, 0);
             self.lookup(map, key);
@@ -185,11 +190,8 @@ impl<'a> ProgramCompiler<'a> {
             self.e.emit(Insn::ldx(Size::DW, R0, R0, 0));
             self.e.jump_imm(op::JNE, R0, 0, exit);
             self.e.bind(running);
+            self.frame.release(mark);
         }
-        if let Base::Scratch { reg, .. } = self.frame.base() {
-            self.load_scratch(reg, 0);
-        }
-        self.allocate_variables();
         if let Some(pred) = &self.probe.predicate {
             let exit = self.exit_label;
             let mark = self.frame.mark();
