@@ -383,3 +383,31 @@ fn a_char_array_of_a_script_struct_prints_whole_even_without_a_nul() {
     assert_eq!(out, "pt||12\n{ .x = 40, .n = pt, .rest =  }\n\n\n");
     assert_eq!(err, "Attached 1 probe\n");
 }
+
+#[test]
+fn a_flat_binary_takes_an_offset_with_unsafe() {
+    let dir = std::env::temp_dir().join(format!("sonde-flat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let flat = dir.join("flat.bin");
+    // Not ELF: a lone x86 `ret`.
+    std::fs::write(&flat, [0xc3u8]).unwrap();
+    let flat = flat.display().to_string();
+    let script = format!("uprobe:{flat}:0x0 {{ @up_flat = count(); }}");
+    let out = run(&["-e", &script]);
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "stdin:1:1-{}: ERROR: {flat} is not a 64-bit ELF file\n",
+            12 + flat.len()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // With --unsafe the number is an offset into the file: it attaches.
+    let traced = start(&["--unsafe", "-e", &script]);
+    let (out, err, code) = traced.stop(libc::SIGINT);
+    assert_eq!(out, "\n\n");
+    assert_eq!(err, "Attached 1 probe\n");
+    assert_eq!(code, Some(0));
+    assert_released("@up_flat");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

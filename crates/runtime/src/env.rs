@@ -176,6 +176,10 @@ impl ProbeEnv for KernelEnv {
         self.user.address(query, addr)
     }
 
+    fn user_raw_site(&self, query: UserQuery<'_>, offset: u64) -> Result<UserSite, String> {
+        self.user.raw_site(query, offset)
+    }
+
     fn usdt_sites(
         &self,
         query: UserQuery<'_>,

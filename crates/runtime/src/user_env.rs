@@ -146,6 +146,30 @@ impl UserFiles {
         Ok(site)
     }
 
+    /// Offset `offset` of a file that is not ELF (see
+    /// `ProbeEnv::user_raw_site`).
+    pub fn raw_site(&self, query: UserQuery<'_>, offset: u64) -> Result<UserSite, String> {
+        let targets = self.targets(query)?;
+        let [target] = targets.as_slice() else {
+            return Err(format!("{} names more than one file", query.target));
+        };
+        let mut magic = [0u8; 4];
+        let is_elf = std::fs::File::open(&target.path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+            .map(|_| magic == *b"\x7fELF")
+            .unwrap_or(false);
+        if is_elf {
+            return Err(format!("{} is an ELF file", target.path.display()));
+        }
+        Ok(UserSite {
+            path: target.shown.clone(),
+            attach_path: target.path.display().to_string(),
+            func: format!("{offset:#x}"),
+            offset,
+            size: 0,
+        })
+    }
+
     pub fn address(&self, query: UserQuery<'_>, addr: u64) -> Result<UserSite, String> {
         let unresolved = || format!("Could not resolve address: {}:{addr:#x}", query.target);
         let targets = self.targets(query)?;

@@ -120,6 +120,14 @@ pub trait ProbeEnv {
         Err("user-space probes are not available here".into())
     }
 
+    /// The site at file offset `offset` of the one file `query` names when
+    /// that file is not an ELF file (a flat binary, mapped executable by a
+    /// process): `--unsafe` attaches there blindly.
+    fn user_raw_site(&self, query: UserQuery<'_>, offset: u64) -> Result<UserSite, String> {
+        let _ = (query, offset);
+        Err("user-space probes are not available here".into())
+    }
+
     /// USDT probe sites of the files `query` names whose provider and name
     /// match the globs (an empty provider matches every provider).
     fn usdt_sites(

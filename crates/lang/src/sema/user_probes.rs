@@ -51,7 +51,12 @@ pub(super) fn expand_uprobe(
         if ret {
             return Err("uretprobe cannot be attached to an address".into());
         }
-        let site = env.user_address(query, addr)?;
+        let site = match env.user_address(query, addr) {
+            // A flat binary has no addresses: --unsafe takes the number as
+            // an offset into the file.
+            Err(e) if unsafe_ops => env.user_raw_site(query, addr).map_err(|_| e)?,
+            other => other?,
+        };
         return Ok(vec![ExpandedAttach {
             name: format!("{provider}:{}:{func}", site.path),
             attach: Attach::Uprobe {
