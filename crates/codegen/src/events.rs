@@ -198,17 +198,7 @@ impl ProgramCompiler<'_> {
             span: self.probe.span,
         };
         let code = code.unwrap_or(&zero);
-        self.send(id, &[(code, Type::I64)])?;
-        if let Some(map) = self.shared.exited {
-            let key = self.frame.alloc(8);
-            self.store_imm(Size::DW, key, 0);
-            self.lookup(map, key);
-            let skip = self.e.new_label();
-            self.e.jump_imm(op::JEQ, R0, 0, skip);
-            self.e.emit(Insn::st_imm(Size::DW, R0, 0, 1));
-            self.e.bind(skip);
-        }
-        Ok(())
+        self.send(id, &[(code, Type::I64)])
     }
 }
 

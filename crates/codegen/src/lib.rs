@@ -105,16 +105,6 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         value_size: 8,
         max_entries: 1,
     });
-    let exited = program.probes.iter().any(|p| calls_exit(&p.body)).then(|| {
-        maps.push(MapDef {
-            name: "exited".into(),
-            kind: MapKind::Array,
-            key_size: 4,
-            value_size: 8,
-            max_entries: 1,
-        });
-        maps.len() - 1
-    });
     let mut probe_names = program.probe_names.clone();
     let probe_funcs = function_names(program, &mut probe_names);
     let mut shared = Shared {
@@ -125,7 +115,6 @@ pub fn compile(program: &TypedProgram, opts: &Options) -> Result<Object, Diagnos
         stack_maps: Vec::new(),
         stack_base: 0,
         scratch_sizes: Vec::new(),
-        exited,
     };
     let dispatch = SyscallDispatch::plan(program, &mut maps);
     // Stack-trace maps are added after every program is compiled, from here.
@@ -678,21 +667,4 @@ fn program_name(probe_names: &[String], attach: &[AttachPoint]) -> String {
     name.insert_str(0, "s_");
     name.truncate(15);
     name
-}
-
-/// Whether these statements call `exit()` (outside expression blocks).
-fn calls_exit(stmts: &[sonde_lang::sema::typed::TStmt]) -> bool {
-    use sonde_lang::sema::typed::TStmtKind as K;
-    stmts.iter().any(|s| match &s.kind {
-        K::Exit(_) => true,
-        K::If {
-            then, otherwise, ..
-        } => calls_exit(then) || calls_exit(otherwise),
-        K::While { body, .. }
-        | K::Unroll { body, .. }
-        | K::ForMap { body, .. }
-        | K::ForRange { body, .. }
-        | K::Block(body) => calls_exit(body),
-        _ => false,
-    })
 }

@@ -30,10 +30,6 @@ pub struct Shared {
     /// The scratch memory size of each program that needs it; program `i`
     /// names its scratch map `MapFd(SCRATCH_MAP - i)` until it gets one.
     pub scratch_sizes: Vec<u32>,
-    /// Index of the one-word array that `exit()` sets, when the script
-    /// calls it: every program but END returns at once once it is set, so
-    /// that nothing runs between exit() and the probes being detached.
-    pub exited: Option<usize>,
 }
 
 /// Lays out the variables of `scope` from `start` bytes on, then its child
@@ -176,22 +172,6 @@ impl<'a> ProgramCompiler<'a> {
             self.load_scratch(reg, 0);
         }
         self.allocate_variables();
-        // END runs after exit() by design; a benchmark is run again and
-        // again, its exit() a verdict on the run.
-        let exempt = matches!(self.probe.kind, ProbeKind::End | ProbeKind::Bench);
-        if let (Some(map), false) = (self.shared.exited, exempt) {
-            let exit = self.exit_label;
-            let mark = self.frame.mark();
-            let key = self.frame.alloc(8);
-            self.store_imm(Size::DW, key, 0);
-            self.lookup(map, key);
-            let running = self.e.new_label();
-            self.e.jump_imm(op::JEQ, R0, 0, running);
-            self.e.emit(Insn::ldx(Size::DW, R0, R0, 0));
-            self.e.jump_imm(op::JNE, R0, 0, exit);
-            self.e.bind(running);
-            self.frame.release(mark);
-        }
         if let Some(pred) = &self.probe.predicate {
             let exit = self.exit_label;
             let mark = self.frame.mark();
