@@ -411,3 +411,16 @@ fn a_flat_binary_takes_an_offset_with_unsafe() {
     assert_released("@up_flat");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_function_of_unknown_size_needs_unsafe() {
+    let bin = user_target(true);
+    let out = run(&["-e", &format!("uprobe:{bin}:_init {{ exit(); }}")]);
+    assert_eq!(
+        stderr(&out),
+        "ERROR: Could not determine boundary for _init (symbol has size 0).\n\
+         Use --unsafe to force attachment. WARNING: This option could lead to data corruption \
+         in the target process.\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

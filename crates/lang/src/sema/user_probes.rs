@@ -90,7 +90,7 @@ pub(super) fn expand_uprobe(
     if let (false, false, [site]) = (wildcard, unsafe_ops, sites.as_slice()) {
         if site.size == 0 {
             return Err(format!(
-                "Could not determine boundary for {} (symbol has size 0).\n       \
+                "Could not determine boundary for {} (symbol has size 0).\n\
                  Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.",
                 site.func
             ));
