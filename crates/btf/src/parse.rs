@@ -268,6 +268,41 @@ impl Btf {
         found
     }
 
+    /// The names of this blob's own typedefs that start with `prefix`, the
+    /// prefix removed, in id order. One pass over the type headers comparing
+    /// bytes in place: the way to enumerate families such as the
+    /// `btf_trace_*` typedefs that declare the raw tracepoints.
+    pub fn own_typedefs_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let prefix = prefix.as_bytes();
+        let base_len = self.base.as_ref().map_or(0, |b| b.strings_len);
+        let (strings, base_strings) = (
+            &self.data[self.strings_start..self.strings_start + self.strings_len],
+            self.base
+                .as_ref()
+                .map(|b| &b.data[b.strings_start..b.strings_start + b.strings_len]),
+        );
+        let mut names = Vec::new();
+        for &at in &self.offsets {
+            let header = self.types_start + at as usize;
+            if (self.u32(header + 4) >> 24) & 0x1f != kind::TYPEDEF {
+                continue;
+            }
+            let off = self.u32(header) as usize;
+            // Names below the base's string count are the base's strings.
+            let tail = match base_strings {
+                Some(base) if off < base_len => base.get(off..),
+                Some(_) => strings.get(off - base_len..),
+                None => strings.get(off..),
+            };
+            let Some(tail) = tail.filter(|t| t.starts_with(prefix)) else {
+                continue;
+            };
+            let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
+            names.push(String::from_utf8_lossy(&tail[prefix.len()..end]).into_owned());
+        }
+        names
+    }
+
     /// The enum that has a variant called `name`, and the variant's value.
     pub fn enum_variant(&self, name: &str) -> Option<(TypeId, u64)> {
         if let Some(found) = self.base.as_ref().and_then(|b| b.enum_variant(name)) {

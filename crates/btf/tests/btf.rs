@@ -220,3 +220,31 @@ fn many_lookups_switch_to_an_index_with_the_same_answers() {
         assert_eq!(btf.find("v"), Vec::<u32>::new());
     }
 }
+
+#[test]
+fn typedefs_are_enumerated_by_prefix() {
+    let mut b = Builder::new();
+    b.ty("int", 1, 0, false, 4, &[32]);
+    b.ty("btf_trace_alpha", 8, 0, false, 1, &[]);
+    // Not a typedef: a struct of the same family of names is left out.
+    b.ty("btf_trace_beta", 4, 0, false, 0, &[]);
+    b.ty("btf_trace_gamma", 8, 0, false, 1, &[]);
+    b.ty("other", 8, 0, false, 1, &[]);
+    let btf = Btf::from_bytes(b.finish()).unwrap();
+    assert_eq!(
+        btf.own_typedefs_with_prefix("btf_trace_"),
+        ["alpha", "gamma"]
+    );
+    assert!(btf.own_typedefs_with_prefix("nothing_").is_empty());
+}
+
+#[test]
+fn the_running_kernel_declares_its_raw_tracepoints() {
+    let btf = Btf::from_file("/sys/kernel/btf/vmlinux").expect("this kernel has BTF");
+    let names = btf.own_typedefs_with_prefix("btf_trace_");
+    for expected in ["sched_switch", "sys_enter", "sys_exit"] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing");
+    }
+    // Syscall events are not raw tracepoints of their own.
+    assert!(!names.iter().any(|n| n == "sys_enter_openat"));
+}

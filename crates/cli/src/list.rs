@@ -129,11 +129,8 @@ fn matches(
             }
         }
         "rawtracepoint" => {
-            let mut names: Vec<String> = env.tracepoints()?.into_iter().map(|(_, n)| n).collect();
-            names.sort_unstable();
-            names.dedup();
-            for name in names {
-                add(format!("vmlinux:{name}"), &targeted);
+            for (module, name) in sonde_lang::sema::probes::raw_tracepoints(env)? {
+                add(format!("{module}:{name}"), &targeted);
             }
         }
         "kprobe" | "kretprobe" => {

@@ -79,6 +79,42 @@ fn raw_tracepoint_arguments_are_typed_from_btf() {
 }
 
 #[test]
+fn raw_tracepoint_wildcards_and_modules_come_from_btf() {
+    // The syscall events are not raw tracepoints: BTF declares two.
+    let out = run(&["-l", "rawtracepoint:sys_*"]);
+    assert_eq!(
+        stdout(&out),
+        "rawtracepoint:vmlinux:sys_enter\nrawtracepoint:vmlinux:sys_exit\n"
+    );
+    let tp = testprog();
+    let nr = if cfg!(target_arch = "aarch64") {
+        173
+    } else {
+        110
+    };
+    let script = format!(
+        r#"rawtracepoint:vmlinu*:sys_enter /comm == "tt_rawmod" && args.id == {nr}/ {{ @tt_rawmod[probe] = count(); }}"#
+    );
+    let out = run(&[
+        "-q",
+        "-e",
+        &script,
+        "-c",
+        &format!("{tp} comm tt_rawmod getppid 4"),
+    ]);
+    assert_eq!(stdout(&out), "\n\n@tt_rawmod[rawtracepoint:sys_enter]: 4\n");
+    assert_released("@tt_rawmod");
+    let out = run(&["-e", "rawtracepoint:nonsense:sys_exit { }"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "stdin:1:1-32: ERROR: No matches for rawtracepoint nonsense:sys_exit.\n\
+         rawtracepoint:nonsense:sys_exit { }\n\
+         ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+    );
+}
+
+#[test]
 fn pointers_arrays_and_enums_print_as_bpftrace_prints_them() {
     let out = run(&[
         "-e",

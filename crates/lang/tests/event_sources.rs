@@ -269,3 +269,38 @@ fn missing_tracepoints_are_no_matches() {
         "stdin:1:1-20: ERROR: No matches for tracepoint syscalls:nonsense."
     );
 }
+
+fn raw(names: &[&str]) -> Vec<Attach> {
+    names
+        .iter()
+        .map(|n| Attach::RawTracepoint {
+            name: n.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn raw_tracepoints_without_btf_are_the_non_syscall_events() {
+    assert_eq!(
+        attaches(&check("rawtracepoint:sched_* { }")),
+        raw(&["sched_process_exec", "sched_switch"])
+    );
+    assert_eq!(
+        attaches(&check("rawtracepoint:vmlinux:sched_switch { }")),
+        raw(&["sched_switch"])
+    );
+    // sys_enter_read is an event of the sys_enter raw tracepoint.
+    assert_eq!(
+        error("rawtracepoint:sys_enter_read { }"),
+        "stdin:1:1-29: ERROR: Probe has no valid attach points. If this is expected, \
+         set the 'missing_probes' config variable to 'warn'.\n\
+         rawtracepoint:sys_enter_read { }\n\
+         ~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+    );
+    assert_eq!(
+        error("rawtracepoint:nonsense:sched_switch { }"),
+        "stdin:1:1-36: ERROR: No matches for rawtracepoint nonsense:sched_switch.\n\
+         rawtracepoint:nonsense:sched_switch { }\n\
+         ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+    );
+}

@@ -164,6 +164,16 @@ impl KernelTypes for FakeTypes {
     fn c_definition(&self, _name: &str) -> Option<String> {
         None
     }
+    fn raw_tracepoints(&self) -> Vec<(String, String)> {
+        [
+            ("vmlinux", "sched_switch"),
+            ("vmlinux", "sys_enter"),
+            ("vmlinux", "sys_exit"),
+            ("kvm", "kvm_exit"),
+        ]
+        .map(|(m, n)| (m.to_string(), n.to_string()))
+        .to_vec()
+    }
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {
         (name == "sched_switch").then(|| {
             vec![
@@ -461,4 +471,29 @@ fn malformed_btf_does_not_recurse_without_end() {
     let types = sonde_lang::sema::btf_types::BtfTypes::new(btf);
     let record = types.record("struct loop").expect("struct loop");
     assert_eq!(record.fields[0].name, "l");
+}
+
+#[test]
+fn raw_tracepoints_come_from_btf_with_their_modules() {
+    let names = |src: &str| -> Vec<String> {
+        check_kernel(src)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .probes
+            .iter()
+            .flat_map(|p| p.attach.iter())
+            .map(|(attach, _)| match attach {
+                sonde_lang::sema::probes::Attach::RawTracepoint { name } => name.clone(),
+                other => panic!("not a raw tracepoint: {other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(names("rawtracepoint:sys_* { }"), ["sys_enter", "sys_exit"]);
+    assert_eq!(names("rawtracepoint:kvm:* { }"), ["kvm_exit"]);
+    assert_eq!(names("rawtracepoint:vmlinu*:sys_exit { }"), ["sys_exit"]);
+    // No tracefs event is called sys_enter: BTF alone knows it.
+    assert_eq!(names("rawtracepoint:sys_enter { }"), ["sys_enter"]);
+    assert_eq!(
+        check_kernel("rawtracepoint:kvm:sys_exit { }").unwrap_err(),
+        "No matches for rawtracepoint kvm:sys_exit."
+    );
 }

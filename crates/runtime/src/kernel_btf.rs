@@ -81,6 +81,19 @@ impl KernelTypes for KernelBtf {
         self.ask(|t| t.type_named(name))
     }
 
+    fn raw_tracepoints(&self) -> Vec<(String, String)> {
+        let mut all = self.vmlinux.raw_tracepoints();
+        for (module, types) in self.modules() {
+            all.extend(
+                types
+                    .raw_tracepoints()
+                    .into_iter()
+                    .map(|(_, name)| (module.clone(), name)),
+            );
+        }
+        all
+    }
+
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {
         self.ask(|t| t.raw_tracepoint_args(name))
     }

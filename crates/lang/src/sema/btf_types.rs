@@ -304,6 +304,14 @@ impl KernelTypes for BtfTypes {
         })
     }
 
+    fn raw_tracepoints(&self) -> Vec<(String, String)> {
+        self.btf
+            .own_typedefs_with_prefix("btf_trace_")
+            .into_iter()
+            .map(|name| ("vmlinux".to_string(), name))
+            .collect()
+    }
+
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {
         // The prototype of `btf_trace_<name>` has the argument types but
         // no names; the function `__bpf_trace_<name>` has both.

@@ -237,6 +237,12 @@ pub trait KernelTypes {
     /// The arguments of raw tracepoint `name` (from `btf_trace_<name>`),
     /// without the leading context pointer.
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, super::types::Type)>>;
+    /// The kernel's raw tracepoints as `(module, name)`, `vmlinux` for the
+    /// core kernel's, from the `btf_trace_<name>` typedefs each declares.
+    /// Empty when the types say nothing of them.
+    fn raw_tracepoints(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
     /// The C definition of `struct X`, `union X` or `enum X`, for listings.
     fn c_definition(&self, name: &str) -> Option<String>;
     /// The prototype of kernel function `name`: of `module`'s BTF when one

@@ -269,46 +269,77 @@ fn expand_raw_tracepoint(
     parts: &[String],
     env: &dyn ProbeEnv,
 ) -> Result<Vec<ExpandedAttach>, String> {
-    // `rawtracepoint:name` or `rawtracepoint:module:name`; modules are not
-    // distinguished by the kernel's attach API, so only the name matters.
+    // `rawtracepoint:name` or `rawtracepoint:module:name`; the kernel's
+    // attach API takes only the name, the module narrows the search.
     let (module, name) = match parts {
-        [_, name] if !name.is_empty() => (None, name),
-        [_, module, name] if !name.is_empty() => (Some(module), name),
-        _ => return Err("raw tracepoint probes take the form rawtracepoint:name".into()),
+        [_, name] if !name.is_empty() => (None, name.as_str()),
+        [_, module, name] if !name.is_empty() && !module.is_empty() => {
+            (Some(module.as_str()), name.as_str())
+        }
+        _ => return Err("raw tracepoint probes take the form rawtracepoint:[module:]name".into()),
     };
-    if let Some(module) = module.filter(|m| !has_wildcard(m) && !env.kernel_module(m)) {
-        return Err(format!("No matches for rawtracepoint {module}:{name}."));
+    let attach = |n: &str| ExpandedAttach {
+        attach: Attach::RawTracepoint {
+            name: n.to_string(),
+        },
+        name: format!("rawtracepoint:{n}"),
+    };
+    // The common case, one tracepoint named outright, is settled by the
+    // event list tracefs already gave, without reading the kernel's BTF.
+    if module.is_none() && !has_wildcard(name) {
+        let has_event = env
+            .tracepoints()
+            .map(|all| {
+                all.iter()
+                    .any(|(category, n)| n == name && category != SYSCALL_EVENTS)
+            })
+            .unwrap_or(false);
+        if has_event || raw_tracepoints(env)?.iter().any(|(_, n)| n == name) {
+            return Ok(vec![attach(name)]);
+        }
+        return Err(NO_VALID_ATTACH_POINTS.into());
     }
-    let all = env.tracepoints()?;
-    // The syscalls category is made of events built over raw_syscalls's
-    // two tracepoints; its events have no raw tracepoints of their own.
-    let mut names: Vec<&str> = all
-        .iter()
-        .filter(|(category, _)| category != "syscalls")
-        .map(|(_, n)| n.as_str())
-        .filter(|n| glob_match(name, n))
+    let module = module.unwrap_or("*");
+    let mut names: Vec<String> = raw_tracepoints(env)?
+        .into_iter()
+        .filter(|(m, n)| glob_match(module, m) && glob_match(name, n))
+        .map(|(_, n)| n)
         .collect();
     names.sort_unstable();
     names.dedup();
     if names.is_empty() {
-        return Err(match module {
-            Some(module) if !has_wildcard(module) => {
-                format!("No matches for rawtracepoint {module}:{name}.")
-            }
-            // Searched in every module: nothing is left of the probe.
-            _ => "Probe has no valid attach points. If this is expected, set the \
-                  'missing_probes' config variable to 'warn'."
-                .into(),
+        return Err(match parts {
+            [_, module, name] => format!("No matches for rawtracepoint {module}:{name}."),
+            _ => NO_VALID_ATTACH_POINTS.into(),
         });
     }
-    Ok(names
+    Ok(names.iter().map(|n| attach(n)).collect())
+}
+
+/// bpftrace's words for a probe with nothing left to attach to.
+const NO_VALID_ATTACH_POINTS: &str = "Probe has no valid attach points. If this is expected, \
+     set the 'missing_probes' config variable to 'warn'.";
+
+/// Syscall events are ftrace events hung off the `sys_enter`/`sys_exit`
+/// raw tracepoints, not raw tracepoints themselves.
+const SYSCALL_EVENTS: &str = "syscalls";
+
+/// The kernel's raw tracepoints as `(module, name)`: from its BTF, which
+/// declares every one (those without a tracefs event too, and those of
+/// modules); without BTF, the tracefs events that are not syscall events.
+pub fn raw_tracepoints(env: &dyn ProbeEnv) -> Result<Vec<(String, String)>, String> {
+    if let Some(from_btf) = env
+        .kernel_types()
+        .map(|types| types.raw_tracepoints())
+        .filter(|all| !all.is_empty())
+    {
+        return Ok(from_btf);
+    }
+    Ok(env
+        .tracepoints()?
         .into_iter()
-        .map(|n| ExpandedAttach {
-            attach: Attach::RawTracepoint {
-                name: n.to_string(),
-            },
-            name: format!("rawtracepoint:{n}"),
-        })
+        .filter(|(category, _)| category != SYSCALL_EVENTS)
+        .map(|(_, name)| ("vmlinux".to_string(), name))
         .collect())
 }
 
