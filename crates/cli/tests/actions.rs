@@ -116,7 +116,7 @@ fn join_joins_the_arguments_of_an_exec() {
     let out = run(&[
         "-q",
         "-e",
-        r#"tracepoint:syscalls:sys_enter_execve { join(args.argv); join(args.argv, ","); exit(); }"#,
+        r#"tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args.argv); join(args.argv, ","); exit(); }"#,
         "-c",
         "/bin/true first second",
     ]);
@@ -133,7 +133,7 @@ fn join_in_json_carries_no_newline() {
         "-f",
         "json",
         "-e",
-        r#"tracepoint:syscalls:sys_enter_execve { join(args.argv, ","); exit(); }"#,
+        r#"tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args.argv, ","); exit(); }"#,
         "-c",
         "/bin/true first",
     ]);
