@@ -123,11 +123,6 @@ impl ProbeEnv for KernelEnv {
         self.user.functions(query, pattern, demangled)
     }
 
-    fn kernel_module(&self, name: &str) -> bool {
-        name == "vmlinux"
-            || (!name.contains('/') && std::path::Path::new("/sys/module").join(name).is_dir())
-    }
-
     fn cgroup_id(&self, path: &str) -> Option<u64> {
         use std::os::unix::fs::MetadataExt;
         let full = if path.starts_with('/') {

@@ -58,13 +58,6 @@ pub trait ProbeEnv {
         None
     }
 
-    /// Whether `name` is the kernel (`vmlinux`) or one of its loaded
-    /// modules, as `rawtracepoint:MODULE:name` names one.
-    fn kernel_module(&self, name: &str) -> bool {
-        let _ = name;
-        true
-    }
-
     /// The address of kernel symbol `name` (for `kaddr`), if it has one.
     fn kernel_symbol(&self, name: &str) -> Option<u64> {
         let _ = name;
