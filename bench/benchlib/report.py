@@ -233,6 +233,14 @@ class Report:
         self.emit(
             "## 5. Footprint",
             "",
+            "Peak RSS is the `ru_maxrss` that wait4() returns. Linux counts in it the",
+            "high-water mark of the harness's forked child before it execs the tool",
+            "(exec records the old address space's peak), so no figure can be below",
+            "the Python harness's own size at that moment, about 17 MiB, more while it",
+            "holds a run's output. For Sonde that floor is the figure; its own peak,",
+            "`/usr/bin/time -f %M` around the same command, was 7.9 MiB for both",
+            "`BEGIN { exit(); }` and the printf figure on 2026-11-25.",
+            "",
             "| figure | sonde | bpftrace | sonde/bpftrace |",
             "|---|---|---|---|",
             "| binary size | %s | %s | %s |"
