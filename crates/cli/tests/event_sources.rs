@@ -116,6 +116,20 @@ fn task_iterator_visits_tasks_and_ends() {
 }
 
 #[test]
+fn an_iterators_ctx_is_its_kernel_context_struct() {
+    // ctx is struct bpf_iter__task *: the one task that is sonde's main
+    // thread is found among all of them, with its name and thread group.
+    let out = run(&[
+        "-q",
+        "-e",
+        r#"iter:task /ctx.task.pid == pid/ { printf("%s %d\n", ctx.task.comm, ctx.task.tgid == pid); @es_ctx = count(); }"#,
+    ]);
+    assert_eq!(stdout(&out), "sonde 1\n\n\n@es_ctx: 1\n");
+    assert!(out.status.success());
+    assert_released("@es_ctx");
+}
+
+#[test]
 fn missing_kernel_facilities_are_one_error_with_an_alternative() {
     let fails = |script: &str| {
         let out = run(&["-e", script]);

@@ -306,7 +306,7 @@ impl Checker<'_> {
                 )),
             },
             // The program's context, for casts: `((struct x *)ctx).x`.
-            "ctx" => builtin(Builtin::Ctx, Type::void_ptr(false)),
+            "ctx" => builtin(Builtin::Ctx, self.ctx_type()),
             "func" => Err(Diagnostic::error(
                 span,
                 format!("the {name} builtin is not supported yet"),
@@ -379,6 +379,18 @@ impl Checker<'_> {
             span,
         };
         self.expr(&field_of(field_of(task, relative), field))
+    }
+
+    /// What `ctx` points at: an iterator's `struct bpf_iter__<target>`
+    /// (so `ctx.task` reads as bpftrace reads it), else untyped memory to
+    /// be cast.
+    fn ctx_type(&self) -> Type {
+        if let Some(Attach::Iter { target, .. }) = self.inst.attach.first().map(|(a, _)| a) {
+            if let Some(record) = self.types.record(&format!("struct bpf_iter__{target}")) {
+                return Type::ptr(Type::Record(record), false);
+            }
+        }
+        Type::void_ptr(false)
     }
 
     /// The provider name of this probe, as the `probetype` builtin gives it.
