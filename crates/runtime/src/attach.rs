@@ -228,13 +228,7 @@ impl Attachments {
         prog: &Program,
         load_plain: &mut dyn FnMut() -> anyhow::Result<Program>,
     ) -> anyhow::Result<()> {
-        let name = |probe: u32| {
-            object
-                .probe_names
-                .get(probe as usize)
-                .map_or("?", String::as_str)
-                .to_string()
-        };
+        let name = |probe: u32| probe_name(object, probe);
         // (file, is return probe) -> sites with their (block, probe).
         type Sites = Vec<(UprobeSite, (u32, u32))>;
         let mut groups: BTreeMap<(&str, bool), Sites> = BTreeMap::new();
@@ -327,4 +321,13 @@ impl Attachments {
             }
         });
     }
+}
+
+/// The name of probe `probe` of `object`, for error messages.
+fn probe_name(object: &Object, probe: u32) -> String {
+    object
+        .probe_names
+        .get(probe as usize)
+        .map_or("?", String::as_str)
+        .to_string()
 }

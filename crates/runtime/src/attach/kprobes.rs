@@ -6,7 +6,7 @@ use anyhow::Context;
 use sonde_codegen::object::{AttachTarget, Object, ProgKind, ProgramDef};
 use sonde_sys::{Link, Program};
 
-use super::Attachments;
+use super::{probe_name, Attachments};
 
 /// Set in the environment, kprobes attach through perf events even where
 /// the kernel has `kprobe_multi` links: the path older kernels take, kept
@@ -53,13 +53,7 @@ impl Attachments {
         prog: &Program,
         load_plain: &mut dyn FnMut() -> anyhow::Result<Program>,
     ) -> anyhow::Result<()> {
-        let name = |probe: u32| {
-            object
-                .probe_names
-                .get(probe as usize)
-                .map_or("?", String::as_str)
-                .to_string()
-        };
+        let name = |probe: u32| probe_name(object, probe);
         if !self.no_kprobe_multi {
             if let Some((names, cookies, ret)) = multi_sites(object, def) {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
