@@ -10,6 +10,27 @@ use crate::emit::Label;
 use crate::program::{ProgramCompiler, Result};
 
 impl ProgramCompiler<'_> {
+    /// `cond ? then : otherwise`, each arm compiled by `arm`: the one
+    /// shape of every ternary, whatever the arms produce (a scalar in R0,
+    /// bytes at a destination).
+    pub fn ternary(
+        &mut self,
+        cond: &TExpr,
+        then: &TExpr,
+        otherwise: &TExpr,
+        mut arm: impl FnMut(&mut Self, &TExpr) -> Result<()>,
+    ) -> Result<()> {
+        let else_label = self.e.new_label();
+        let end = self.e.new_label();
+        self.branch(cond, false, else_label)?;
+        arm(self, then)?;
+        self.e.jump(end);
+        self.e.bind(else_label);
+        arm(self, otherwise)?;
+        self.e.bind(end);
+        Ok(())
+    }
+
     /// Jump to `target` when the truth of `e` equals `when`; fall through otherwise.
     pub fn branch(&mut self, e: &TExpr, when: bool, target: Label) -> Result<()> {
         let e = self.block_value(e)?;

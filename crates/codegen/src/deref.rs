@@ -171,14 +171,9 @@ impl ProgramCompiler<'_> {
                 then,
                 otherwise,
             } => {
-                let else_label = self.e.new_label();
-                let end = self.e.new_label();
-                self.branch(cond, false, else_label)?;
-                self.place_bytes(then, dst, size)?;
-                self.e.jump(end);
-                self.e.bind(else_label);
-                self.place_bytes(otherwise, dst, size)?;
-                self.e.bind(end);
+                self.ternary(cond, then, otherwise, |c, arm| {
+                    c.place_bytes(arm, dst, size)
+                })?;
                 Ok(())
             }
             TExprKind::Var(_) | TExprKind::TupleField { .. } | TExprKind::Member { .. } => {

@@ -152,14 +152,9 @@ impl ProgramCompiler<'_> {
                 then,
                 otherwise,
             } => {
-                let else_label = self.e.new_label();
-                let end = self.e.new_label();
-                self.branch(cond, false, else_label)?;
-                self.place_string(then, dst, dst_storage)?;
-                self.e.jump(end);
-                self.e.bind(else_label);
-                self.place_string(otherwise, dst, dst_storage)?;
-                self.e.bind(end);
+                self.ternary(cond, then, otherwise, |c, arm| {
+                    c.place_string(arm, dst, dst_storage)
+                })?;
                 Ok(())
             }
             TExprKind::MapRead { map, key } => {
@@ -229,14 +224,7 @@ impl ProgramCompiler<'_> {
                 then,
                 otherwise,
             } => {
-                let else_label = self.e.new_label();
-                let end = self.e.new_label();
-                self.branch(cond, false, else_label)?;
-                self.place_tuple(then, dst, ty)?;
-                self.e.jump(end);
-                self.e.bind(else_label);
-                self.place_tuple(otherwise, dst, ty)?;
-                self.e.bind(end);
+                self.ternary(cond, then, otherwise, |c, arm| c.place_tuple(arm, dst, ty))?;
                 Ok(())
             }
             TExprKind::Tuple(items) => {

@@ -68,14 +68,7 @@ impl ProgramCompiler<'_> {
                 then,
                 otherwise,
             } => {
-                let else_label = self.e.new_label();
-                let end = self.e.new_label();
-                self.branch(cond, false, else_label)?;
-                self.scalar(then)?;
-                self.e.jump(end);
-                self.e.bind(else_label);
-                self.scalar(otherwise)?;
-                self.e.bind(end);
+                self.ternary(cond, then, otherwise, |c, arm| c.scalar(arm))?;
             }
             TExprKind::TupleField { tuple, index } => {
                 let base = self.aggregate(tuple)?;

@@ -42,14 +42,7 @@ impl ProgramCompiler<'_> {
                 then,
                 otherwise,
             } => {
-                let else_label = self.e.new_label();
-                let end = self.e.new_label();
-                self.branch(cond, false, else_label)?;
-                self.place(then, dst, ty)?;
-                self.e.jump(end);
-                self.e.bind(else_label);
-                self.place(otherwise, dst, ty)?;
-                self.e.bind(end);
+                self.ternary(cond, then, otherwise, |c, arm| c.place(arm, dst, ty))?;
             }
             TExprKind::MapRead { map, key } => {
                 self.zero(dst, size);
