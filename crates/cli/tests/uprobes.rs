@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::user_target::user_target;
+use common::user_target::{user_target, user_target_split_dwarf};
 use common::*;
 
 fn trace(script: &str, target: &str, rounds: u32) -> (String, String) {
@@ -357,6 +357,50 @@ fn debug_info_in_a_separate_file() {
         listing(&["--debuginfo", "debug"]),
         format!("uprobe:{stripped}:sonde_add\n    long int a\n    long int b\n")
     );
+}
+
+#[test]
+fn split_debug_info_in_dwo_files_and_a_dwp_package() {
+    let tmp = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    // Built in one directory and moved to another, so the .dwo is found
+    // beside the binary rather than where the compiler ran.
+    let built = tmp.join("up_dwo_build");
+    user_target_split_dwarf(&built, &[]);
+    let dwo_dir = tmp.join("up_dwo");
+    let _ = std::fs::remove_dir_all(&dwo_dir);
+    std::fs::rename(&built, &dwo_dir).unwrap();
+    // The .dwo files packed into user_target.dwp and removed. DWARF 4,
+    // GNU's split-DWARF extension: binutils' dwp packs only that.
+    let dwp_dir = tmp.join("up_dwp");
+    let packed = user_target_split_dwarf(&dwp_dir, &["-gdwarf-4"]);
+    let status = std::process::Command::new("dwp")
+        .current_dir(&dwp_dir)
+        .args(["-e", "user_target", "-o", "user_target.dwp"])
+        .status()
+        .expect("dwp (binutils) is installed with the C compiler");
+    assert!(status.success());
+    for entry in std::fs::read_dir(&dwp_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "dwo") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    for bin in [dwo_dir.join("user_target"), packed] {
+        let bin = bin.display().to_string();
+        let (out, _) = trace(
+            &format!(
+                r#"uprobe:{bin}:sonde_point_x {{ printf("%d %s %c %d\n", args.p->x, args.p->name, args.tag, ((struct sonde_point *)arg0)->x); }}"#
+            ),
+            &bin,
+            2,
+        );
+        assert_eq!(out, "40 pt k 40\n41 pt k 41\n\n\n", "{bin}");
+        let out = run(&["-lv", &format!("uprobe:{bin}:sonde_point_x")]);
+        assert_eq!(
+            stdout(&out),
+            format!("uprobe:{bin}:sonde_point_x\n    struct sonde_point* p\n    char tag\n")
+        );
+    }
 }
 
 #[test]

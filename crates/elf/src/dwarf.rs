@@ -7,11 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use gimli::{AttributeValue, EndianSlice, RunTimeEndian, UnitOffset};
+use gimli::{AttributeValue, UnitOffset};
 
 use crate::file::ElfFile;
-
-type R<'a> = EndianSlice<'a, RunTimeEndian>;
+use crate::units::R;
 
 /// How many pointers deep record fields are described.
 const DEPTH: u32 = 4;
@@ -76,9 +75,10 @@ impl ElfFile {
     /// `/usr/lib/debug`, by `.gnu_debuglink` name or build id).
     pub fn function_params(&self, func: &str, debug_dirs: &[PathBuf]) -> Option<Vec<Param>> {
         if self.section(".debug_info").is_some() {
-            return self.own_function_params(func);
+            return self.own_function_params(func, debug_dirs);
         }
-        self.debug_file(debug_dirs)?.own_function_params(func)
+        self.debug_file(debug_dirs)?
+            .own_function_params(func, debug_dirs)
     }
 
     /// The separate debug file of a stripped file.
@@ -130,37 +130,21 @@ impl ElfFile {
     /// it, from the file's own or its separate debug info.
     pub fn record_type(&self, name: &str, debug_dirs: &[PathBuf]) -> Option<CType> {
         if self.section(".debug_info").is_some() {
-            return self.own_record_type(name);
+            return self.own_record_type(name, debug_dirs);
         }
-        self.debug_file(debug_dirs)?.own_record_type(name)
+        self.debug_file(debug_dirs)?
+            .own_record_type(name, debug_dirs)
     }
 
-    fn own_record_type(&self, name: &str) -> Option<CType> {
+    fn own_record_type(&self, name: &str, debug_dirs: &[PathBuf]) -> Option<CType> {
         let (kind, bare) = name.split_once(' ')?;
         let tag = match kind {
             "struct" => gimli::DW_TAG_structure_type,
             "union" => gimli::DW_TAG_union_type,
             _ => return None,
         };
-        let endian = if self.is_little_endian() {
-            RunTimeEndian::Little
-        } else {
-            RunTimeEndian::Big
-        };
-        let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
-            let data = self.section(id.name()).map(|(d, _)| d).unwrap_or(&[]);
-            Ok(EndianSlice::new(data, endian))
-        })
-        .ok()?;
-        let mut units = dwarf.units();
-        while let Ok(Some(header)) = units.next() {
-            let Ok(unit) = dwarf.unit(header) else {
-                continue;
-            };
-            let reader = Reader {
-                dwarf: &dwarf,
-                unit: &unit,
-            };
+        self.find_in_units(debug_dirs, |dwarf, unit| {
+            let reader = Reader { dwarf, unit };
             let mut entries = unit.entries();
             while let Ok(Some(entry)) = entries.next_dfs() {
                 if entry.tag() == tag
@@ -170,8 +154,8 @@ impl ElfFile {
                     return Some(reader.ctype(entry.offset(), 0));
                 }
             }
-        }
-        None
+            None
+        })
     }
 
     /// The lowest address the line table gives to `line` of a source file
@@ -185,16 +169,8 @@ impl ElfFile {
     }
 
     fn own_line_address(&self, file: &str, line: u64) -> Option<u64> {
-        let endian = if self.is_little_endian() {
-            RunTimeEndian::Little
-        } else {
-            RunTimeEndian::Big
-        };
-        let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
-            let data = self.section(id.name()).map(|(d, _)| d).unwrap_or(&[]);
-            Ok(EndianSlice::new(data, endian))
-        })
-        .ok()?;
+        // Line tables stay in the file even when its entries are split off.
+        let dwarf = self.dwarf()?;
         let mut best: Option<u64> = None;
         let mut units = dwarf.units();
         while let Ok(Some(header)) = units.next() {
@@ -244,31 +220,10 @@ impl ElfFile {
         data.get(desc..desc + descsz).map(<[u8]>::to_vec)
     }
 
-    fn own_function_params(&self, func: &str) -> Option<Vec<Param>> {
-        let endian = if self.is_little_endian() {
-            RunTimeEndian::Little
-        } else {
-            RunTimeEndian::Big
-        };
-        let dwarf = gimli::Dwarf::load(|id| -> Result<R<'_>, gimli::Error> {
-            let data = self.section(id.name()).map(|(d, _)| d).unwrap_or(&[]);
-            Ok(EndianSlice::new(data, endian))
+    fn own_function_params(&self, func: &str, debug_dirs: &[PathBuf]) -> Option<Vec<Param>> {
+        self.find_in_units(debug_dirs, |dwarf, unit| {
+            Reader { dwarf, unit }.function(func)
         })
-        .ok()?;
-        let mut units = dwarf.units();
-        while let Ok(Some(header)) = units.next() {
-            let Ok(unit) = dwarf.unit(header) else {
-                continue;
-            };
-            let reader = Reader {
-                dwarf: &dwarf,
-                unit: &unit,
-            };
-            if let Some(params) = reader.function(func) {
-                return Some(params);
-            }
-        }
-        None
     }
 }
 

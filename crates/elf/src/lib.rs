@@ -10,6 +10,7 @@ pub mod demangle;
 pub mod dwarf;
 mod file;
 pub mod resolve;
+mod units;
 pub mod usdt;
 
 pub use file::{ElfFile, Symbol};

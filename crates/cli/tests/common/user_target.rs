@@ -1,7 +1,7 @@
 //! The C program user-space probe tests trace (tests/progs/user_target.c),
 //! compiled once per test binary with the system's C compiler.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -13,8 +13,28 @@ pub fn user_target(pie: bool) -> String {
     cell.get_or_init(|| compile(pie)).display().to_string()
 }
 
+/// The target compiled with `-gsplit-dwarf` and `flags` in `dir` (made
+/// anew), as `dir/user_target`: its entries go to a `.dwo` file in `dir`.
+pub fn user_target_split_dwarf(dir: &Path, flags: &[&str]) -> PathBuf {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .current_dir(dir)
+        .args(["-O0", "-g", "-gsplit-dwarf", "-o", "user_target"])
+        .args(flags)
+        .arg(source())
+        .status()
+        .expect("a C compiler (cc) is installed: the user-space probe tests need one");
+    assert!(status.success(), "compiling with -gsplit-dwarf failed");
+    dir.join("user_target")
+}
+
+fn source() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/progs/user_target.c")
+}
+
 fn compile(pie: bool) -> PathBuf {
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/progs/user_target.c");
+    let source = source();
     // One copy per test binary: binaries never race for the file.
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "user_target_{}_{}",
