@@ -7,6 +7,8 @@ use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader, SectionHeader, Sym};
 use object::Endianness;
 
+use crate::archive;
+
 type Header = elf::FileHeader64<Endianness>;
 
 /// A function symbol of an ELF file.
@@ -36,11 +38,29 @@ struct Segment {
 }
 
 impl ElfFile {
-    /// Read `path`; an error unless it is a 64-bit ELF file.
+    /// Read `path`, or entry `ENTRY` of zip archive `ARCHIVE` for a path
+    /// `ARCHIVE!/ENTRY`; an error unless it is a 64-bit ELF file.
     pub fn open(path: impl AsRef<Path>) -> Result<ElfFile, String> {
         let path = path.as_ref();
-        let data = std::fs::read(path)
-            .map_err(|e| format!("cannot read {}: {}", path.display(), os_reason(&e)))?;
+        let read = |path: &Path| {
+            std::fs::read(path)
+                .map_err(|e| format!("cannot read {}: {}", path.display(), os_reason(&e)))
+        };
+        let in_archive = path
+            .to_str()
+            .and_then(archive::split_archive_path)
+            .filter(|_| !path.exists());
+        let data = match in_archive {
+            Some((archive, name)) => {
+                let mut data = read(archive)?;
+                let entry = archive::stored_entry(&data, name)
+                    .map_err(|e| format!("{}: {e}", archive.display()))?;
+                data.truncate((entry.data_offset + entry.size) as usize);
+                data.drain(..entry.data_offset as usize);
+                data
+            }
+            None => read(path)?,
+        };
         ElfFile::from_bytes(path, data)
     }
 

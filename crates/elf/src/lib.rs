@@ -6,6 +6,7 @@
 //! Reading files only: no kernel I/O, no knowledge of the language or of
 //! BPF. Errors are sentences naming the file.
 
+pub mod archive;
 pub mod demangle;
 pub mod dwarf;
 mod file;

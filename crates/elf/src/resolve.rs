@@ -37,7 +37,7 @@ const STANDARD_DIRS: &[&str] = &[
 pub fn find_binary(name: &str, pid: Option<u32>) -> Result<PathBuf, String> {
     if name.contains('/') {
         let path = PathBuf::from(name);
-        if path.exists() {
+        if path.exists() || crate::archive::split_archive_path(name).is_some() {
             return Ok(path);
         }
         if let Some(pid) = pid {

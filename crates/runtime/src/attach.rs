@@ -187,8 +187,11 @@ impl Attachments {
                 ret,
                 ref_ctr_offset,
             } => {
+                let (path, offset, ref_ctr_offset) = kernel_file(path, *offset, *ref_ctr_offset)
+                    .map_err(|e| anyhow::anyhow!(e))
+                    .with_context(context)?;
                 let event =
-                    PerfEvent::uprobe(path, *offset, *ret, *ref_ctr_offset, self.uprobe_target)
+                    PerfEvent::uprobe(&path, offset, *ret, ref_ctr_offset, self.uprobe_target)
                         .with_context(context)?;
                 self.perf
                     .push(PerfAttachment::attach(prog, event, cookie).with_context(context)?);
@@ -231,7 +234,7 @@ impl Attachments {
         let name = |probe: u32| probe_name(object, probe);
         // (file, is return probe) -> sites with their (block, probe).
         type Sites = Vec<(UprobeSite, (u32, u32))>;
-        let mut groups: BTreeMap<(&str, bool), Sites> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, bool), Sites> = BTreeMap::new();
         for point in &def.attach {
             let AttachTarget::Uprobe {
                 path,
@@ -242,20 +245,22 @@ impl Attachments {
             else {
                 bail!("cannot attach {}: not a uprobe", name(point.probe));
             };
+            let (file, offset, ref_ctr_offset) = kernel_file(path, *offset, *ref_ctr_offset)
+                .map_err(|e| anyhow::anyhow!("cannot attach {}: {e}", name(point.probe)))?;
             let site = UprobeSite {
-                offset: *offset,
-                ref_ctr_offset: *ref_ctr_offset,
+                offset,
+                ref_ctr_offset,
                 cookie: object.cookie(point.probe),
             };
             groups
-                .entry((path, *ret))
+                .entry((file, *ret))
                 .or_default()
                 .push((site, (point.block, point.probe)));
         }
         for ((path, ret), sites) in groups {
             if !self.no_uprobe_multi {
                 let plain: Vec<UprobeSite> = sites.iter().map(|(s, _)| *s).collect();
-                match Link::uprobe_multi(prog, path, &plain, ret, self.uprobe_pid) {
+                match Link::uprobe_multi(prog, &path, &plain, ret, self.uprobe_pid) {
                     Ok(link) => {
                         self.links.push(link);
                         self.probes.extend(sites.iter().map(|(_, p)| *p));
@@ -277,7 +282,7 @@ impl Attachments {
             let copy = load_plain()?;
             for (site, (block, probe)) in sites {
                 let target = AttachTarget::Uprobe {
-                    path: path.to_string(),
+                    path: path.clone(),
                     offset: site.offset,
                     ret,
                     ref_ctr_offset: site.ref_ctr_offset,
@@ -321,6 +326,18 @@ impl Attachments {
             }
         });
     }
+}
+
+/// The file and offsets the kernel takes for a uprobe on `path`: the
+/// archive itself for a library stored in one (`app.apk!/lib/libx.so`).
+fn kernel_file(path: &str, offset: u64, ref_ctr_offset: u64) -> Result<(String, u64, u64), String> {
+    let (file, at) = sonde_elf::archive::on_disk(path, offset)?;
+    // The semaphore moves with the code: both are offsets in one file.
+    let ref_ctr_offset = match ref_ctr_offset {
+        0 => 0,
+        counter => counter + (at - offset),
+    };
+    Ok((file.display().to_string(), at, ref_ctr_offset))
 }
 
 /// The name of probe `probe` of `object`, for error messages.

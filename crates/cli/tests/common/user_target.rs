@@ -29,6 +29,21 @@ pub fn user_target_split_dwarf(dir: &Path, flags: &[&str]) -> PathBuf {
     dir.join("user_target")
 }
 
+/// `tests/progs/NAME` compiled with `flags` into `out`.
+pub fn compile_c(name: &str, out: &Path, flags: &[&str]) {
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/progs")
+        .join(name);
+    let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(flags)
+        .arg("-o")
+        .arg(out)
+        .arg(&source)
+        .status()
+        .expect("a C compiler (cc) is installed: the user-space probe tests need one");
+    assert!(status.success(), "compiling {} failed", source.display());
+}
+
 fn source() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/progs/user_target.c")
 }
