@@ -181,3 +181,49 @@ fn symbols_and_addresses() {
         "sonde_add|sonde_negate|do_nanosleep|0x0|sonde_add\n\n\n"
     );
 }
+
+#[test]
+fn the_depth_of_a_stack_and_a_positional_frame_limit() {
+    let bin = user_target(true);
+    // sonde_add is called from main: two frames of this file, then libc's.
+    let out = run(&[
+        "-e",
+        &format!(
+            r#"uprobe:{bin}:sonde_add {{ $s = ustack(2); @st_len[len($s), len(ustack(1)), len(ustack($1))] = count(); @st_short = count(); print(ustack($1)); }}"#
+        ),
+        "-c",
+        &format!("{bin} 2"),
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let entry = format!("\n        sonde_add+0@{}:", source().0);
+    let text = stdout(&out);
+    assert_eq!(text.matches(&entry).count(), 2, "{text}");
+    assert!(!text.contains("main+"), "one frame per stack: {text}");
+    assert!(
+        text.ends_with("\n@st_len[2, 1, 1]: 2\n@st_short: 2\n"),
+        "{text}"
+    );
+
+    // A kernel stack's depth is the number of frames it prints.
+    let tp = testprog();
+    let out = trace(
+        r#"tracepoint:syscalls:sys_enter_getppid /comm == "st_klen"/ { printf("%d%s", len(kstack), kstack); }"#,
+        &format!("{tp} comm st_klen getppid"),
+        1,
+    );
+    let (depth, frames) = out.split_once('\n').expect("a depth and a stack");
+    let depth: usize = depth.parse().expect("a number");
+    let frames: Vec<&str> = frames.lines().take_while(|l| !l.is_empty()).collect();
+    assert!(depth > 0, "{out}");
+    assert_eq!(frames.len(), depth, "{out}");
+    assert!(frames.iter().all(|f| f.starts_with("        ")), "{out}");
+
+    let out = run(&["-e", "BEGIN { @ = len(1); }"]);
+    assert!(
+        stderr(&out).contains("ERROR: call to len() expects a map, ustack, or kstack"),
+        "{}",
+        stderr(&out)
+    );
+    assert_released("@st_len");
+}

@@ -86,6 +86,24 @@ fn wildcards_name_each_function_in_probe_and_func() {
 }
 
 #[test]
+fn probe_as_a_string_names_each_attach_point() {
+    let bin = user_target(true);
+    let (out, _) = trace(
+        &format!(
+            r#"uprobe:{bin}:sonde_* {{
+                 if (strcontains(probe, "negate")) {{ @up_neg = count(); }}
+                 @up_eq[probe == "uprobe:{bin}:sonde_add"] = count();
+               }}"#
+        ),
+        &bin,
+        3,
+    );
+    // Four functions, three calls each.
+    assert_eq!(out, "\n\n@up_eq[true]: 3\n@up_eq[false]: 9\n@up_neg: 3\n");
+    assert_released("@up_neg");
+}
+
+#[test]
 fn a_function_plus_offset() {
     let bin = user_target(true);
     let (out, _) = trace(

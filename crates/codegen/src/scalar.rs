@@ -133,6 +133,7 @@ impl ProgramCompiler<'_> {
             TExprKind::Delete { map, key } => self.delete_value(*map, key.as_deref())?,
             TExprKind::HasKey { map, key } => self.has_key(*map, key)?,
             TExprKind::MapLen(map) => self.map_len(*map),
+            TExprKind::StackLen(stack) => self.stack_len(stack)?,
             TExprKind::Str(_)
             | TExprKind::Tuple(_)
             | TExprKind::ReadStr { .. }

@@ -2,7 +2,7 @@
 //! (`bpf_get_stackid`), `ksym`/`usym` values, and `uaddr` of a symbol in a
 //! position-independent file.
 
-use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R6};
+use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R4, R6};
 use sonde_lang::sema::typed::{TExpr, TExprKind};
 use sonde_lang::sema::types::{StackType, Type};
 
@@ -13,6 +13,9 @@ use crate::regs::ABI;
 
 /// `bpf_get_stackid` flag: the user-space stack rather than the kernel's.
 const BPF_F_USER_STACK: i32 = 1 << 8;
+
+/// `bpf_get_stack` flag: frames as `struct bpf_stack_build_id`.
+const BPF_F_USER_BUILD_ID: i32 = 1 << 11;
 
 /// Distinct stacks a stack-trace map holds.
 const STACK_MAP_ENTRIES: u32 = 4096;
@@ -77,7 +80,9 @@ impl ProgramCompiler<'_> {
     }
 
     /// `[dst] = bpf_get_stackid(ctx, map, flags)`, and for user
-    /// stacks the pid and probe after it.
+    /// stacks the pid and probe after it. The id is a 32-bit number; when
+    /// the program asks for `len()` of a stack, the upper half holds the
+    /// depth.
     fn take_stack(&mut self, stack: StackType, dst: Slot) {
         let build_id = stack.mode == sonde_lang::sema::types::StackMode::BuildId;
         let map = self.stack_map(stack.user, stack.limit, build_id);
@@ -87,9 +92,47 @@ impl ProgramCompiler<'_> {
         self.e.emit(Insn::mov64_imm(R3, flags));
         self.e.call(helper::GET_STACKID);
         self.store(Size::DW, dst, R0);
+        if self.program.counts_stack_frames {
+            self.stack_depth(stack, build_id, dst + 4);
+        }
         if stack.user {
             self.store_pid_and_probe(dst + 8);
         }
+    }
+
+    /// `[dst] = ` the depth of the stack here, as `bpf_get_stack` copies
+    /// it: a stack-trace map cannot be read from BPF, so its entry cannot
+    /// be counted later.
+    fn stack_depth(&mut self, stack: StackType, build_id: bool, dst: Slot) {
+        let frame = if build_id { BUILD_ID_FRAME_SIZE } else { 8 };
+        let mark = self.frame.mark();
+        let buffer = self.frame.alloc(frame * stack.limit);
+        self.e.emit(Insn::mov64_reg(R1, R6));
+        self.pointer_to_stack(R2, buffer);
+        self.e
+            .emit(Insn::mov64_imm(R3, (frame * stack.limit) as i32));
+        let mut flags = if stack.user { BPF_F_USER_STACK } else { 0 };
+        if build_id {
+            flags |= BPF_F_USER_BUILD_ID;
+        }
+        self.e.emit(Insn::mov64_imm(R4, flags));
+        self.e.call(helper::GET_STACK);
+        // A failed walk has no frames.
+        self.e.emit(Insn::jmp_imm(op::JSGE, R0, 0, 1));
+        self.e.emit(Insn::mov64_imm(R0, 0));
+        self.e.emit(Insn::alu64_imm(op::DIV, R0, frame as i32));
+        self.store(Size::W, dst, R0);
+        self.frame.release(mark);
+    }
+
+    /// r0 = the depth of stack value `e` (see [`Self::take_stack`]).
+    pub fn stack_len(&mut self, e: &TExpr) -> Result<()> {
+        let mark = self.frame.mark();
+        let slot = self.frame.alloc(e.ty.storage_size());
+        self.place_symbolic(e, slot, &e.ty)?;
+        self.load(Size::W, R0, slot + 4);
+        self.frame.release(mark);
+        Ok(())
     }
 
     /// `[dst] = pid | probe index << 32`: whose address space a user

@@ -239,7 +239,8 @@ pub fn decode(
         }
         &ValueType::Stack { user, mode, limit } => {
             let raw = field(bytes, offset, ty.size())?;
-            let id = read_i64(raw, 0).unwrap_or(-1);
+            // The id is the lower half; the upper may hold the depth.
+            let id = read_u64(raw, 0).map_or(-1, |v| i64::from(v as u32 as i32));
             let (pid, probe) = pid_and_probe(raw);
             let text = match probes.resolver() {
                 Some(r) => r.stack(user, limit, mode, id, pid, probe),

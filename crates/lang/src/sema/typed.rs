@@ -17,6 +17,9 @@ pub struct TypedProgram {
     pub probe_names: Vec<String>,
     /// Whether stack frames show `@file:line` (config `show_debug_info`).
     pub show_debug_info: bool,
+    /// Whether `len()` of a stack appears anywhere: then every stack taken
+    /// carries its depth, since any of them may reach that `len()`.
+    pub counts_stack_frames: bool,
     /// The script's config block with the environment's `BPFTRACE_*`
     /// variables over it: what the code generator and session apply.
     pub settings: crate::config::Settings,
@@ -307,6 +310,8 @@ pub enum TExprKind {
     },
     /// `len(@m)`: the number of entries.
     MapLen(usize),
+    /// `len(stack)`: how many frames a `kstack`/`ustack` value has.
+    StackLen(Box<TExpr>),
     /// `buf(src[, len])` (a `Type::Buffer`): the bytes of the value `src`,
     /// or at the address `src`, `len` of them (all the type holds without
     /// it, and never more).
@@ -763,7 +768,7 @@ impl VarUses {
                 self.expr(af);
                 self.expr(addr);
             }
-            TExprKind::MacAddr(expr) => self.expr(expr),
+            TExprKind::MacAddr(expr) | TExprKind::StackLen(expr) => self.expr(expr),
         }
     }
 }

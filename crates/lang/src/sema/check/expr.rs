@@ -510,8 +510,14 @@ impl Checker<'_> {
         rhs: &ast::Expr,
         span: Span,
     ) -> Checked<TExpr> {
-        let l = self.value(lhs)?;
-        let r = self.value(rhs)?;
+        let mut l = self.value(lhs)?;
+        let mut r = self.value(rhs)?;
+        // `probe == "name"` compares the attach point's name.
+        match (&l.ty, &r.ty) {
+            (Type::ProbeName, Type::Str { .. }) => l = self.probe_as_string(l),
+            (Type::Str { .. }, Type::ProbeName) => r = self.probe_as_string(r),
+            _ => {}
+        }
         let node = |ty: Type, l: TExpr, r: TExpr| {
             texpr(
                 TExprKind::Binary {
@@ -980,6 +986,51 @@ pub(super) fn int_literal(v: u64, span: Span) -> TExpr {
         Type::I64
     };
     texpr(TExprKind::Int(v), ty, span)
+}
+
+impl Checker<'_> {
+    /// `probe` where a string is wanted: the name of the attach point this
+    /// program runs for, chosen by the probe index when it serves several.
+    pub(super) fn probe_as_string(&self, probe: TExpr) -> TExpr {
+        let span = probe.span;
+        let names: Vec<(u32, &[u8])> = self
+            .inst
+            .attach
+            .iter()
+            .map(|(_, index)| {
+                let name = self.probe_names.get(*index as usize);
+                (*index, name.map_or(&b""[..], |n| n.as_bytes()))
+            })
+            .collect();
+        let size = names.iter().map(|(_, n)| n.len()).max().unwrap_or(0) as u32 + 1;
+        let ty = Type::Str { size };
+        let literal = |name: &[u8]| texpr(TExprKind::Str(name.to_vec()), ty.clone(), span);
+        let Some(((_, last), rest)) = names.split_last() else {
+            return literal(b"");
+        };
+        rest.iter()
+            .rev()
+            .fold(literal(last), |otherwise, (index, name)| {
+                let cond = texpr(
+                    TExprKind::Binary {
+                        op: BinOp::Eq,
+                        lhs: Box::new(probe.clone()),
+                        rhs: Box::new(texpr(TExprKind::Int(u64::from(*index)), Type::U64, span)),
+                    },
+                    Type::Bool,
+                    span,
+                );
+                texpr(
+                    TExprKind::Ternary {
+                        cond: Box::new(cond),
+                        then: Box::new(literal(name)),
+                        otherwise: Box::new(otherwise),
+                    },
+                    ty.clone(),
+                    span,
+                )
+            })
+    }
 }
 
 pub(super) fn str_literal(mut bytes: Vec<u8>, span: Span) -> TExpr {

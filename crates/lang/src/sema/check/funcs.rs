@@ -73,6 +73,7 @@ impl Checker<'_> {
         let checked = self.value(arg)?;
         match checked.ty {
             Type::Str { .. } => Ok(checked),
+            Type::ProbeName => Ok(self.probe_as_string(checked)),
             Type::Ptr { .. } => self.str_call(std::slice::from_ref(arg), arg.span),
             ref other => Err(Diagnostic::error(
                 arg.span,
@@ -181,7 +182,23 @@ impl Checker<'_> {
         if args.len() != 1 {
             return Err(range_error("len", 1, 1, args.len(), span));
         }
-        let (_, map) = self.keyed_map("len", &args[0])?;
+        let arg = &args[0];
+        let whole_map = matches!(&arg.kind, ExprKind::Map { keys, .. } if keys.is_empty());
+        if !whole_map {
+            let value = self.value(arg)?;
+            if matches!(value.ty, Type::Stack(_)) {
+                self.counts_stack_frames = true;
+                return Ok(texpr(TExprKind::StackLen(Box::new(value)), Type::I64, span));
+            }
+            if !matches!(arg.kind, ExprKind::Map { .. }) {
+                return Err(Diagnostic::error(
+                    arg.span,
+                    "call to len() expects a map, ustack, or kstack",
+                ));
+            }
+        }
+        // A map element that is not a stack is refused here.
+        let (_, map) = self.keyed_map("len", arg)?;
         Ok(texpr(TExprKind::MapLen(map), Type::I64, span))
     }
 }

@@ -163,15 +163,19 @@ fn check_program(
     let mut var_types: Vec<HashMap<String, Type>> = vec![HashMap::new(); instances.len()];
     // First run: learn types; its errors are found again by the second run.
     for (i, inst) in instances.iter().enumerate() {
-        let mut checker = Checker::new(inst, opts, &types, &mut maps, Pass::Learn, &var_types[i]);
+        let mut checker = Checker::new(inst, opts, &types, &mut maps, Pass::Learn, &var_types[i])
+            .with_probe_names(&probe_names);
         let _ = checker.probe();
         var_types[i] = checker.learned_vars();
     }
     maps.freeze();
     let mut probes = Vec::with_capacity(instances.len());
+    let mut counts_stack_frames = false;
     for (i, inst) in instances.iter().enumerate() {
-        let mut checker = Checker::new(inst, opts, &types, &mut maps, Pass::Check, &var_types[i]);
+        let mut checker = Checker::new(inst, opts, &types, &mut maps, Pass::Check, &var_types[i])
+            .with_probe_names(&probe_names);
         let mut probe = checker.probe()?;
+        counts_stack_frames |= checker.counts_stack_frames;
         for w in std::mem::take(&mut checker.warnings) {
             // Each instance of a wildcard probe would say it again.
             if !warnings.contains(&w) {
@@ -215,6 +219,7 @@ fn check_program(
         maps: maps.into_infos(&decls),
         probe_names,
         show_debug_info: settings.show_debug_info,
+        counts_stack_frames,
         settings: settings.clone(),
         warnings,
         expansions: Default::default(),
@@ -677,4 +682,8 @@ struct Checker<'a> {
     for_depth: u32,
     /// What the script should hear about; kept from the second run.
     warnings: Vec<Diagnostic>,
+    /// Whether `len()` of a stack appears: stacks then carry their depth.
+    counts_stack_frames: bool,
+    /// Every attach point's name, by probe index: `probe` as a string.
+    probe_names: &'a [String],
 }

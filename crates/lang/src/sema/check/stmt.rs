@@ -33,7 +33,14 @@ impl<'a> Checker<'a> {
             loop_depth: 0,
             for_depth: 0,
             warnings: Vec::new(),
+            counts_stack_frames: false,
+            probe_names: &[],
         }
+    }
+
+    pub(super) fn with_probe_names(mut self, names: &'a [String]) -> Self {
+        self.probe_names = names;
+        self
     }
 
     /// The variables' unique names, by index.

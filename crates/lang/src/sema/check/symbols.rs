@@ -87,20 +87,22 @@ impl Checker<'_> {
                         ));
                     }
                 }
-                ExprKind::Int(n) => {
-                    if *n == 0 || *n > MAX_STACK_LIMIT {
+                _ => {
+                    // A constant: a literal, or a positional parameter.
+                    let n = match self.expr(arg).map(|e| e.kind) {
+                        Ok(TExprKind::Int(n)) if !matches!(arg.kind, ExprKind::Ident(_)) => n,
+                        _ => return Err(Diagnostic::error(
+                            arg.span,
+                            format!("{name}() takes a stack mode (bpftrace, perf, raw, build_id) and a literal frame limit"),
+                        )),
+                    };
+                    if n == 0 || n > MAX_STACK_LIMIT {
                         return Err(Diagnostic::error(
                             arg.span,
                             format!("{name}() limit must be between 1 and {MAX_STACK_LIMIT}"),
                         ));
                     }
-                    ty.limit = *n as u32;
-                }
-                _ => {
-                    return Err(Diagnostic::error(
-                        arg.span,
-                        format!("{name}() takes a stack mode (bpftrace, perf, raw, build_id) and a literal frame limit"),
-                    ))
+                    ty.limit = n as u32;
                 }
             }
         }
