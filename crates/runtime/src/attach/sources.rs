@@ -40,14 +40,15 @@ impl Attachments {
                 self.watchpoint(prog, cookie, addr, len, access)
             }
             AttachTarget::Kprobe {
+                ref module,
                 ref function,
                 offset,
                 addr,
                 ret,
-                ..
             } => {
+                let symbol = kprobe_symbol(module.as_deref(), function);
                 let event =
-                    PerfEvent::kprobe(function, offset, addr.unwrap_or(0), ret, Target::cpu(0))?;
+                    PerfEvent::kprobe(&symbol, offset, addr.unwrap_or(0), ret, Target::cpu(0))?;
                 self.perf.push(PerfAttachment::attach(prog, event, cookie)?);
                 Ok(())
             }
@@ -169,5 +170,34 @@ impl Attachments {
             }
         }
         Ok(pinned)
+    }
+}
+
+/// The symbol a perf kprobe names: `MODULE:NAME` for a module's function,
+/// which the kernel looks up in that module only, so that it is not
+/// mistaken for a function of vmlinux with the same name.
+fn kprobe_symbol(module: Option<&str>, function: &str) -> String {
+    match module {
+        Some(module) if module != "vmlinux" && !function.is_empty() => {
+            format!("{module}:{function}")
+        }
+        _ => function.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kprobe_symbol;
+
+    #[test]
+    fn a_module_function_is_named_with_its_module() {
+        assert_eq!(
+            kprobe_symbol(Some("nf_tables"), "nft_do_chain"),
+            "nf_tables:nft_do_chain"
+        );
+        assert_eq!(kprobe_symbol(Some("vmlinux"), "vfs_read"), "vfs_read");
+        assert_eq!(kprobe_symbol(None, "vfs_read"), "vfs_read");
+        // An address kprobe has no symbol at all.
+        assert_eq!(kprobe_symbol(Some("nf_tables"), ""), "");
     }
 }
