@@ -223,6 +223,41 @@ fn pid_filter_counts_only_that_process() {
 }
 
 #[test]
+fn a_pid_does_not_filter_timers_and_iterators() {
+    let tp = testprog();
+    let mut victim = std::process::Command::new(&tp)
+        .args(["wait", "getppid", "1"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("testprog starts");
+    let pid = victim.id().to_string();
+    // The iterator runs in sonde's task and visits the victim's one task.
+    let out = run(&[
+        "-p",
+        &pid,
+        "-e",
+        &format!("iter:task /ctx.task->tgid == {pid}/ {{ @tc_tasks = count(); }}"),
+    ]);
+    drop(victim.stdin.take());
+    let _ = victim.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "\n\n@tc_tasks: 1\n");
+    // The test process sleeps while sonde runs: an interval filtered by
+    // its pid would never fire.
+    let out = run(&[
+        "-p",
+        &pid_of_self(),
+        "-e",
+        r#"interval:ms:10 { printf("tick\n"); exit(); }"#,
+    ]);
+    assert_eq!(stdout(&out), "tick\n\n\n");
+}
+
+fn pid_of_self() -> String {
+    std::process::id().to_string()
+}
+
+#[test]
 fn sigint_and_sigterm_print_maps_and_release_everything() {
     let _claim = claim("tc_signal");
     for signal in [SIGINT, SIGTERM] {

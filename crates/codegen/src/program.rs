@@ -1,6 +1,7 @@
 //! Compiling one probe into one BPF program: prologue, statements, epilogue.
 
 use sonde_isa::{helper, op, Insn, Size, R0, R1, R2, R3, R6, R7, R8, R9};
+use sonde_lang::sema::probes::Attach;
 use sonde_lang::sema::typed::{
     AggFunc, ProbeKind, TExpr, TExprKind, TStmt, TStmtKind, TypedProbe, TypedProgram,
 };
@@ -158,10 +159,17 @@ impl<'a> ProgramCompiler<'a> {
             self.e.jump_imm(op::JEQ, R0, 0, exit);
         }
         if let Some(pid) = self.opts.pid_filter {
-            if !matches!(
+            // Timers and iterators run in whatever task is current (or
+            // none): a pid says nothing about them, as in bpftrace.
+            let unscoped = matches!(
                 self.probe.kind,
-                ProbeKind::Begin | ProbeKind::End | ProbeKind::Bench
-            ) {
+                ProbeKind::Begin | ProbeKind::End | ProbeKind::Bench | ProbeKind::Iter
+            ) || self
+                .probe
+                .attach
+                .iter()
+                .all(|(a, _)| matches!(a, Attach::Interval { .. }));
+            if !unscoped {
                 self.e.call(helper::GET_CURRENT_PID_TGID);
                 self.e.emit(Insn::alu64_imm(op::RSH, R0, 32));
                 let exit = self.exit_label;
