@@ -17,9 +17,10 @@ pub struct Args {
     #[arg(short = 'e', value_name = "PROGRAM", overrides_with = "program")]
     pub program: Option<String>,
 
-    /// List probes matching the search pattern (or all).
-    #[arg(short = 'l', long = "list", num_args = 0..=1, default_missing_value = "", value_name = "SEARCH")]
-    pub list: Option<String>,
+    /// List probes matching the search pattern (the first argument), or
+    /// those of the program or script file.
+    #[arg(short = 'l', long = "list", action = ArgAction::SetTrue)]
+    pub list: bool,
 
     /// Trace only this process (the probes fire for it alone).
     #[arg(short = 'p', long = "pid", value_name = "PID", value_parser = parse_pid)]
@@ -157,7 +158,7 @@ const VALUE_OPTIONS: &[&str] = &[
 ];
 
 /// Options whose value is optional: the next word, unless it is an option.
-const OPTIONAL_VALUE_OPTIONS: &[&str] = &["-l", "--list", "-d", "--debug"];
+const OPTIONAL_VALUE_OPTIONS: &[&str] = &["-d", "--debug"];
 
 /// The words after `--` on the command line: the script's named
 /// parameters (`--name[=value]`, kept without their `--`) and the rest of
@@ -234,10 +235,11 @@ mod tests {
             permute(words("sonde s.bt -- -p")),
             words("sonde s.bt -- -p")
         );
+        // -l takes no value: its pattern is the first argument, wherever.
         assert_eq!(
             permute(words("sonde -l pat -p 1")),
-            words("sonde -l pat -p 1")
+            words("sonde -l -p 1 pat")
         );
-        assert_eq!(permute(words("sonde -l -p 1")), words("sonde -l -p 1"));
+        assert_eq!(permute(words("sonde -l -v pat")), words("sonde -l -v pat"));
     }
 }

@@ -37,16 +37,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    // bpftrace users write `-lv` for "list, verbosely"; clap would read it
-    // as `-l` with the pattern "v".
-    let argv = std::env::args_os().flat_map(|a| {
-        if a == "-lv" || a == "-vl" {
-            vec!["-v".into(), "-l".into()]
-        } else {
-            vec![a]
-        }
-    });
-    let mut argv = args::permute(argv.collect());
+    let mut argv = args::permute(std::env::args_os().collect());
     let (named, after_dashes) = args::split_named(&mut argv);
     let args = match Args::try_parse_from(argv) {
         Ok(mut args) => {
@@ -128,9 +119,9 @@ fn run(args: Args) -> Result<u8, String> {
     }
     let env = KernelEnv::new();
     env.set_debuginfo_dirs(args.debuginfo.iter().map(Into::into).collect());
-    if let Some(pattern) = &args.list {
+    if args.list {
         let mut stdout = std::io::stdout().lock();
-        if args.program.is_some() || !args.rest.is_empty() {
+        if args.program.is_some() {
             let (script, _) = read_script(&args)?;
             return list::list_program(
                 &script.source,
@@ -141,6 +132,14 @@ fn run(args: Args) -> Result<u8, String> {
             )
             .map(|_| 0);
         }
+        let pattern = match args.rest.as_slice() {
+            [] => "",
+            [pattern] => pattern.as_str(),
+            [_, extra, ..] => return Err(format!(
+                "ERROR: -l takes one search pattern or script ('{extra}' is one too many)\n\n{}",
+                usage()
+            )),
+        };
         if !pattern.is_empty() && std::path::Path::new(pattern).is_file() {
             let source = std::fs::read_to_string(pattern)
                 .map_err(|e| format!("ERROR: failed to open file '{pattern}': {e}"))?;

@@ -17,10 +17,27 @@ fn lists_tracepoints_matching_a_pattern() {
 
 #[test]
 fn verbose_listing_shows_tracepoint_fields() {
-    let out = run(&["-lv", "tracepoint:syscalls:sys_enter_openat"]);
-    assert_eq!(
-        stdout(&out),
-        "tracepoint:syscalls:sys_enter_openat\n    int __syscall_nr\n    int dfd\n    const char * filename\n    int flags\n    umode_t mode\n"
+    // -l is a flag and the pattern an argument, so options come in any order.
+    for args in [
+        &["-lv", "tracepoint:syscalls:sys_enter_openat"][..],
+        &["-l", "-v", "tracepoint:syscalls:sys_enter_openat"],
+        &["-v", "-l", "tracepoint:syscalls:sys_enter_openat"],
+        &["tracepoint:syscalls:sys_enter_openat", "-vl"],
+    ] {
+        let out = run(args);
+        assert_eq!(
+            stdout(&out),
+            "tracepoint:syscalls:sys_enter_openat\n    int __syscall_nr\n    int dfd\n    const char * filename\n    int flags\n    umode_t mode\n",
+            "{args:?}"
+        );
+    }
+    let out = run(&["-l", "tracepoint:a:b", "tracepoint:c:d"]);
+    assert!(
+        stderr(&out).starts_with(
+            "ERROR: -l takes one search pattern or script ('tracepoint:c:d' is one too many)\n"
+        ),
+        "{}",
+        stderr(&out)
     );
 }
 
