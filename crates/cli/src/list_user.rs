@@ -76,9 +76,27 @@ pub fn list(
                     let place = match &arg.location {
                         UsdtArgLocation::Const(v) => format!("constant {v}"),
                         UsdtArgLocation::Reg(r) => format!("register {r}"),
-                        UsdtArgLocation::Mem { base, offset } => {
-                            format!("memory at {base}{offset:+}")
+                        UsdtArgLocation::RegHigh(r) => format!("register {r} bits 8-15"),
+                        UsdtArgLocation::Mem {
+                            base,
+                            index,
+                            offset,
+                        } => {
+                            let mut place = base.clone().unwrap_or_default();
+                            if let Some((index, scale)) = index {
+                                if !place.is_empty() {
+                                    place.push('+');
+                                }
+                                place.push_str(&format!("{index}*{scale}"));
+                            }
+                            match (place.is_empty(), offset) {
+                                (true, _) => format!("memory at {offset:#x}"),
+                                (false, 0) => format!("memory at {place}"),
+                                (false, _) => format!("memory at {place}{offset:+}"),
+                            }
                         }
+                        UsdtArgLocation::Symbol { name, .. } => format!("memory at {name}"),
+                        UsdtArgLocation::Unsupported(why) => why.clone(),
                     };
                     lines.push_str(&format!(
                         "    arg{i}: {}int{} ({place})\n",

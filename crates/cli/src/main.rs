@@ -135,10 +135,12 @@ fn run(args: Args) -> Result<u8, String> {
         let pattern = match args.rest.as_slice() {
             [] => "",
             [pattern] => pattern.as_str(),
-            [_, extra, ..] => return Err(format!(
+            [_, extra, ..] => {
+                return Err(format!(
                 "ERROR: -l takes one search pattern or script ('{extra}' is one too many)\n\n{}",
                 usage()
-            )),
+            ))
+            }
         };
         if !pattern.is_empty() && std::path::Path::new(pattern).is_file() {
             let source = std::fs::read_to_string(pattern)

@@ -144,6 +144,51 @@ fn usdt_arguments_from_registers_immediates_and_memory() {
 }
 
 #[test]
+fn usdt_operands_of_every_form() {
+    let bin = user_target(true);
+    // Round i: %rax = 0x1234 + i, sonde_table[2] = -30 - i (at %rdx + %rcx * 8
+    // + 8 with %rcx = 1), sonde_table[1] = 20, sonde_counter = -5i.
+    let (out, _) = trace(
+        &format!(
+            r#"usdt:{bin}:sonde:operands {{ printf("%d %d %d %d %d %d\n", arg0, arg1, arg2, arg3, arg4, arg5); }}
+               usdt:{bin}:sonde:odd {{ @up_odd = sum(arg1); }}"#
+        ),
+        &bin,
+        3,
+    );
+    assert_eq!(
+        out,
+        "18 52 -30 0 20 0\n18 53 -31 -5 20 -5\n18 54 -32 -10 20 -10\n\n\n@up_odd: 9\n"
+    );
+    let out = run(&["-lv", &format!("usdt:{bin}:sonde:o*")]);
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "usdt:{bin}:sonde:odd\n\
+             \x20   arg0: uint64 (unsupported USDT argument '8@%xmm0')\n\
+             \x20   arg1: int32 (constant 3)\n\
+             usdt:{bin}:sonde:operands\n\
+             \x20   arg0: uint8 (register ax bits 8-15)\n\
+             \x20   arg1: uint8 (register ax)\n\
+             \x20   arg2: int64 (memory at dx+cx*8+8)\n\
+             \x20   arg3: int32 (memory at sonde_counter)\n\
+             \x20   arg4: uint64 (memory at sonde_table+8)\n\
+             \x20   arg5: int32 (memory at sonde_counter)\n"
+        )
+    );
+    // Only using the argument that cannot be read is an error.
+    let out = run(&["-e", &format!("usdt:{bin}:sonde:odd {{ print(arg0); }}")]);
+    assert!(
+        stderr(&out).contains(
+            "ERROR: this USDT argument cannot be read: unsupported USDT argument '8@%xmm0'"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_released("@up_odd");
+}
+
+#[test]
 fn usdt_semaphores_are_counted_while_attached() {
     let bin = user_target(true);
     // The guarded site only fires when its semaphore is non-zero, and then
@@ -171,11 +216,12 @@ fn usdt_wildcards_and_a_pattern_without_provider() {
         out,
         format!(
             "\n\n@up_tick: 2\n@up_usdt[usdt:{bin}:sonde:guarded]: 2\n\
-             @up_usdt[usdt:{bin}:sonde:memory]: 2\n@up_usdt[usdt:{bin}:sonde:tick]: 2\n"
+             @up_usdt[usdt:{bin}:sonde:memory]: 2\n@up_usdt[usdt:{bin}:sonde:odd]: 2\n\
+             @up_usdt[usdt:{bin}:sonde:operands]: 2\n@up_usdt[usdt:{bin}:sonde:tick]: 2\n"
         )
     );
     // Counted per block, as bpftrace counts: sonde:memory is in both.
-    assert_eq!(err, "Attached 4 probes\n");
+    assert_eq!(err, "Attached 6 probes\n");
     assert_released("@up_usdt");
 }
 
@@ -249,7 +295,10 @@ fn listing_functions_and_usdt_probes_of_a_file() {
     let out = run(&["-l", &format!("usdt:{bin}:*")]);
     assert_eq!(
         stdout(&out),
-        format!("usdt:{bin}:sonde:guarded\nusdt:{bin}:sonde:memory\nusdt:{bin}:sonde:tick\n")
+        format!(
+            "usdt:{bin}:sonde:guarded\nusdt:{bin}:sonde:memory\nusdt:{bin}:sonde:odd\n\
+             usdt:{bin}:sonde:operands\nusdt:{bin}:sonde:tick\n"
+        )
     );
     // -v shows each argument's type; where it lives depends on the compiler.
     let out = run(&["-lv", &format!("usdt:{bin}:sonde:tick")]);

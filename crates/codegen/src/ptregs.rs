@@ -19,7 +19,7 @@ impl ProgramCompiler<'_> {
                 let sp = ABI
                     .offset(ABI.sp)
                     .expect("the stack pointer is in the table");
-                self.read_register_relative(sp, from_sp as i64, 8);
+                self.read_user_memory(Some(sp), None, from_sp as i64, 8);
             }
         }
     }
@@ -80,21 +80,63 @@ impl ProgramCompiler<'_> {
                 let off = reg(name)?;
                 self.e.emit(Insn::ldx(Size::DW, R0, R6, off));
             }
-            UsdtArgLocation::Mem { base, offset } => {
-                let off = reg(base)?;
-                self.read_register_relative(off, *offset, arg.size);
+            UsdtArgLocation::RegHigh(name) => {
+                let off = reg(name)?;
+                self.e.emit(Insn::ldx(Size::DW, R0, R6, off));
+                self.e.emit(Insn::alu64_imm(op::RSH, R0, 8));
+            }
+            UsdtArgLocation::Mem {
+                base,
+                index,
+                offset,
+            } => {
+                let base = base.as_deref().map(reg).transpose()?;
+                let index = match index {
+                    Some((name, scale)) => Some((reg(name)?, *scale)),
+                    None => None,
+                };
+                self.read_user_memory(base, index, *offset, arg.size);
+            }
+            UsdtArgLocation::Symbol { from_site, .. } => {
+                // At a uprobe the instruction pointer is the probe site.
+                let ip = reg("ip")?;
+                self.read_user_memory(Some(ip), None, *from_site, arg.size);
+            }
+            UsdtArgLocation::Unsupported(why) => {
+                return Err(Diagnostic::error(
+                    e.span,
+                    format!("this USDT argument cannot be read: {why}"),
+                ))
             }
         }
         self.extend(arg.size, arg.signed);
         Ok(())
     }
 
-    /// r0 = `size` bytes at (register at `reg_off`) + `disp`, read from the
-    /// probed address space (zero if unreadable).
-    fn read_register_relative(&mut self, reg_off: i16, disp: i64, size: u8) {
+    /// r0 = `size` bytes at `base + index * scale + disp` (registers by
+    /// their `pt_regs` offsets), read from the probed address space (zero
+    /// if unreadable).
+    fn read_user_memory(
+        &mut self,
+        base: Option<i16>,
+        index: Option<(i16, u8)>,
+        disp: i64,
+        size: u8,
+    ) {
         let slot = self.frame.alloc(8);
         self.store_imm(Size::DW, slot, 0);
-        self.e.emit(Insn::ldx(Size::DW, R3, R6, reg_off));
+        match base {
+            Some(off) => self.e.emit(Insn::ldx(Size::DW, R3, R6, off)),
+            None => self.e.emit(Insn::mov64_imm(R3, 0)),
+        }
+        if let Some((off, scale)) = index {
+            self.e.emit(Insn::ldx(Size::DW, R1, R6, off));
+            if scale > 1 {
+                self.e
+                    .emit(Insn::alu64_imm(op::LSH, R1, scale.trailing_zeros() as i32));
+            }
+            self.e.emit(Insn::alu64_reg(op::ADD, R3, R1));
+        }
         if disp != 0 {
             self.e.mov_imm(R1, disp as u64);
             self.e.emit(Insn::alu64_reg(op::ADD, R3, R1));

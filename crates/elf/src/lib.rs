@@ -13,5 +13,6 @@ mod file;
 pub mod resolve;
 mod units;
 pub mod usdt;
+mod usdt_args;
 
 pub use file::{ElfFile, Symbol};

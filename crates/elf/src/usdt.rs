@@ -11,6 +11,8 @@ use object::Endian;
 
 use crate::file::ElfFile;
 
+pub use crate::usdt_args::{parse_args, ArgLocation, UsdtArg};
+
 const NOTE_OWNER: &[u8] = b"stapsdt";
 const NOTE_TYPE: u32 = 3;
 
@@ -26,26 +28,6 @@ pub struct UsdtNote {
     pub semaphore: u64,
     /// The argument spec as written, e.g. `-4@%edi 8@-16(%rbp) 4@$5`.
     pub args: String,
-}
-
-/// Where one argument's value is at the probe site.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ArgLocation {
-    /// An immediate value.
-    Const(i64),
-    /// A register, named as the kernel's `pt_regs` field (`di`, `r8`, `ax`;
-    /// `x0`..`x30`, `sp` on arm64).
-    Reg(String),
-    /// Memory at `base + offset`.
-    Mem { base: String, offset: i64 },
-}
-
-/// One argument: its location, size in bytes and signedness.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsdtArg {
-    pub size: u8,
-    pub signed: bool,
-    pub location: ArgLocation,
 }
 
 impl ElfFile {
@@ -124,201 +106,9 @@ fn parse_notes(data: &[u8], little: bool, base_section: Option<u64>, out: &mut V
     }
 }
 
-/// Parse an argument spec (`-4@%edi 8@-16(%rbp) 4@$5`) as written for
-/// the architecture this crate is built for.
-pub fn parse_args(spec: &str) -> Result<Vec<UsdtArg>, String> {
-    split_args(spec).into_iter().map(parse_arg).collect()
-}
-
-/// Arguments are separated by spaces, except inside arm64's `[base, off]`.
-fn split_args(spec: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut start = None;
-    for (i, c) in spec.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            _ => {}
-        }
-        if c.is_whitespace() && depth == 0 {
-            if let Some(s) = start.take() {
-                out.push(&spec[s..i]);
-            }
-        } else if start.is_none() {
-            start = Some(i);
-        }
-    }
-    if let Some(s) = start {
-        out.push(&spec[s..]);
-    }
-    out
-}
-
-fn parse_arg(text: &str) -> Result<UsdtArg, String> {
-    let bad = || format!("unsupported USDT argument '{text}'");
-    let (size, signed, operand) = match text.split_once('@') {
-        Some((size, operand))
-            if !size.is_empty()
-                && size
-                    .trim_start_matches('-')
-                    .bytes()
-                    .all(|b| b.is_ascii_digit()) =>
-        {
-            let n: i32 = size.parse().map_err(|_| bad())?;
-            (n.unsigned_abs() as u8, n < 0, operand)
-        }
-        _ => (8, false, text),
-    };
-    if !matches!(size, 1 | 2 | 4 | 8) {
-        return Err(bad());
-    }
-    let location = parse_operand(operand).ok_or_else(bad)?;
-    Ok(UsdtArg {
-        size,
-        signed,
-        location,
-    })
-}
-
-#[cfg(target_arch = "aarch64")]
-fn parse_operand(op: &str) -> Option<ArgLocation> {
-    if let Some(inner) = op.strip_prefix('[').and_then(|o| o.strip_suffix(']')) {
-        let (base, offset) = match inner.split_once(',') {
-            Some((b, o)) => (b.trim(), parse_int(o.trim().trim_start_matches('#'))?),
-            None => (inner.trim(), 0),
-        };
-        return Some(ArgLocation::Mem {
-            base: arm64_reg(base)?,
-            offset,
-        });
-    }
-    if let Ok(v) = parse_int(op.trim_start_matches('#')).ok_or(()) {
-        return Some(ArgLocation::Const(v));
-    }
-    arm64_reg(op).map(ArgLocation::Reg)
-}
-
-#[cfg(target_arch = "aarch64")]
-fn arm64_reg(name: &str) -> Option<String> {
-    if name == "sp" {
-        return Some("sp".into());
-    }
-    let n: u8 = name.strip_prefix(['x', 'w'])?.parse().ok()?;
-    (n <= 30).then(|| format!("x{n}"))
-}
-
-#[cfg(not(target_arch = "aarch64"))]
-fn parse_operand(op: &str) -> Option<ArgLocation> {
-    if let Some(imm) = op.strip_prefix('$') {
-        return parse_int(imm).map(ArgLocation::Const);
-    }
-    if let Some(reg) = op.strip_prefix('%') {
-        return x86_reg(reg).map(|r| ArgLocation::Reg(r.to_string()));
-    }
-    // `offset(%base)`; the indexed form `offset(%base,%index,scale)` is not
-    // supported (nor by libbpf).
-    let open = op.find('(')?;
-    let inner = op[open + 1..].strip_suffix(')')?;
-    if inner.contains(',') {
-        return None;
-    }
-    let offset = if open == 0 {
-        0
-    } else {
-        parse_int(&op[..open])?
-    };
-    let base = x86_reg(inner.strip_prefix('%')?)?;
-    Some(ArgLocation::Mem {
-        base: base.to_string(),
-        offset,
-    })
-}
-
-/// The `pt_regs` field holding an x86-64 register of any width.
-#[cfg(not(target_arch = "aarch64"))]
-fn x86_reg(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "rax" | "eax" | "ax" | "al" | "ah" => "ax",
-        "rbx" | "ebx" | "bx" | "bl" | "bh" => "bx",
-        "rcx" | "ecx" | "cx" | "cl" | "ch" => "cx",
-        "rdx" | "edx" | "dx" | "dl" | "dh" => "dx",
-        "rsi" | "esi" | "si" | "sil" => "si",
-        "rdi" | "edi" | "di" | "dil" => "di",
-        "rbp" | "ebp" | "bp" | "bpl" => "bp",
-        "rsp" | "esp" | "sp" | "spl" => "sp",
-        "rip" | "eip" | "ip" => "ip",
-        "r8" | "r8d" | "r8w" | "r8b" => "r8",
-        "r9" | "r9d" | "r9w" | "r9b" => "r9",
-        "r10" | "r10d" | "r10w" | "r10b" => "r10",
-        "r11" | "r11d" | "r11w" | "r11b" => "r11",
-        "r12" | "r12d" | "r12w" | "r12b" => "r12",
-        "r13" | "r13d" | "r13w" | "r13b" => "r13",
-        "r14" | "r14d" | "r14w" | "r14b" => "r14",
-        "r15" | "r15d" | "r15w" | "r15b" => "r15",
-        _ => return None,
-    })
-}
-
-fn parse_int(text: &str) -> Option<i64> {
-    let (neg, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let value = match digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        Some(hex) => u64::from_str_radix(hex, 16).ok()?,
-        None => digits.parse::<u64>().ok()?,
-    } as i64;
-    Some(if neg { value.wrapping_neg() } else { value })
-}
-
-#[cfg(all(test, target_arch = "x86_64"))]
+#[cfg(test)]
 mod tests {
     use super::*;
-
-    fn arg(size: u8, signed: bool, location: ArgLocation) -> UsdtArg {
-        UsdtArg {
-            size,
-            signed,
-            location,
-        }
-    }
-
-    #[test]
-    fn x86_specs() {
-        assert_eq!(
-            parse_args("-4@%edi 8@-16(%rbp) 4@$5 -2@$-3 8@(%rax) %rsi").unwrap(),
-            vec![
-                arg(4, true, ArgLocation::Reg("di".into())),
-                arg(
-                    8,
-                    false,
-                    ArgLocation::Mem {
-                        base: "bp".into(),
-                        offset: -16
-                    }
-                ),
-                arg(4, false, ArgLocation::Const(5)),
-                arg(2, true, ArgLocation::Const(-3)),
-                arg(
-                    8,
-                    false,
-                    ArgLocation::Mem {
-                        base: "ax".into(),
-                        offset: 0
-                    }
-                ),
-                arg(8, false, ArgLocation::Reg("si".into())),
-            ]
-        );
-        assert_eq!(parse_args("").unwrap(), vec![]);
-        assert!(parse_args("8@4(%rax,%rbx,2)").is_err());
-        assert!(parse_args("3@%eax").is_err());
-        assert!(parse_args("8@%xmm0").is_err());
-    }
 
     #[test]
     fn notes_are_decoded_and_moved_with_their_base() {

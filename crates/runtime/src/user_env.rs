@@ -10,7 +10,7 @@ use std::rc::Rc;
 use sonde_elf::demangle::demangle;
 use sonde_elf::dwarf::CType;
 use sonde_elf::resolve::{find_binary, mapped_files, process_view};
-use sonde_elf::usdt::{parse_args, ArgLocation};
+use sonde_elf::usdt::{parse_args, ArgLocation, UsdtArg as ParsedArg};
 use sonde_elf::ElfFile;
 use sonde_lang::sema::env::{
     UsdtArg, UsdtArgLocation, UsdtSite, UserArg, UserQuery, UserSite, UserSymbol,
@@ -224,19 +224,8 @@ impl UserFiles {
                     sem => file.vaddr_to_offset(sem).unwrap_or(0),
                 };
                 let args = parse_args(&note.args)
-                    .map_err(|e| format!("usdt {}:{}: {e}", note.provider, note.name))?
                     .into_iter()
-                    .map(|a| UsdtArg {
-                        size: a.size,
-                        signed: a.signed,
-                        location: match a.location {
-                            ArgLocation::Const(v) => UsdtArgLocation::Const(v),
-                            ArgLocation::Reg(r) => UsdtArgLocation::Reg(r),
-                            ArgLocation::Mem { base, offset } => {
-                                UsdtArgLocation::Mem { base, offset }
-                            }
-                        },
-                    })
+                    .map(|arg| usdt_arg(&file, note.addr, arg))
                     .collect();
                 out.push(UsdtSite {
                     path: target.shown.clone(),
@@ -250,6 +239,53 @@ impl UserFiles {
             }
         }
         Ok(out)
+    }
+}
+
+/// A USDT argument as the checker takes it, symbols placed relative to
+/// the probe site at `site` (both are addresses in the file's layout).
+fn usdt_arg(file: &ElfFile, site: u64, arg: Result<ParsedArg, String>) -> UsdtArg {
+    let arg = match arg {
+        Ok(arg) => arg,
+        Err(text) => {
+            return UsdtArg {
+                size: 8,
+                signed: false,
+                location: UsdtArgLocation::Unsupported(text),
+            }
+        }
+    };
+    let location = match arg.location {
+        ArgLocation::Const(v) => UsdtArgLocation::Const(v),
+        ArgLocation::Reg(r) => UsdtArgLocation::Reg(r),
+        ArgLocation::RegHigh(r) => UsdtArgLocation::RegHigh(r),
+        ArgLocation::Mem {
+            base,
+            index,
+            offset,
+        } => UsdtArgLocation::Mem {
+            base,
+            index,
+            offset,
+        },
+        ArgLocation::Symbol { name, offset } => match file.symbol(&name).map(|s| s.addr) {
+            Some(vaddr) => UsdtArgLocation::Symbol {
+                from_site: vaddr.wrapping_add(offset as u64).wrapping_sub(site) as i64,
+                name: match offset {
+                    0 => name,
+                    _ => format!("{name}{offset:+}"),
+                },
+            },
+            None => UsdtArgLocation::Unsupported(format!(
+                "symbol '{name}' of a USDT argument is not in {}",
+                file.path().display()
+            )),
+        },
+    };
+    UsdtArg {
+        size: arg.size,
+        signed: arg.signed,
+        location,
     }
 }
 

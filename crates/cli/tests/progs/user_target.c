@@ -51,6 +51,24 @@
                        :                                                       \
                        : "nor"((int)(a)), "nor"((long)(b)))
 
+/* Operands of each form an assembler writes, in fixed registers: the
+ * high and low bytes of %rax, memory at base + index * scale + offset,
+ * and globals by symbol (relative to %rip, and absolute). */
+long sonde_table[4] = { 10, 20, 0, 0 };
+int sonde_counter;
+#define SONDE_USDT_OPERANDS(ax, table, index)                                  \
+  __asm__ __volatile__(                                                        \
+      SONDE_USDT_NOTE("sonde", "operands", "0",                                \
+                      "1@%%ah 1@%%al -8@8(%%rdx,%%rcx,8) "                     \
+                      "-4@sonde_counter(%%rip) 8@sonde_table+8(%%rip) "        \
+                      "-4@sonde_counter")                                      \
+      :                                                                        \
+      : "a"(ax), "d"(table), "c"(index))
+
+/* A site whose first argument no tracer can read (a vector register). */
+#define SONDE_USDT_ODD()                                                       \
+  __asm__ __volatile__(SONDE_USDT_NOTE("sonde", "odd", "0", "8@%%xmm0 -4@$3") :)
+
 /* Semaphores live in `.probes`; the kernel counts attached probes there. */
 unsigned short sonde_guarded_semaphore __attribute__((section(".probes")));
 
@@ -100,6 +118,10 @@ int main(int argc, char **argv)
     SONDE_USDT2("sonde", "tick", "0", -1000 * i, 7);
     memory = 100 + i;
     SONDE_USDT2("sonde", "memory", "0", i, memory);
+    sonde_counter = -5 * i;
+    sonde_table[2] = -30 - i;
+    SONDE_USDT_OPERANDS(0x1234L + i, sonde_table, 1L);
+    SONDE_USDT_ODD();
     if (sonde_guarded_semaphore)
       SONDE_USDT2("sonde", "guarded", "sonde_guarded_semaphore", i,
                   sonde_guarded_semaphore);

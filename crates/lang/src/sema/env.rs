@@ -198,11 +198,24 @@ pub enum UsdtArgLocation {
     Const(i64),
     /// A register by its kernel `pt_regs` field name (`di`, `r8`; `x0` on arm64).
     Reg(String),
-    /// User memory at register `base` plus `offset`.
+    /// Bits 8 to 15 of a register (x86's `%ah`).
+    RegHigh(String),
+    /// User memory at `base + index * scale + offset`, either register
+    /// absent or both.
     Mem {
-        base: String,
+        base: Option<String>,
+        index: Option<(String, u8)>,
         offset: i64,
     },
+    /// User memory at a symbol of the probed file, `from_site` bytes from
+    /// the probe site: it moves with the file, as the site does.
+    Symbol {
+        name: String,
+        from_site: i64,
+    },
+    /// A spec this tracer cannot read (the word as written): an error
+    /// where the argument is used, not before.
+    Unsupported(String),
 }
 
 /// What names a user-space probe's file and function.
