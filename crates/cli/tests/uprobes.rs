@@ -114,6 +114,72 @@ fn a_function_plus_offset() {
     assert_eq!(out, format!("uprobe:{bin}:sonde_add+0 sonde_add\n\n\n"));
 }
 
+/// The addresses of the first instructions of `func` in `bin`, as objdump
+/// decodes them.
+fn instruction_addresses(bin: &str, func: &str) -> Vec<u64> {
+    let out = std::process::Command::new("objdump")
+        .args(["-d", "--no-show-raw-insn", bin])
+        .output()
+        .expect("objdump (binutils) is installed with the C compiler");
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.split(&format!("<{func}>:\n"))
+        .nth(1)
+        .expect("the function in objdump's output")
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| u64::from_str_radix(l.trim().split(':').next()?, 16).ok())
+        .collect()
+}
+
+#[test]
+fn offsets_and_addresses_must_start_an_instruction() {
+    let bin = user_target(true);
+    let starts = instruction_addresses(&bin, "sonde_add");
+    let (entry, second, third) = (starts[0], starts[1], starts[2]);
+    assert!(
+        third - second > 1,
+        "the second instruction is longer than a byte"
+    );
+    let (out, _) = trace(
+        &format!(
+            "uprobe:{bin}:sonde_add+{} {{ @up_second = count(); }} uprobe:{bin}:{second:#x} {{ @up_addr = count(); }}",
+            second - entry
+        ),
+        &bin,
+        3,
+    );
+    assert_eq!(out, "\n\n@up_addr: 3\n@up_second: 3\n");
+    let inside = second - entry + 1;
+    let hint = "Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.";
+    let out = run(&["-e", &format!("uprobe:{bin}:sonde_add+{inside} {{ }}")]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!(
+            "ERROR: Could not add uprobe into middle of instruction: {bin}:sonde_add+{inside}\n{hint}\n"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["-e", &format!("uprobe:{bin}:{:#x} {{ }}", second + 1)]);
+    assert!(
+        stderr(&out).contains(&format!(
+            "ERROR: Could not add uprobe into middle of instruction: {bin}:{:#x}\n",
+            second + 1
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // --unsafe takes the place as given (attached, never run here).
+    let out = run(&[
+        "--unsafe",
+        "--dry-run",
+        "-e",
+        &format!("uprobe:{bin}:sonde_add+{inside} {{ }}"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_released("@up_second");
+}
+
 #[test]
 fn libraries_are_found_by_short_name_and_scoped_to_the_child() {
     let bin = user_target(true);

@@ -101,6 +101,13 @@ impl ElfFile {
         Ok((header, endian))
     }
 
+    /// The file's `e_machine`: which architecture its code is for.
+    pub(crate) fn machine(&self) -> elf::Machine {
+        self.header()
+            .map(|(h, e)| h.e_machine(e))
+            .unwrap_or(elf::EM_NONE)
+    }
+
     /// True for position-independent files (shared libraries, PIE
     /// executables): their addresses are relative to where they are mapped.
     pub fn is_dynamic(&self) -> bool {

@@ -7,6 +7,7 @@
 //! BPF. Errors are sentences naming the file.
 
 pub mod archive;
+pub mod boundary;
 pub mod demangle;
 pub mod dwarf;
 mod file;

@@ -154,6 +154,10 @@ impl ProbeEnv for KernelEnv {
         self.user.record(path, name)
     }
 
+    fn user_starts_instruction(&self, path: &str, offset: u64) -> Option<bool> {
+        self.user.starts_instruction(path, offset)
+    }
+
     fn user_offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
         self.user.offset_vaddr(path, offset)
     }

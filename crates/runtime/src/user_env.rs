@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use sonde_elf::boundary::Boundary;
 use sonde_elf::demangle::demangle;
 use sonde_elf::dwarf::CType;
 use sonde_elf::resolve::{find_binary, mapped_files, process_view};
@@ -120,6 +121,18 @@ impl UserFiles {
             size: sym.size,
             relocatable: file.is_dynamic(),
         })
+    }
+
+    pub fn starts_instruction(&self, path: &str, offset: u64) -> Option<bool> {
+        match self
+            .open(Path::new(path))
+            .ok()?
+            .instruction_boundary(offset)
+        {
+            Boundary::Start => Some(true),
+            Boundary::Inside => Some(false),
+            Boundary::Unknown => None,
+        }
     }
 
     pub fn offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {

@@ -89,6 +89,13 @@ pub trait ProbeEnv {
         None
     }
 
+    /// Whether an instruction starts at file offset `offset` of the file at
+    /// `path`: `Some(false)` inside one, `None` when that cannot be told.
+    fn user_starts_instruction(&self, path: &str, offset: u64) -> Option<bool> {
+        let _ = (path, offset);
+        None
+    }
+
     /// The virtual address of file offset `offset` of the file at `path`.
     fn user_offset_vaddr(&self, path: &str, offset: u64) -> Option<u64> {
         let _ = (path, offset);

@@ -57,6 +57,10 @@ pub(super) fn expand_uprobe(
             Err(e) if unsafe_ops => env.user_raw_site(query, addr).map_err(|_| e)?,
             other => other?,
         };
+        if !unsafe_ops {
+            let place = format!("{}:{func}", site.path);
+            check_boundary(env, &site.attach_path, site.offset, provider, &place)?;
+        }
         return Ok(vec![ExpandedAttach {
             name: format!("{provider}:{}:{func}", site.path),
             attach: Attach::Uprobe {
@@ -110,6 +114,10 @@ pub(super) fn expand_uprobe(
                     "Offset outside the function bounds ('{}' size is {})",
                     site.func, site.size
                 ));
+            }
+            if off > 0 && !unsafe_ops {
+                let place = format!("{}:{}+{off}", site.path, site.func);
+                check_boundary(env, &site.attach_path, site.offset + off, provider, &place)?;
             }
         }
         let display = match plus {
@@ -176,6 +184,27 @@ pub(super) fn expand_usdt(
         .collect())
 }
 
+/// A uprobe in the middle of an instruction corrupts it: refused unless
+/// `--unsafe`, as is a place that cannot be checked.
+fn check_boundary(
+    env: &dyn ProbeEnv,
+    path: &str,
+    offset: u64,
+    provider: &str,
+    place: &str,
+) -> Result<(), String> {
+    const HINT: &str = "Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.";
+    match env.user_starts_instruction(path, offset) {
+        Some(true) => Ok(()),
+        Some(false) => Err(format!(
+            "Could not add {provider} into middle of instruction: {place}\n{HINT}"
+        )),
+        None => Err(format!(
+            "Failed to check if {provider} is in proper place: {place}\n{HINT}"
+        )),
+    }
+}
+
 fn parse_address(text: &str) -> Option<u64> {
     let hex = text
         .strip_prefix("0x")
@@ -226,6 +255,10 @@ mod tests {
                     size: 0x10,
                 })
                 .collect())
+        }
+        /// Instructions of four bytes, as on arm64; g+8 cannot be decoded.
+        fn user_starts_instruction(&self, _: &str, offset: u64) -> Option<bool> {
+            (offset != 0x308).then_some(offset.is_multiple_of(4))
         }
         fn usdt_sites(
             &self,
@@ -287,6 +320,23 @@ mod tests {
             "Offset outside the function bounds ('g' size is 16)"
         );
         assert!(expand_uprobe(&parts("uprobe:./bin"), false, &Files, None, false).is_err());
+    }
+
+    #[test]
+    fn uprobes_inside_an_instruction_need_unsafe() {
+        let hint = "Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.";
+        assert_eq!(
+            expand_uprobe(&parts("uprobe:./bin:g+2"), false, &Files, None, false).unwrap_err(),
+            format!("Could not add uprobe into middle of instruction: ./bin:g+2\n{hint}")
+        );
+        assert_eq!(
+            expand_uprobe(&parts("uprobe:./bin:g+8"), false, &Files, None, false).unwrap_err(),
+            format!("Failed to check if uprobe is in proper place: ./bin:g+8\n{hint}")
+        );
+        for unchecked in ["uprobe:./bin:g+2", "uprobe:./bin:g+8"] {
+            let sites = expand_uprobe(&parts(unchecked), false, &Files, None, true).unwrap();
+            assert_eq!(names(&sites), [unchecked]);
+        }
     }
 
     #[test]
