@@ -42,17 +42,29 @@ pub fn list(
             !everything && (glob_match(provider, "uretprobe") || provider == "ur"),
         ),
     ];
+    // `uprobe:FILE:cpp:PATTERN` lists C++ and Rust functions by their
+    // demangled names (parameters included), as `-lv` reads their debug info.
+    let (func, demangled) = match &parts[..] {
+        [_, _, lang, name @ ..] if lang == "cpp" && !name.is_empty() => (name.join(":"), true),
+        [_, _, lang] if lang == "cpp" => ("*".to_string(), true),
+        [_, _, func, ..] => (func.clone(), false),
+        _ => ("*".to_string(), false),
+    };
+    let lang = if demangled { "cpp:" } else { "" };
     for (kind, _) in kinds.iter().filter(|(_, wanted)| *wanted) {
-        let func = parts.get(2).map_or("*", String::as_str);
-        let mut sites = env.user_functions(query, func, false)?;
+        let mut sites = env.user_functions(query, &func, demangled)?;
         sites.sort_by(|a, b| a.path.cmp(&b.path).then(a.func.cmp(&b.func)));
         sites.dedup_by(|a, b| a.path == b.path && a.func == b.func);
         for site in sites {
-            lines.push_str(&format!("{kind}:{}:{}\n", site.path, site.func));
+            lines.push_str(&format!("{kind}:{}:{lang}{}\n", site.path, site.func));
             if verbose {
                 let args = env.user_function_args(&site.attach_path, &site.func);
                 for arg in args.iter().flatten() {
-                    lines.push_str(&format!("    {} {}\n", arg.c_type, arg.name));
+                    if arg.name.is_empty() {
+                        lines.push_str(&format!("    {}\n", arg.c_type));
+                    } else {
+                        lines.push_str(&format!("    {} {}\n", arg.c_type, arg.name));
+                    }
                 }
             }
         }

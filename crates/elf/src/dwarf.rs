@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use gimli::{AttributeValue, UnitOffset};
 
+use crate::demangle::{demangle, demangle_full};
 use crate::file::ElfFile;
 use crate::units::R;
 
@@ -254,37 +255,88 @@ impl<'a> Reader<'_, 'a> {
         entry.attr_value(at)?.udata_value()
     }
 
-    /// The parameters of the defined (not declared) function `func`.
+    /// The parameters of the defined (not declared) function `func`: its
+    /// plain name (`f`), or for C++ and Rust its symbol or the symbol
+    /// demangled with or without parameters (`ns::K::get(long)`), found in
+    /// namespaces and classes too.
     fn function(&self, func: &str) -> Option<Vec<Param>> {
-        let mut tree = self.unit.entries_tree(None).ok()?;
-        let root = tree.root().ok()?;
-        let mut children = root.children();
-        while let Ok(Some(child)) = children.next() {
-            let entry = child.entry();
+        let mut entries = self.unit.entries();
+        while let Ok(Some(entry)) = entries.next_dfs() {
             if entry.tag() != gimli::DW_TAG_subprogram
-                || self.name(entry).as_deref() != Some(func)
                 || entry.attr_value(gimli::DW_AT_declaration).is_some()
+                || !self.is_named(entry, func)
             {
                 continue;
             }
-            let mut params = Vec::new();
-            let mut grand = child.children();
-            while let Ok(Some(param)) = grand.next() {
-                let entry = param.entry();
-                if entry.tag() != gimli::DW_TAG_formal_parameter {
-                    continue;
-                }
-                let name = self.name(entry).unwrap_or_default();
-                let offset = self.type_of(entry);
-                params.push(Param {
-                    name,
-                    ty: offset.map_or(CType::Void, |o| self.ctype(o, 0)),
-                    c_type: offset.map_or_else(|| "void".into(), |o| self.c_name(o, 0)),
-                });
-            }
-            return Some(params);
+            return Some(self.params(entry.offset()));
         }
         None
+    }
+
+    /// Whether `func` names `entry`, or the declaration it completes (a
+    /// method defined outside its class) or the function it is an
+    /// instance of.
+    fn is_named(&self, entry: &gimli::DebuggingInformationEntry<R<'a>>, func: &str) -> bool {
+        let mut offset = entry.offset();
+        for _ in 0..3 {
+            let Ok(current) = self.unit.entry(offset) else {
+                return false;
+            };
+            for at in [gimli::DW_AT_linkage_name, gimli::DW_AT_MIPS_linkage_name] {
+                let Some(symbol) = current
+                    .attr_value(at)
+                    .and_then(|v| self.dwarf.attr_string(self.unit, v).ok())
+                else {
+                    continue;
+                };
+                let symbol = String::from_utf8_lossy(symbol.slice());
+                if symbol == func
+                    || demangle_full(&symbol).as_deref() == Some(func)
+                    || demangle(&symbol).as_deref() == Some(func)
+                {
+                    return true;
+                }
+            }
+            if self.name(&current).as_deref() == Some(func) {
+                return true;
+            }
+            let next = [gimli::DW_AT_specification, gimli::DW_AT_abstract_origin]
+                .into_iter()
+                .find_map(|at| match current.attr_value(at) {
+                    Some(AttributeValue::UnitRef(o)) => Some(o),
+                    _ => None,
+                });
+            match next {
+                Some(o) => offset = o,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    fn params(&self, function: UnitOffset) -> Vec<Param> {
+        let mut params = Vec::new();
+        let Ok(mut tree) = self.unit.entries_tree(Some(function)) else {
+            return params;
+        };
+        let Ok(root) = tree.root() else {
+            return params;
+        };
+        let mut children = root.children();
+        while let Ok(Some(param)) = children.next() {
+            let entry = param.entry();
+            if entry.tag() != gimli::DW_TAG_formal_parameter {
+                continue;
+            }
+            let name = self.name(entry).unwrap_or_default();
+            let offset = self.type_of(entry);
+            params.push(Param {
+                name,
+                ty: offset.map_or(CType::Void, |o| self.ctype(o, 0)),
+                c_type: offset.map_or_else(|| "void".into(), |o| self.c_name(o, 0)),
+            });
+        }
+        params
     }
 
     fn ctype(&self, offset: UnitOffset, depth: u32) -> CType {
@@ -479,8 +531,20 @@ impl<'a> Reader<'_, 'a> {
         };
         match entry.tag() {
             gimli::DW_TAG_pointer_type => format!("{}*", inner(self)),
-            gimli::DW_TAG_const_type => format!("const {}", inner(self)),
-            gimli::DW_TAG_volatile_type => format!("volatile {}", inner(self)),
+            // A qualified pointer is written after the star (`int* const`).
+            gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => {
+                let qualifier = if entry.tag() == gimli::DW_TAG_const_type {
+                    "const"
+                } else {
+                    "volatile"
+                };
+                let inner = inner(self);
+                if inner.ends_with('*') {
+                    format!("{inner} {qualifier}")
+                } else {
+                    format!("{qualifier} {inner}")
+                }
+            }
             gimli::DW_TAG_structure_type => {
                 format!("struct {}", self.name(&entry).unwrap_or_default())
             }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use sonde_elf::boundary::Boundary;
-use sonde_elf::demangle::demangle;
+use sonde_elf::demangle::{demangle, demangle_full};
 use sonde_elf::dwarf::CType;
 use sonde_elf::resolve::{find_binary, mapped_files, process_view};
 use sonde_elf::usdt::{parse_args, ArgLocation, UsdtArg as ParsedArg};
@@ -87,17 +87,27 @@ impl UserFiles {
                 Err(e) => return Err(e),
             };
             for sym in file.functions()? {
+                // With demangling, a pattern matches the name without or
+                // with its parameters (`ns::f`, `ns::f(int)`), and names
+                // that are not mangled as they are (C functions).
                 let name = if demangled {
-                    match demangle(&sym.name) {
-                        Some(d) => d,
-                        None => continue,
+                    let short = demangle(&sym.name);
+                    let full = demangle_full(&sym.name);
+                    let matches = [short.as_deref(), full.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .any(|n| glob_match(pattern, n))
+                        || (short.is_none() && glob_match(pattern, &sym.name));
+                    if !matches {
+                        continue;
                     }
+                    full.unwrap_or_else(|| sym.name.clone())
                 } else {
+                    if !glob_match(pattern, &sym.name) {
+                        continue;
+                    }
                     sym.name.clone()
                 };
-                if !glob_match(pattern, &name) {
-                    continue;
-                }
                 let Some(offset) = file.vaddr_to_offset(sym.addr) else {
                     continue;
                 };
@@ -105,6 +115,7 @@ impl UserFiles {
                     path: target.shown.clone(),
                     attach_path: target.path.display().to_string(),
                     func: name,
+                    symbol: sym.name.clone(),
                     offset,
                     size: sym.size,
                 });
@@ -178,6 +189,7 @@ impl UserFiles {
             path: target.shown.clone(),
             attach_path: target.path.display().to_string(),
             func: format!("{offset:#x}"),
+            symbol: format!("{offset:#x}"),
             offset,
             size: 0,
         })
@@ -199,10 +211,12 @@ impl UserFiles {
             .into_iter()
             .find(|s| addr >= s.addr && addr < s.addr + s.size.max(1))
             .map_or_else(|| format!("{addr:#x}"), |s| s.name);
+        let symbol = func.clone();
         Ok(UserSite {
             path: target.shown.clone(),
             attach_path: target.path.display().to_string(),
             func,
+            symbol,
             offset,
             size: 0,
         })

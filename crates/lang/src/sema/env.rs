@@ -149,8 +149,12 @@ pub struct UserSite {
     pub path: String,
     /// The file as this process opens it to attach.
     pub attach_path: String,
-    /// The function, as the probe's name and `func` show it.
+    /// The function, as `func` shows it (demangled, with its parameters,
+    /// when the probe asked for demangled names).
     pub func: String,
+    /// The symbol as the file stores it (mangled for C++ and Rust); what a
+    /// demangling probe's name shows, as in bpftrace.
+    pub symbol: String,
     /// Offset of the site in the file (what the kernel's uprobe API takes).
     pub offset: u64,
     /// The function's size in bytes (0 when the symbol does not say).

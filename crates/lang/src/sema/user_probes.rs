@@ -15,9 +15,16 @@ pub(super) fn expand_uprobe(
 ) -> Result<Vec<ExpandedAttach>, String> {
     let provider = if ret { "uretprobe" } else { "uprobe" };
     let usage = || format!("{provider} probes take the form {provider}:binary:function");
+    // A C++ name written without quotes (`cpp:ns::K::get`) was split at
+    // its colons: they are the name's.
+    let joined;
     let (target, func, demangled) = match parts {
         [_, target, func] => (target.as_str(), func.as_str(), false),
         [_, target, lang, func] if lang == "cpp" => (target.as_str(), func.as_str(), true),
+        [_, target, lang, name @ ..] if lang == "cpp" => {
+            joined = name.join(":");
+            (target.as_str(), joined.as_str(), true)
+        }
         [_, func] if pid.is_some() => ("*", func.as_str(), false),
         _ => return Err(usage()),
     };
@@ -120,9 +127,15 @@ pub(super) fn expand_uprobe(
                 check_boundary(env, &site.attach_path, site.offset + off, provider, &place)?;
             }
         }
+        // bpftrace names a demangled probe by the symbol it resolved to.
+        let shown = if demangled {
+            format!("cpp:{}", site.symbol)
+        } else {
+            site.func.clone()
+        };
         let display = match plus {
-            Some(off) => format!("{}+{off}", site.func),
-            None => site.func.clone(),
+            Some(off) => format!("{shown}+{off}"),
+            None => shown,
         };
         let attach = Attach::Uprobe {
             path: site.attach_path,
@@ -251,6 +264,7 @@ mod tests {
                     path: query.target.to_string(),
                     attach_path: format!("/abs/{}", query.target),
                     func: f.to_string(),
+                    symbol: f.to_string(),
                     offset: 0x100 * (i as u64 + 1),
                     size: 0x10,
                 })
