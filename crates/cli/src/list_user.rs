@@ -16,7 +16,14 @@ pub fn list(
     verbose: bool,
     out: &mut dyn Write,
 ) -> Result<(), String> {
-    let parts = split_parts(pattern);
+    let mut parts = split_parts(pattern);
+    // With -p, `uprobe:FUNC` and `usdt:NAME` name a function or probe of
+    // any file the process maps (a path is still a file).
+    if let (Some(_), [_, second]) = (pid, &parts[..]) {
+        if !second.is_empty() && !second.contains('/') {
+            parts.insert(1, "*".to_string());
+        }
+    }
     let provider = parts[0].as_str();
     let everything = pattern.is_empty();
     // A pattern must name a file (or a pid must): every binary of the

@@ -29,16 +29,17 @@ pub fn user_target_split_dwarf(dir: &Path, flags: &[&str]) -> PathBuf {
     dir.join("user_target")
 }
 
-/// `tests/progs/NAME` compiled with `flags` into `out`.
+/// `tests/progs/NAME` compiled with `flags` (libraries included) into `out`.
 pub fn compile_c(name: &str, out: &Path, flags: &[&str]) {
     let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/progs")
         .join(name);
+    // Flags after the source, so that libraries (-l) come after what uses them.
     let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(flags)
         .arg("-o")
         .arg(out)
         .arg(&source)
+        .args(flags)
         .status()
         .expect("a C compiler (cc) is installed: the user-space probe tests need one");
     assert!(status.success(), "compiling {} failed", source.display());
