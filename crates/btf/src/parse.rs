@@ -273,6 +273,16 @@ impl Btf {
     /// bytes in place: the way to enumerate families such as the
     /// `btf_trace_*` typedefs that declare the raw tracepoints.
     pub fn own_typedefs_with_prefix(&self, prefix: &str) -> Vec<String> {
+        self.own_names_with_prefix(kind::TYPEDEF, prefix)
+    }
+
+    /// The names of this file's own structs that start with `prefix`,
+    /// without it (`bpf_iter__` gives `task`, `task_file`, ...).
+    pub fn own_structs_with_prefix(&self, prefix: &str) -> Vec<String> {
+        self.own_names_with_prefix(kind::STRUCT, prefix)
+    }
+
+    fn own_names_with_prefix(&self, wanted: u32, prefix: &str) -> Vec<String> {
         let prefix = prefix.as_bytes();
         let base_len = self.base.as_ref().map_or(0, |b| b.strings_len);
         let (strings, base_strings) = (
@@ -284,7 +294,7 @@ impl Btf {
         let mut names = Vec::new();
         for &at in &self.offsets {
             let header = self.types_start + at as usize;
-            if (self.u32(header + 4) >> 24) & 0x1f != kind::TYPEDEF {
+            if (self.u32(header + 4) >> 24) & 0x1f != wanted {
                 continue;
             }
             let off = self.u32(header) as usize;

@@ -13,8 +13,9 @@ use std::io::Write;
 
 use sonde_lang::sema::env::CSignature;
 use sonde_lang::sema::perf_events::{HARDWARE_EVENTS, SELF_SIGNALS, SOFTWARE_EVENTS};
-use sonde_lang::sema::probes::{glob_match, has_wildcard, ITERATORS};
+use sonde_lang::sema::probes::{glob_match, has_wildcard, iterators};
 use sonde_lang::sema::tracepoint_format::{parse_format, FieldKind};
+use sonde_lang::sema::types::Type;
 use sonde_lang::sema::ProbeEnv;
 
 /// The kernel providers a wildcard provider expands to, in bpftrace's
@@ -171,8 +172,8 @@ fn matches(
             }
         }
         "iter" => {
-            for iter in ITERATORS {
-                add(iter.to_string(), rest);
+            for iter in iterators(env) {
+                add(iter, rest);
             }
         }
         "self" => {
@@ -192,6 +193,29 @@ fn matches(
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(arg, ty)| format!("{ty} {arg}"))
+                .collect();
+        }
+    }
+    if verbose && provider == "iter" {
+        // What `ctx` holds besides the iteration's bookkeeping (`meta`).
+        for (entry, details) in &mut found {
+            let record = env
+                .kernel_types()
+                .and_then(|k| k.record(&format!("struct bpf_iter__{entry}")));
+            // Pointers are wrapped in anonymous unions (`__bpf_md_ptr`).
+            let mut fields = Vec::new();
+            for field in record.iter().flat_map(|r| r.fields.iter()) {
+                match &field.ty {
+                    Type::Record(inner) if field.name.is_empty() => {
+                        fields.extend(inner.fields.iter().cloned())
+                    }
+                    _ => fields.push(field.clone()),
+                }
+            }
+            *details = fields
+                .iter()
+                .filter(|f| f.name != "meta")
+                .map(|f| format!("{} {}", f.ty, f.name))
                 .collect();
         }
     }

@@ -225,3 +225,42 @@ fn kernel_stacks_in_perf_and_raw_modes() {
     assert_eq!(raw[0], "");
     assert_eq!(raw[1..], addresses[..], "{text}");
 }
+
+#[test]
+fn every_iterator_of_the_kernel_is_listed_and_runs() {
+    let out = run(&["-lv", "iter:task*"]);
+    assert_eq!(
+        stdout(&out),
+        "iter:task\n    struct task_struct * task\n\
+         iter:task_file\n    struct task_struct * task\n    uint32 fd\n    struct file * file\n\
+         iter:task_vma\n    struct task_struct * task\n    struct vm_area_struct * vma\n"
+    );
+    // Beyond tasks: the BPF programs loaded, this one among them.
+    let out = run(&[
+        "-e",
+        r#"iter:bpf_prog { @ps_progs[ctx.prog->aux->name] = count(); }"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\n@ps_progs[s_bpf_prog]: 1\n"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["-e", "iter:cgroup { }"]);
+    assert!(
+        stderr(&out).contains(
+            "ERROR: iter:cgroup walks a cgroup given when it is attached, and Sonde takes no iterator parameters"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["-e", "iter:ps_nonsense { }"]);
+    assert!(
+        stderr(&out).contains(
+            "ERROR: ps_nonsense is not an iterator of this kernel (sonde -l 'iter:*' lists them)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_released("@ps_progs");
+}

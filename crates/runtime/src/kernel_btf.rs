@@ -98,6 +98,11 @@ impl KernelTypes for KernelBtf {
         self.ask(|t| t.raw_tracepoint_args(name))
     }
 
+    /// vmlinux's only: an iterator program attaches to a vmlinux function.
+    fn iterators(&self) -> Vec<String> {
+        self.vmlinux.iterators()
+    }
+
     fn c_definition(&self, name: &str) -> Option<String> {
         self.ask(|t| t.c_definition(name))
     }

@@ -312,6 +312,20 @@ impl KernelTypes for BtfTypes {
             .collect()
     }
 
+    fn iterators(&self) -> Vec<String> {
+        // `bpf_iter__task__safe_trusted` and the like are verifier
+        // annotations, not iterators.
+        let mut names: Vec<String> = self
+            .btf
+            .own_structs_with_prefix("bpf_iter__")
+            .into_iter()
+            .filter(|name| !name.is_empty() && !name.contains("__"))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     fn raw_tracepoint_args(&self, name: &str) -> Option<Vec<(String, Type)>> {
         // The prototype of `btf_trace_<name>` has the argument types but
         // no names; the function `__bpf_trace_<name>` has both.

@@ -260,6 +260,12 @@ pub trait KernelTypes {
     fn raw_tracepoints(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+    /// The kernel's BPF iterators (`task`, `bpf_map`, `tcp`, ...): each has
+    /// a `struct bpf_iter__<name>` context. Empty when the types say
+    /// nothing of them.
+    fn iterators(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// The C definition of `struct X`, `union X` or `enum X`, for listings.
     fn c_definition(&self, name: &str) -> Option<String>;
     /// The prototype of kernel function `name`: of `module`'s BTF when one

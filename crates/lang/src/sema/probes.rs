@@ -170,7 +170,7 @@ fn expand_unnamed(
             .map(|e| vec![e])
             .map_err(err),
         "self" => perf_events::expand_self(&parts).map(|e| vec![e]).map_err(err),
-        "iter" | "it" => expand_iter(&parts).map(|e| vec![e]).map_err(err),
+        "iter" | "it" => expand_iter(&parts, env).map(|e| vec![e]).map_err(err),
         _ if provider.eq_ignore_ascii_case("begin") || provider.eq_ignore_ascii_case("end") => {
             Err(err(format!("{provider} takes no arguments")))
         }
@@ -396,11 +396,37 @@ pub(crate) fn parse_count(text: &str) -> Result<u64, String> {
     }
 }
 
-/// Iterators bpftrace documents; each is a `bpf_iter_<name>` in the kernel.
+/// Iterators every kernel with BPF iterators has; the kernel's BTF names
+/// the rest (see [`iterators`]).
 pub const ITERATORS: [&str; 3] = ["task", "task_file", "task_vma"];
 
+/// Iterators that walk one object given when the link is made (a map's
+/// elements, a cgroup's tree): Sonde takes no such parameter.
+const ITERATORS_OF_ONE_OBJECT: [(&str, &str); 4] = [
+    ("bpf_map_elem", "a map"),
+    ("bpf_sk_storage_map", "a map"),
+    ("sockmap", "a map"),
+    ("cgroup", "a cgroup"),
+];
+
+/// The iterators of the kernel in `env` that run on their own: those its
+/// BTF declares, or the task iterators where it has no BTF to ask.
+pub fn iterators(env: &dyn ProbeEnv) -> Vec<String> {
+    let from_btf = env
+        .kernel_types()
+        .map(|k| k.iterators())
+        .unwrap_or_default();
+    if from_btf.is_empty() {
+        return ITERATORS.iter().map(|s| s.to_string()).collect();
+    }
+    from_btf
+        .into_iter()
+        .filter(|i| !ITERATORS_OF_ONE_OBJECT.iter().any(|(name, _)| name == i))
+        .collect()
+}
+
 /// `iter:target` or `iter:target:pin`.
-fn expand_iter(parts: &[String]) -> Result<ExpandedAttach, String> {
+fn expand_iter(parts: &[String], env: &dyn ProbeEnv) -> Result<ExpandedAttach, String> {
     let (target, pin) = match parts {
         [_, target] => (target, None),
         [_, target, pin] if !pin.is_empty() => (target, Some(pin.clone())),
@@ -409,9 +435,14 @@ fn expand_iter(parts: &[String]) -> Result<ExpandedAttach, String> {
     if has_wildcard(target) {
         return Err("iter probe type does not support wildcards".into());
     }
-    if !ITERATORS.contains(&target.as_str()) {
+    if let Some((_, object)) = ITERATORS_OF_ONE_OBJECT.iter().find(|(n, _)| n == target) {
         return Err(format!(
-            "{target} is not a supported iterator (iter:task, iter:task_file or iter:task_vma)"
+            "iter:{target} walks {object} given when it is attached, and Sonde takes no iterator parameters"
+        ));
+    }
+    if !iterators(env).contains(target) {
+        return Err(format!(
+            "{target} is not an iterator of this kernel (sonde -l 'iter:*' lists them)"
         ));
     }
     Ok(ExpandedAttach {
