@@ -258,7 +258,7 @@ fn self_signal_and_iterators() {
     );
     assert_eq!(
         error("iter:nope { }").lines().next().unwrap(),
-        "stdin:1:1-10: ERROR: nope is not a supported iterator (iter:task, iter:task_file or iter:task_vma)"
+        "stdin:1:1-10: ERROR: nope is not an iterator of this kernel (sonde -l 'iter:*' lists them)"
     );
 }
 
