@@ -24,9 +24,15 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Whatever holds a BTF blob's bytes: a `Vec<u8>`, or a mapping of the
+/// kernel's file that its reader owns.
+pub trait BtfBytes: AsRef<[u8]> + Send + Sync {}
+
+impl<T: AsRef<[u8]> + Send + Sync> BtfBytes for T {}
+
 /// The types of one BTF blob (and of its base, for split module BTF).
 pub struct Btf {
-    data: Vec<u8>,
+    data: Box<dyn BtfBytes>,
     /// Where the type records start in `data`.
     types_start: usize,
     strings_start: usize,
@@ -43,6 +49,12 @@ pub struct Btf {
     /// Enum variants by the offset of their name: (enum type, index).
     variants: OnceLock<HashMap<u32, (TypeId, u32)>>,
     base: Option<Arc<Btf>>,
+}
+
+impl Btf {
+    fn bytes(&self) -> &[u8] {
+        (*self.data).as_ref()
+    }
 }
 
 impl fmt::Debug for Btf {
@@ -64,16 +76,17 @@ impl Btf {
     }
 
     /// A complete BTF blob (the kernel's, or one built by a test).
-    pub fn from_bytes(data: Vec<u8>) -> Result<Btf, Error> {
-        Btf::parse(data, None)
+    pub fn from_bytes(data: impl BtfBytes + 'static) -> Result<Btf, Error> {
+        Btf::parse(Box::new(data), None)
     }
 
     /// A module's BTF, whose ids and strings continue those of `base`.
-    pub fn from_split_bytes(data: Vec<u8>, base: Arc<Btf>) -> Result<Btf, Error> {
-        Btf::parse(data, Some(base))
+    pub fn from_split_bytes(data: impl BtfBytes + 'static, base: Arc<Btf>) -> Result<Btf, Error> {
+        Btf::parse(Box::new(data), Some(base))
     }
 
-    fn parse(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf, Error> {
+    fn parse(owner: Box<dyn BtfBytes>, base: Option<Arc<Btf>>) -> Result<Btf, Error> {
+        let data: &[u8] = (*owner).as_ref();
         let u16_at = |at: usize| {
             data.get(at..at + 2)
                 .map(|b| u16::from_le_bytes([b[0], b[1]]))
@@ -106,7 +119,7 @@ impl Btf {
             None => 1,
         };
         let mut btf = Btf {
-            data,
+            data: owner,
             types_start,
             strings_start,
             strings_len: str_len,
@@ -160,7 +173,7 @@ impl Btf {
     }
 
     fn u32(&self, at: usize) -> u32 {
-        u32::from_le_bytes(self.data[at..at + 4].try_into().expect("4 bytes"))
+        u32::from_le_bytes(self.bytes()[at..at + 4].try_into().expect("4 bytes"))
     }
 
     /// The number of types, the base's included (ids run from 1 to this).
@@ -184,7 +197,7 @@ impl Btf {
     }
 
     fn own_string(&self, off: usize) -> String {
-        let strings = &self.data[self.strings_start..self.strings_start + self.strings_len];
+        let strings = &self.bytes()[self.strings_start..self.strings_start + self.strings_len];
         let Some(tail) = strings.get(off..) else {
             return String::new();
         };
@@ -198,7 +211,7 @@ impl Btf {
         if name.is_empty() {
             return None;
         }
-        let strings = &self.data[self.strings_start..self.strings_start + self.strings_len];
+        let strings = &self.bytes()[self.strings_start..self.strings_start + self.strings_len];
         let needle = name.as_bytes();
         let base_len = self.base.as_ref().map_or(0, |b| b.strings_len) as u32;
         // Strings are NUL-separated: a match must start after a NUL and be
@@ -286,10 +299,10 @@ impl Btf {
         let prefix = prefix.as_bytes();
         let base_len = self.base.as_ref().map_or(0, |b| b.strings_len);
         let (strings, base_strings) = (
-            &self.data[self.strings_start..self.strings_start + self.strings_len],
+            &self.bytes()[self.strings_start..self.strings_start + self.strings_len],
             self.base
                 .as_ref()
-                .map(|b| &b.data[b.strings_start..b.strings_start + b.strings_len]),
+                .map(|b| &b.bytes()[b.strings_start..b.strings_start + b.strings_len]),
         );
         let mut names = Vec::new();
         for &at in &self.offsets {

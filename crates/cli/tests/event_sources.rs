@@ -232,6 +232,56 @@ fn raw_tracepoints_that_do_not_exist_are_reported_as_bpftrace_does() {
         .collect::<Vec<_>>();
     assert_eq!(
         programs,
-        ["; program s_sys_enter (RawTracepoint, 3 instructions) for rawtracepoint:sys_enter, rawtracepoint:sys_exit"]
+        // Each a tp_btf program, bound to its tracepoint when loaded.
+        [
+            "; program s_sys_enter (TpBtf, 3 instructions) for rawtracepoint:sys_enter",
+            "; program s_sys_exit (TpBtf, 3 instructions) for rawtracepoint:sys_exit"
+        ]
     );
+}
+
+/// getppid's number, what a `sys_enter` raw tracepoint's `args.id` says.
+#[cfg(target_arch = "x86_64")]
+const GETPPID: u32 = 110;
+#[cfg(target_arch = "aarch64")]
+const GETPPID: u32 = 173;
+
+#[test]
+fn raw_tracepoints_load_as_tp_btf_and_fall_back_to_raw_tracepoint_programs() {
+    let tp = testprog();
+    let script = format!(
+        r#"rawtracepoint:sys_enter /comm == "es_tpbtf" && args.id == {GETPPID}/ {{ @es_tpbtf = count(); }}"#
+    );
+    let command = format!("{tp} comm es_tpbtf getppid 7");
+    // As bpftrace loads them: BPF_PROG_TYPE_TRACING bound to the
+    // tracepoint's BTF. Where the kernel takes none (SONDE_NO_TP_BTF
+    // stands in for such a kernel), a raw tracepoint program.
+    for (env, kind) in [
+        (vec![], "tp_btf"),
+        (vec![("SONDE_NO_TP_BTF", "1")], "raw_tracepoint"),
+    ] {
+        let out = run_env(&["-v", "-e", &script, "-c", &command], &env);
+        assert_eq!(stdout(&out), "\n\n@es_tpbtf: 7\n", "{kind}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("program s_sys_enter ({kind}): id ")),
+            "{err}"
+        );
+    }
+    // The verifier lets a tp_btf program only add to a pointer argument:
+    // masking one needs the plain program, which reads it as a number.
+    let out = run(&[
+        "-v",
+        "-e",
+        r#"rawtracepoint:sys_enter /comm == "es_tpbtf"/ { @es_low = (uint64)args.regs & 0; }"#,
+        "-c",
+        &command,
+    ]);
+    assert_eq!(stdout(&out), "\n\n@es_low: 0\n");
+    assert!(
+        stderr(&out).starts_with("program s_sys_enter (raw_tracepoint): id "),
+        "{}",
+        stderr(&out)
+    );
+    assert_released("@es_tpbtf");
 }

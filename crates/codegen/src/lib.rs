@@ -332,7 +332,10 @@ fn compile_probe(
 
 /// `BPF_PROG_TYPE_TRACING` programs, whose target is fixed when loaded.
 fn is_tracing(kind: ProgKind) -> bool {
-    matches!(kind, ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter)
+    matches!(
+        kind,
+        ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter | ProgKind::TpBtf
+    )
 }
 
 fn is_scratch(reloc: &Reloc) -> bool {

@@ -116,6 +116,12 @@ pub enum ProgKind {
     Fexit,
     /// `BPF_PROG_TYPE_TRACING` iterator; one attach point.
     Iter,
+    /// `rawtracepoint:`, a `BPF_PROG_TYPE_TRACING` program bound at load
+    /// time to the tracepoint's BTF (`tp_btf`), as bpftrace loads them; ctx
+    /// is the array of the tracepoint's arguments, as for a
+    /// `RawTracepoint` program, which the runtime loads instead where the
+    /// kernel refuses these. One attach point.
+    TpBtf,
     /// `bench:`: a `BPF_PROG_TYPE_XDP` program, never attached but run
     /// with `BPF_PROG_TEST_RUN` and a repeat count, the one program type
     /// whose test runs time many repetitions and that any kernel with BPF

@@ -513,7 +513,7 @@ impl<'a> ProgramCompiler<'a> {
             ProbeKind::Begin | ProbeKind::End | ProbeKind::Signal => ProgKind::RunOnce,
             ProbeKind::Tracepoint if self.syscall_exit.is_some() => ProgKind::RawTracepoint,
             ProbeKind::Tracepoint => ProgKind::Tracepoint,
-            ProbeKind::RawTracepoint => ProgKind::RawTracepoint,
+            ProbeKind::RawTracepoint => ProgKind::TpBtf,
             ProbeKind::PerfEvent => ProgKind::PerfEvent,
             ProbeKind::Kprobe { .. } | ProbeKind::Uprobe { .. } | ProbeKind::Usdt => {
                 ProgKind::Kprobe

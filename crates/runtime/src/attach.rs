@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use std::os::fd::AsRawFd;
 
 use sonde_codegen::object::{AttachTarget, Object, ProgKind, ProgramDef, Sample};
+use sonde_sys::ProgType;
 use sonde_sys::{
     Link, Map, PerfAttachment, PerfEvent, Program, Sampling, SoftwareEvent, Target, Tracefs,
     UpdateFlags, UprobeSite,
@@ -98,6 +99,8 @@ impl Attachments {
         let expected = match target {
             AttachTarget::Begin | AttachTarget::End => ProgKind::RunOnce,
             AttachTarget::Tracepoint { .. } => ProgKind::Tracepoint,
+            // A tp_btf program is bound to its tracepoint when loaded.
+            AttachTarget::RawTracepoint { .. } if kind == ProgKind::TpBtf => ProgKind::TpBtf,
             AttachTarget::RawTracepoint { .. } => ProgKind::RawTracepoint,
             AttachTarget::Interval { .. } | AttachTarget::Profile { .. } => ProgKind::PerfEvent,
             AttachTarget::SyscallDispatch { .. } | AttachTarget::SyscallTail { .. } => {
@@ -140,8 +143,12 @@ impl Attachments {
                     .push(PerfAttachment::attach(prog, event, cookie).with_context(context)?);
             }
             AttachTarget::RawTracepoint { name } => {
-                self.links
-                    .push(Link::raw_tracepoint(prog, name, cookie).with_context(context)?);
+                let link = if prog.prog_type() == ProgType::Tracing {
+                    Link::raw_tracepoint_btf(prog)
+                } else {
+                    Link::raw_tracepoint(prog, name, cookie)
+                };
+                self.links.push(link.with_context(context)?);
             }
             AttachTarget::SyscallDispatch { exit } => {
                 let name = if *exit { "sys_exit" } else { "sys_enter" };

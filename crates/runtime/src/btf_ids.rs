@@ -11,11 +11,16 @@ use sonde_btf::{Btf, Kind};
 
 const BTF_DIR: &str = "/sys/kernel/btf";
 
-fn vmlinux() -> anyhow::Result<Arc<Btf>> {
+/// The running kernel's vmlinux BTF, read once per process: the loader's
+/// lookups and the type checker's kernel types share it.
+pub fn vmlinux() -> anyhow::Result<Arc<Btf>> {
     static VMLINUX: OnceLock<Result<Arc<Btf>, String>> = OnceLock::new();
     VMLINUX
         .get_or_init(|| {
-            Btf::from_file(format!("{BTF_DIR}/vmlinux"))
+            let path = std::path::Path::new(BTF_DIR).join("vmlinux");
+            let data = sonde_sys::read_kernel_btf(&path)
+                .map_err(|e| format!("read {}: {e}", path.display()))?;
+            Btf::from_bytes(data)
                 .map(Arc::new)
                 .map_err(|e| e.to_string())
         })
@@ -30,7 +35,8 @@ fn module_btf(name: &str) -> anyhow::Result<Arc<Btf>> {
         return Ok(btf.clone());
     }
     let path = format!("{BTF_DIR}/{name}");
-    let data = std::fs::read(&path).with_context(|| format!("cannot read {path}"))?;
+    let data =
+        sonde_sys::read_kernel_btf(path.as_ref()).with_context(|| format!("cannot read {path}"))?;
     let btf = Arc::new(
         Btf::from_split_bytes(data, vmlinux()?).map_err(|e| anyhow!("cannot read {path}: {e}"))?,
     );
@@ -57,9 +63,56 @@ pub fn function_id(module: &str, function: &str) -> anyhow::Result<u32> {
         .ok_or_else(|| anyhow!("the BTF of {module} has no function `{function}`"))
 }
 
+/// The module (`vmlinux` for the core kernel) and BTF id of the typedef
+/// `btf_trace_<name>` that declares raw tracepoint `name`: what a `tp_btf`
+/// program is loaded against.
+pub fn raw_tracepoint_id(name: &str) -> anyhow::Result<(String, u32)> {
+    let typedef = format!("btf_trace_{name}");
+    let is_typedef =
+        |btf: &Btf, id: u32| matches!(btf.type_by_id(id).map(|t| t.kind), Some(Kind::Typedef(_)));
+    let core = vmlinux()?;
+    if let Some(id) = core
+        .find(&typedef)
+        .into_iter()
+        .find(|&id| is_typedef(&core, id))
+    {
+        return Ok(("vmlinux".to_string(), id));
+    }
+    let first = core.len() + 1;
+    let modules = std::fs::read_dir(BTF_DIR).with_context(|| format!("cannot list {BTF_DIR}"))?;
+    for entry in modules.flatten() {
+        let module = entry.file_name().to_string_lossy().into_owned();
+        if module == "vmlinux" {
+            continue;
+        }
+        let Ok(btf) = module_btf(&module) else {
+            continue;
+        };
+        if let Some(id) = btf
+            .find(&typedef)
+            .into_iter()
+            .find(|&id| id >= first && is_typedef(&btf, id))
+        {
+            return Ok((module, id));
+        }
+    }
+    Err(anyhow!(
+        "no BTF declares the raw tracepoint `{name}` ({typedef})"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_tracepoints_are_found_by_their_typedef() {
+        let (module, id) = raw_tracepoint_id("sched_switch").unwrap();
+        assert_eq!(module, "vmlinux");
+        let btf = vmlinux().unwrap();
+        assert_eq!(btf.type_by_id(id).unwrap().name, "btf_trace_sched_switch");
+        assert!(raw_tracepoint_id("sonde_no_such_tracepoint").is_err());
+    }
 
     #[test]
     fn functions_are_found_by_name_and_kind() {

@@ -24,7 +24,11 @@ pub struct KernelBtf {
 impl KernelBtf {
     /// Read `dir/vmlinux`; `None` when the kernel has no BTF there.
     pub fn open(dir: &Path) -> Option<KernelBtf> {
-        let vmlinux = Btf::from_file(dir.join("vmlinux")).ok()?;
+        let vmlinux = if dir == Path::new("/sys/kernel/btf") {
+            crate::btf_ids::vmlinux().ok()?
+        } else {
+            Arc::new(Btf::from_file(dir.join("vmlinux")).ok()?)
+        };
         Some(KernelBtf {
             vmlinux: BtfTypes::new(vmlinux),
             dir: dir.to_path_buf(),
@@ -46,7 +50,7 @@ impl KernelBtf {
                     if name == "vmlinux" {
                         return None;
                     }
-                    let data = std::fs::read(entry.path()).ok()?;
+                    let data = sonde_sys::read_kernel_btf(&entry.path()).ok()?;
                     let btf = Btf::from_split_bytes(data, base.clone()).ok()?;
                     Some((name, BtfTypes::new(btf)))
                 })

@@ -125,7 +125,7 @@ fn prog_type(kind: ProgKind) -> ProgType {
         ProgKind::RawTracepoint | ProgKind::RunOnce => ProgType::RawTracepoint,
         ProgKind::PerfEvent => ProgType::PerfEvent,
         ProgKind::Kprobe => ProgType::Kprobe,
-        ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter => ProgType::Tracing,
+        ProgKind::Fentry | ProgKind::Fexit | ProgKind::Iter | ProgKind::TpBtf => ProgType::Tracing,
         ProgKind::Bench => ProgType::Xdp,
     }
 }
@@ -183,8 +183,21 @@ fn tracing_target(program: &ProgramDef) -> anyhow::Result<Option<TracingTarget>>
         ProgKind::Fentry => AttachType::TraceFentry,
         ProgKind::Fexit => AttachType::TraceFexit,
         ProgKind::Iter => AttachType::TraceIter,
+        ProgKind::TpBtf => AttachType::TraceRawTp,
         _ => return Ok(None),
     };
+    if let Some(AttachTarget::RawTracepoint { name }) = program.attach.first().map(|a| &a.target) {
+        let (module, btf_id) = crate::btf_ids::raw_tracepoint_id(name)?;
+        let module = match module.as_str() {
+            "vmlinux" => None,
+            name => Some(ModuleBtf::find(name)?),
+        };
+        return Ok(Some(TracingTarget {
+            attach_type,
+            btf_id,
+            module,
+        }));
+    }
     let (module, function) = match program.attach.first().map(|a| &a.target) {
         Some(AttachTarget::Fentry {
             module, function, ..
@@ -229,8 +242,30 @@ pub fn load_program(
     verbose: bool,
 ) -> anyhow::Result<Program> {
     let multi = multi_link_type(program).is_some();
-    load_program_for(object, program, maps, values, verbose, multi)
+    if program.kind != ProgKind::TpBtf {
+        return load_program_for(object, program, maps, values, verbose, multi);
+    }
+    // A raw tracepoint as tp_btf where the kernel takes one: anything that
+    // stops it (no BTF for the tracepoint, tracing programs refused, a
+    // pointer the verifier will not let the program compute with) leaves
+    // a plain raw tracepoint program, which reads the same context as
+    // plain numbers.
+    if std::env::var_os(NO_TP_BTF_ENV).is_none() {
+        if let Ok(prog) = load_program_for(object, program, maps, values, verbose, false) {
+            return Ok(prog);
+        }
+    }
+    let plain = ProgramDef {
+        kind: ProgKind::RawTracepoint,
+        ..program.clone()
+    };
+    load_program_for(object, &plain, maps, values, verbose, false)
 }
+
+/// Set in the environment, raw tracepoints load as
+/// `BPF_PROG_TYPE_RAW_TRACEPOINT` programs even where the kernel takes
+/// `tp_btf` ones: the path of kernels without BTF, kept testable.
+pub const NO_TP_BTF_ENV: &str = "SONDE_NO_TP_BTF";
 
 /// Load one program; `multi` loads it for the `uprobe_multi` or
 /// `kprobe_multi` link its attach points take (it then cannot attach

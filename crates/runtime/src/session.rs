@@ -323,8 +323,9 @@ impl Running<'_, '_> {
         for prog in programs {
             let info = prog.info()?;
             self.printer.diagnostic(&format!(
-                "program {}: id {}, {} instructions after translation, {} processed by the verifier",
+                "program {} ({}): id {}, {} instructions after translation, {} processed by the verifier",
                 info.name,
+                prog.kind(),
                 info.id,
                 info.xlated_len / 8,
                 info.verified_insns

@@ -590,7 +590,10 @@ fn verbose_describes_programs_and_start_up() {
     assert_eq!(lines.len(), 3, "{err}");
     // This kernel's numbers for this 25-slot program (the kernel rewrites
     // some helper calls into longer sequences).
-    assert!(lines[0].starts_with("program rt_vb_prog: id "), "{err}");
+    assert!(
+        lines[0].starts_with("program rt_vb_prog (tracepoint): id "),
+        "{err}"
+    );
     assert!(
         lines[0].ends_with(", 28 instructions after translation, 25 processed by the verifier"),
         "{err}"

@@ -33,7 +33,7 @@ mod syscall;
 pub mod time;
 pub mod tracefs;
 
-pub use btf::{LoadedBtf, ModuleBtf};
+pub use btf::{read_kernel_btf, KernelBtfBytes, LoadedBtf, ModuleBtf};
 pub use error::{strerror, Error, Result};
 pub use link::{Link, PerfAttachment, UprobeSite};
 pub use map::{Map, MapSpec, MapType, UpdateFlags};

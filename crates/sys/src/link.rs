@@ -79,6 +79,24 @@ impl Link {
         })
     }
 
+    /// `BPF_RAW_TRACEPOINT_OPEN` of a `tp_btf` program: the tracepoint was
+    /// fixed when it was loaded (its BTF id), so no name is given. (Linux
+    /// 5.5 and later take this; `BPF_LINK_CREATE` only since 6.10.)
+    pub fn raw_tracepoint_btf(prog: &Program) -> Result<Link> {
+        let mut attr = attr::RawTracepointOpenV1 {
+            name: 0,
+            prog_fd: prog.fd().as_raw_fd() as u32,
+            ..Default::default()
+        };
+        // SAFETY: the attribute carries no address (a NULL name).
+        let fd =
+            unsafe { syscall::bpf_fd(cmd::RAW_TRACEPOINT_OPEN, &mut attr) }.map_err(|errno| {
+                Error::os(cmd::op(cmd::RAW_TRACEPOINT_OPEN), errno)
+                    .with_explanation(format!("attaching `{}`", prog.name()))
+            })?;
+        Ok(Link { fd })
+    }
+
     /// `BPF_LINK_CREATE` for a loaded tracing program (fentry, fexit,
     /// tp_btf): its target was fixed at load time.
     pub fn tracing(prog: &Program, attach_type: AttachType, cookie: u64) -> Result<Link> {

@@ -22,6 +22,18 @@ pub enum ProgType {
 }
 
 impl ProgType {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProgType::SocketFilter => "socket_filter",
+            ProgType::Kprobe => "kprobe",
+            ProgType::Tracepoint => "tracepoint",
+            ProgType::Xdp => "xdp",
+            ProgType::PerfEvent => "perf_event",
+            ProgType::RawTracepoint => "raw_tracepoint",
+            ProgType::Tracing => "tracing",
+        }
+    }
+
     pub fn kernel_id(self) -> u32 {
         match self {
             ProgType::SocketFilter => 1,
@@ -130,6 +142,7 @@ pub struct Program {
     fd: OwnedFd,
     name: String,
     prog_type: ProgType,
+    attach_type: Option<AttachType>,
 }
 
 /// The outcome of one `BPF_PROG_TEST_RUN`.
@@ -163,6 +176,7 @@ impl Program {
                 fd,
                 name: spec.name.to_string(),
                 prog_type: spec.prog_type,
+                attach_type: spec.expected_attach_type,
             }),
             Err(errno) => {
                 let mut log = vec![0u8; LOG_SIZE];
@@ -174,6 +188,7 @@ impl Program {
                         fd,
                         name: spec.name.to_string(),
                         prog_type: spec.prog_type,
+                        attach_type: spec.expected_attach_type,
                     });
                 }
                 let mut err = Error::os(op, errno).with_verifier_log(log);
@@ -197,6 +212,14 @@ impl Program {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// What kind of program this is, as bpftool says: its attach type
+    /// where it was loaded with one (`tp_btf`, `fentry`, `uprobe_multi`),
+    /// else its type (`raw_tracepoint`, `kprobe`).
+    pub fn kind(&self) -> &'static str {
+        self.attach_type
+            .map_or_else(|| self.prog_type.describe(), AttachType::describe)
     }
 
     pub fn prog_type(&self) -> ProgType {
