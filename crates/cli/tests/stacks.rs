@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::user_target::user_target;
+use common::user_target::{library, user_target};
 use common::*;
 
 /// The source of the target, and the line numbers stack frames name.
@@ -226,4 +226,32 @@ fn the_depth_of_a_stack_and_a_positional_frame_limit() {
         stderr(&out)
     );
     assert_released("@st_len");
+}
+
+#[test]
+fn return_probe_stacks_and_library_frames_resolve_after_exit() {
+    // Frames in a library and in a position-independent executable, and a
+    // return probe (which gives no probe site to place a file by): all
+    // resolve, after the process exits, from the mappings the kernel
+    // reported while it ran.
+    let (lib, main) = library();
+    let out = trace(
+        &format!(
+            "config = {{ show_debug_info = 0 }}
+             uprobe:{lib}:sonde_lib_work {{ @st_lib[ustack(2)] = count(); }}
+             uretprobe:{lib}:sonde_lib_work {{ @st_ret[ustack(1), usym(reg(\"ip\"))] = count(); }}"
+        ),
+        &main,
+        3,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 9, "{out}");
+    assert_eq!(lines[2], "@st_lib[");
+    assert_eq!(lines[3], "        sonde_lib_work+0");
+    assert!(lines[4].starts_with("        main+"), "{out}");
+    assert_eq!(lines[5], "]: 3");
+    assert_eq!(lines[6], "@st_ret[");
+    assert!(lines[7].starts_with("        main+"), "{out}");
+    assert_eq!(lines[8], ", main]: 3");
+    assert_released("@st_lib");
 }

@@ -6,10 +6,9 @@
 mod common;
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use common::user_target::{compile_c, user_target};
+use common::user_target::{library, user_target};
 use common::*;
 
 const SIGINT: i32 = 2;
@@ -73,28 +72,6 @@ fn listing_with_a_pid_shows_what_its_files_have() {
     );
     drop(victim.stdin.take());
     let _ = victim.wait();
-}
-
-/// The library and a program linked with it, built once.
-fn library() -> (String, String) {
-    static BUILT: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("usdt_library");
-            std::fs::create_dir_all(&dir).unwrap();
-            let lib = dir.join("libsonde_usdt.so");
-            compile_c("usdt_lib.c", &lib, &["-O0", "-g", "-shared", "-fPIC"]);
-            let main = dir.join("lib_main");
-            let link = format!("-L{}", dir.display());
-            let rpath = format!("-Wl,-rpath,{}", dir.display());
-            compile_c(
-                "lib_main.c",
-                &main,
-                &["-O0", "-g", &link, &rpath, "-lsonde_usdt"],
-            );
-            (lib.display().to_string(), main.display().to_string())
-        })
-        .clone()
 }
 
 #[test]

@@ -40,6 +40,7 @@ const TOKEN_RING: u64 = 0;
 const TOKEN_SIGNAL: u64 = 1;
 const TOKEN_STOP: u64 = 2;
 const TOKEN_CHILD: u64 = 3;
+const TOKEN_MAPPINGS: u64 = 4;
 
 /// Runs tracing sessions.
 pub struct Session;
@@ -141,6 +142,7 @@ fn run_session(
         lost_seen: 0,
         symbols: Symbols::new(object),
         watched: None,
+        mappings: None,
         no_warnings: opts.no_warnings,
         bench_status: None,
     };
@@ -250,6 +252,15 @@ fn run_session(
     if let Some(callback) = &opts.on_attached {
         callback();
     }
+    if uses_user_addresses(object) {
+        // The kernel reports each file the process maps from here on (for
+        // the command, from its exec): its addresses resolve after it exits.
+        session.mappings = match (opts.pid, child.as_ref()) {
+            (Some(pid), _) => sonde_sys::MappingTracker::open(pid, false).ok(),
+            (None, Some(child)) => sonde_sys::MappingTracker::open(child.pid() as u32, true).ok(),
+            (None, None) => None,
+        };
+    }
     if let Some(child) = child.as_mut() {
         child.release()?;
     }
@@ -312,6 +323,8 @@ struct Running<'a, 'w> {
     /// The traced process (`-p`, or the `-c` command) whose maps are read
     /// while it runs, so its addresses resolve after it exits.
     watched: Option<u32>,
+    /// The mappings the traced process makes, as the kernel reports them.
+    mappings: Option<sonde_sys::MappingTracker>,
     /// `warnf()` prints nothing.
     no_warnings: bool,
     /// While a benchmark runs: what its records said (they are not printed).
@@ -431,6 +444,9 @@ impl Running<'_, '_> {
         if let Some(fd) = self.child.as_ref().and_then(PausedChild::exit_fd) {
             poller.add(fd, TOKEN_CHILD)?;
         }
+        if let Some(tracker) = &self.mappings {
+            poller.add(tracker.fd(), TOKEN_MAPPINGS)?;
+        }
         let mut ready = Vec::new();
         loop {
             ready.clear();
@@ -438,6 +454,7 @@ impl Running<'_, '_> {
             if let Some(pid) = self.watched {
                 self.symbols.watch(pid);
             }
+            self.take_mappings();
             self.check_lost()?;
             self.consume()?;
             if self.finalizing {
@@ -470,6 +487,14 @@ impl Running<'_, '_> {
                     return Ok(());
                 }
             }
+        }
+    }
+
+    /// Hand the mappings the kernel reported since last time to the
+    /// symbolizer.
+    fn take_mappings(&mut self) {
+        if let Some(tracker) = self.mappings.as_mut() {
+            self.symbols.add_mappings(tracker.read());
         }
     }
 
@@ -727,6 +752,7 @@ impl Running<'_, '_> {
         if let Some(child) = self.child.as_mut() {
             child.terminate(Duration::from_millis(100))?;
         }
+        self.take_mappings();
         // What was sent before END runs is read first: after an exit()
         // (BEGIN's, when nothing else runs) the records behind it are
         // dropped, but END's own must not be.

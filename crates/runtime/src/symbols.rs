@@ -63,6 +63,10 @@ pub struct Symbols {
     /// Whether frames show `@file:line` (bpftrace's `show_debug_info`).
     debug_info: bool,
     processes: RefCell<HashMap<u32, Rc<Vec<Mapping>>>>,
+    /// Mappings the kernel reported as the traced process made them
+    /// (`sonde_sys::MappingTracker`): what still resolves its addresses
+    /// after it exits, when its maps were read too early or never.
+    reported: RefCell<HashMap<u32, Vec<Mapping>>>,
     /// By probe index: the file a uprobe or USDT probe is on.
     probe_files: Vec<Option<ProbeFile>>,
 }
@@ -104,8 +108,39 @@ impl Symbols {
                 .build(),
             debug_info,
             processes: RefCell::new(HashMap::new()),
+            reported: RefCell::new(HashMap::new()),
             probe_files,
         }
+    }
+
+    /// Keep mappings the kernel reported a traced process making.
+    pub fn add_mappings(&self, records: Vec<sonde_sys::MappingRecord>) {
+        let mut reported = self.reported.borrow_mut();
+        for r in records {
+            reported.entry(r.pid).or_default().push(Mapping {
+                start: r.start,
+                end: r.start.saturating_add(r.len),
+                offset: r.offset,
+                open: PathBuf::from(&r.path),
+                path: r.path,
+            });
+        }
+    }
+
+    /// The mapping holding `addr` in process `pid`: from its maps, else
+    /// the latest the kernel reported (a range may be mapped again).
+    fn mapping(&self, pid: u32, addr: u64) -> Option<Mapping> {
+        let contains = |m: &&Mapping| addr >= m.start && addr < m.end;
+        if let Some(found) = self
+            .maps(pid)
+            .and_then(|maps| maps.iter().find(contains).cloned())
+        {
+            return Some(found);
+        }
+        self.reported
+            .borrow()
+            .get(&pid)
+            .and_then(|maps| maps.iter().rev().find(contains).cloned())
     }
 
     /// Read (again) the maps of process `pid` while it runs.
@@ -135,10 +170,7 @@ impl Symbols {
 
     /// `bias`: how far the probe's file was moved when loaded, when known.
     fn user_syms(&self, addr: u64, pid: u32, probe: u32, bias: Option<u64>) -> Vec<FrameSym> {
-        if let Some(maps) = self.maps(pid) {
-            let Some(m) = maps.iter().find(|m| addr >= m.start && addr < m.end) else {
-                return Vec::new();
-            };
+        if let Some(m) = self.mapping(pid, addr) {
             let mut src = Elf::new(&m.open);
             src.debug_syms = self.debug_info;
             let module = Some(m.path.clone());

@@ -23,6 +23,7 @@ pub mod features;
 pub mod kfuncs;
 mod link;
 mod map;
+mod mappings;
 mod objects;
 mod perf;
 mod poll;
@@ -37,6 +38,7 @@ pub use btf::{read_kernel_btf, KernelBtfBytes, LoadedBtf, ModuleBtf};
 pub use error::{strerror, Error, Result};
 pub use link::{Link, PerfAttachment, UprobeSite};
 pub use map::{Map, MapSpec, MapType, UpdateFlags};
+pub use mappings::{MappingRecord, MappingTracker};
 pub use objects::{
     link_type_name, loaded_links, loaded_maps, loaded_programs, map_type_name, prog_type_name,
     LinkInfo, MapInfo, ProgInfo,

@@ -68,3 +68,26 @@ fn compile(pie: bool) -> PathBuf {
     assert!(status.success(), "compiling {} failed", source.display());
     out
 }
+
+/// The library of USDT probes (tests/progs/usdt_lib.c) and a program
+/// linked with it (lib_main.c), built once: their paths.
+pub fn library() -> (String, String) {
+    static BUILT: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("usdt_library");
+            std::fs::create_dir_all(&dir).unwrap();
+            let lib = dir.join("libsonde_usdt.so");
+            compile_c("usdt_lib.c", &lib, &["-O0", "-g", "-shared", "-fPIC"]);
+            let main = dir.join("lib_main");
+            let link = format!("-L{}", dir.display());
+            let rpath = format!("-Wl,-rpath,{}", dir.display());
+            compile_c(
+                "lib_main.c",
+                &main,
+                &["-O0", "-g", &link, &rpath, "-lsonde_usdt"],
+            );
+            (lib.display().to_string(), main.display().to_string())
+        })
+        .clone()
+}
