@@ -318,9 +318,18 @@ impl PerfEvent {
             })?;
             syscall::perf_event_open_named(&attr, &name, target.pid, target.cpu)
         };
-        result
-            .map(|fd| PerfEvent { fd })
-            .map_err(|errno| Error::os("perf_event_open", errno).with_explanation(what))
+        result.map(|fd| PerfEvent { fd }).map_err(|errno| {
+            let err = Error::os("perf_event_open", errno);
+            if errno == libc::EILSEQ {
+                // The kernel checked the offset against the function's
+                // instructions (bpftrace's words).
+                err.with_explanation(format!(
+                    "{what}: Possible attachment attempt in the middle of an instruction, try a different offset."
+                ))
+            } else {
+                err.with_explanation(what)
+            }
+        })
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
