@@ -23,6 +23,13 @@ case_ fentry_and_fexit_args $S -q -e '
 case_ kprobe_wildcard_and_address $S -q -e "
   kprobe:vfs_writ* /pid == cpid/ { @w[probe, func] = count(); }
   kprobe:0x$(grep ' vfs_write$' /proc/kallsyms | cut -d' ' -f1) /pid == cpid/ { @addr = count(); }" -c "$WRITES"
+case_ short_names_and_aliases $S -q -e '
+  k:vfs_write /pid == cpid/ { @k = count(); } kr:vfs_write /pid == cpid/ { @kr = count(); }
+  kfunc:vfs_write /pid == cpid/ { @kfunc[func, probe] = count(); } kretfunc:vfs_write /pid == cpid/ { @kretfunc = count(); }' -c "$WRITES"
+case_ entry_before_return $S -q -e '
+  kprobe:vfs_write /pid == cpid/ { @seq = @seq * 10 + 1; } kretprobe:vfs_write /pid == cpid/ { @seq = @seq * 10 + 2; }
+  fentry:vfs_write /pid == cpid/ { @fseq = @fseq * 10 + 3; } fexit:vfs_write /pid == cpid/ { @fseq = @fseq * 10 + 4; }' -c "$WRITES"
+case_ missing_probes_warn $S -q -e 'config = { missing_probes = "warn" } fentry:vfs_write,fentry:sonde_nonsense /pid == cpid/ { @n = count(); }' -c "$WRITES"
 case_ kprobe_module $S -q -e 'kprobe:dummy:dummy_get_stats64 { @m[func] = count(); }' -c "grep -c dummy0 /proc/net/dev"
 case_ fentry_module $S -q -e 'fentry:dummy:dummy_get_stats64 { @probe[probe] = count(); @dev = str(args.dev->name); }' -c "grep -c dummy0 /proc/net/dev"
 echo "=== kstack_first_frame"
