@@ -42,39 +42,49 @@ fn software_probes_name_themselves_as_written() {
 
 #[test]
 fn watchpoint_counts_every_write_of_a_traced_process() {
-    let mut target = Command::new(testprog())
-        .args(["watch", "5"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("testprog starts");
-    let mut address = String::new();
-    BufReader::new(target.stdout.take().expect("piped"))
-        .read_line(&mut address)
-        .expect("testprog prints the address");
-    let pid = target.id().to_string();
-    let traced = start(&[
-        "-p",
-        &pid,
-        "-e",
-        &format!(
-            "tracepoint:syscalls:sys_enter_getppid /pid == {pid}/ {{ @es_phase = @es_phase + 1; }}
-             watchpoint:{}:8:w /@es_phase == 1/ {{ @es_watch = count(); }}",
-            address.trim()
-        ),
-    ]);
-    target
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(b"go\n")
-        .expect("testprog reads");
-    assert!(target.wait().expect("testprog ends").success());
-    let (out, err, code) = traced.stop(SIGINT);
-    // Only the stores between the two getppid markers are counted.
-    assert_eq!(out, "\n\n@es_phase: 2\n@es_watch: 5\n");
-    assert_eq!(err, "Attached 2 probes\n");
-    assert_eq!(code, Some(0));
+    // Write-only and read/write breakpoints both count each store.
+    for mode in ["w", "rw"] {
+        let mut target = Command::new(testprog())
+            .args(["watch", "5"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("testprog starts");
+        let mut address = String::new();
+        BufReader::new(target.stdout.take().expect("piped"))
+            .read_line(&mut address)
+            .expect("testprog prints the address");
+        let pid = target.id().to_string();
+        let traced = start(&[
+            "-p",
+            &pid,
+            "-e",
+            &format!(
+                "tracepoint:syscalls:sys_enter_getppid /pid == {pid}/ {{ @es_phase = @es_phase + 1; }}
+                 watchpoint:{}:8:{mode} /@es_phase == 1/ {{ @es_watch = count(); }}",
+                address.trim()
+            ),
+        ]);
+        target
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(b"go\n")
+            .expect("testprog reads");
+        assert!(target.wait().expect("testprog ends").success());
+        let (out, err, code) = traced.stop(SIGINT);
+        // Only the stores between the two getppid markers are counted.
+        assert_eq!(out, "\n\n@es_phase: 2\n@es_watch: 5\n", "{mode}");
+        assert_eq!(err, "Attached 2 probes\n");
+        assert_eq!(code, Some(0));
+    }
+    // x86 breakpoints cannot watch reads alone.
+    let out = run(&["-e", "watchpoint:0x1000:8:r { }", "-p", "1"]);
+    assert!(
+        stderr(&out).contains("ERROR: invalid watchpoint mode: r; supported modes: rw,w,x"),
+        "{}",
+        stderr(&out)
+    );
     assert_released("@es_watch");
 }
 

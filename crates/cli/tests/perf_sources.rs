@@ -1,19 +1,16 @@
 //! Timers, breakpoints and iterators at the command line: profile samples
 //! on every CPU in each unit, interval timers counted to an exact stop,
-//! execution and read/write watchpoints counted exactly, the file and
+//! execution watchpoints counted exactly, the file and
 //! memory-map iterators checked against /proc, hardware events listed, and
 //! kernel stacks in perf and raw modes.
 
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use common::user_target::user_target;
 use common::*;
-
-const SIGINT: i32 = 2;
 
 /// The online CPUs, from /sys/devices/system/cpu/online (`0-1,4`).
 fn online_cpus() -> BTreeSet<u32> {
@@ -68,23 +65,12 @@ fn interval_timers_in_each_unit_run_until_exit() {
     assert_released("@ps_ticks");
 }
 
-/// The address of `symbol` in `bin`, from nm.
-fn address_of(bin: &str, symbol: &str) -> String {
-    let out = Command::new("nm").arg(bin).output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.ends_with(&format!(" {symbol}")))
-        .expect("the symbol in nm's output");
-    format!("0x{}", line.split(' ').next().unwrap())
-}
-
 #[test]
 fn execution_watchpoints_count_every_call() {
     // Not position-independent: the function's address is known before
     // the program runs.
     let bin = user_target(false);
-    let negate = address_of(&bin, "sonde_negate");
+    let negate = format!("{:#x}", symbol_address(&bin, "sonde_negate"));
     let out = run(&[
         "-e",
         &format!("watchpoint:{negate}:1:x {{ @ps_exec = count(); }}"),
@@ -94,47 +80,6 @@ fn execution_watchpoints_count_every_call() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "\n\n@ps_exec: 4\n");
     assert_released("@ps_exec");
-}
-
-#[test]
-fn read_write_watchpoints_count_every_store() {
-    let mut target = Command::new(testprog())
-        .args(["watch", "6"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("testprog starts");
-    let mut address = String::new();
-    BufReader::new(target.stdout.take().expect("piped"))
-        .read_line(&mut address)
-        .expect("testprog prints the address");
-    let pid = target.id().to_string();
-    let traced = start(&[
-        "-p",
-        &pid,
-        "-e",
-        &format!(
-            "tracepoint:syscalls:sys_enter_getppid /pid == {pid}/ {{ @ps_phase = @ps_phase + 1; }}
-             watchpoint:{}:8:rw /@ps_phase == 1/ {{ @ps_rw = count(); }}",
-            address.trim()
-        ),
-    ]);
-    target
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(b"go\n")
-        .expect("testprog reads");
-    assert!(target.wait().expect("testprog ends").success());
-    let (out, err, _) = traced.stop(SIGINT);
-    assert_eq!(out, "\n\n@ps_phase: 2\n@ps_rw: 6\n", "{err}");
-    let out = run(&["-e", "watchpoint:0x1000:8:r { }", "-p", "1"]);
-    assert!(
-        stderr(&out).contains("ERROR: invalid watchpoint mode: r; supported modes: rw,w,x"),
-        "{}",
-        stderr(&out)
-    );
-    assert_released("@ps_rw");
 }
 
 #[test]

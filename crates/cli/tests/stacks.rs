@@ -93,18 +93,6 @@ fn build_id(path: &str) -> String {
         .collect()
 }
 
-/// Where `symbol` starts in the file, from `nm`: in a position-independent
-/// file the code is mapped at its file offset.
-fn file_offset(path: &str, symbol: &str) -> u64 {
-    let out = std::process::Command::new("nm").arg(path).output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.ends_with(&format!(" T {symbol}")))
-        .expect("the symbol in nm's output");
-    u64::from_str_radix(line.split(' ').next().unwrap(), 16).unwrap()
-}
-
 #[test]
 fn build_id_stacks_name_the_file_and_offset() {
     let bin = user_target(true);
@@ -118,7 +106,7 @@ fn build_id_stacks_name_the_file_and_offset() {
     assert_eq!(lines[0], "", "{out}");
     assert_eq!(
         lines[1],
-        format!("{id} {:#x}", file_offset(&bin, "sonde_add")),
+        format!("{id} {:#x}", symbol_address(&bin, "sonde_add")),
         "{out}"
     );
     // main's frame is in the same file.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::user_target::compile_c;
 use common::*;
@@ -65,18 +65,6 @@ fn zip(entries: &[(&str, u16, &[u8])]) -> (Vec<u8>, Vec<u64>) {
     (out, starts)
 }
 
-/// Where `symbol` is in the library: in a shared object built by the GNU
-/// linker, a function's address is its file offset.
-fn symbol_offset(path: &Path, symbol: &str) -> u64 {
-    let out = std::process::Command::new("nm").arg(path).output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.ends_with(&format!(" T {symbol}")))
-        .expect("the symbol in nm's output");
-    u64::from_str_radix(line.split(' ').next().unwrap(), 16).unwrap()
-}
-
 struct Fixture {
     archive: PathBuf,
     runner: PathBuf,
@@ -107,7 +95,7 @@ fn build() -> Fixture {
     let archive = dir.join("app.zip");
     std::fs::write(&archive, archive_bytes).unwrap();
     Fixture {
-        function: starts[1] + symbol_offset(&lib, "zipped_add"),
+        function: starts[1] + symbol_address(&lib, "zipped_add"),
         archive,
         runner,
     }

@@ -209,3 +209,19 @@ pub fn assert_released(map_name: &str) {
         .collect();
     sonde_runtime::testing::assert_nothing_loaded(&kernel_name);
 }
+
+/// The address `nm` gives `symbol` in the file at `path`: in files the GNU
+/// linker lays out, a function's address in a position-independent file is
+/// also its file offset.
+pub fn symbol_address(path: impl AsRef<std::path::Path>, symbol: &str) -> u64 {
+    let out = Command::new("nm")
+        .arg(path.as_ref())
+        .output()
+        .expect("nm (binutils) is installed with the C compiler");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.ends_with(&format!(" {symbol}")))
+        .expect("the symbol in nm's output");
+    u64::from_str_radix(line.split(' ').next().unwrap(), 16).unwrap()
+}
