@@ -95,5 +95,24 @@ fn usdt_probes_of_a_shared_library_and_its_semaphore() {
         stdout(&out),
         format!("usdt:{lib}:sonde_lib:always\nusdt:{lib}:sonde_lib:guarded\n")
     );
+    // By short name, as the dynamic linker finds it: in LD_LIBRARY_PATH.
+    let dir = std::path::Path::new(&lib)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let script = "usdt:libsonde_usdt:sonde_lib:always { @us_short = count(); }";
+    let command = format!("{main} 2");
+    let out = run_env(
+        &["-e", script, "-c", &command],
+        &[("LD_LIBRARY_PATH", &dir)],
+    );
+    assert_eq!(stdout(&out), "\n\n@us_short: 2\n", "{}", stderr(&out));
+    let out = run(&["-e", script, "-c", &command]);
+    assert!(
+        stderr(&out).contains("could not find 'libsonde_usdt'"),
+        "{}",
+        stderr(&out)
+    );
     assert_released("@us_lib");
 }

@@ -76,10 +76,30 @@ pub fn find_in_path(name: &str) -> Option<PathBuf> {
 }
 
 /// The shared library `name` (`c`, `libc`, `libc.so`, `libc.so.6`) as the
-/// dynamic linker would load it.
+/// dynamic linker would load it: from `$LD_LIBRARY_PATH`'s directories,
+/// then `/etc/ld.so.cache`, then the standard directories.
 pub fn find_library(name: &str) -> Option<PathBuf> {
     let stems = library_stems(name);
     let matches = |file: &str| stems.iter().any(|stem| library_matches(stem, file));
+    let search = |dir: &Path| -> Option<PathBuf> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|f| matches(f))
+            .collect();
+        names.sort_by_key(String::len);
+        names
+            .into_iter()
+            .map(|file| dir.join(file))
+            .find(|path| ElfFile::is_elf(path) && native(path))
+    };
+    let from_env = std::env::var_os("LD_LIBRARY_PATH").unwrap_or_default();
+    if let Some(found) = std::env::split_paths(&from_env)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .find_map(|dir| search(&dir))
+    {
+        return Some(found);
+    }
     if let Ok(cache) = std::fs::read(LD_SO_CACHE) {
         let mut entries = parse_ld_so_cache(&cache);
         // Prefer the plain soname over development symlinks of the same library.
@@ -90,23 +110,7 @@ pub fn find_library(name: &str) -> Option<PathBuf> {
             }
         }
     }
-    for dir in STANDARD_DIRS {
-        let Ok(read) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        let mut names: Vec<String> = read
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|f| matches(f))
-            .collect();
-        names.sort_by_key(String::len);
-        for file in names {
-            let path = Path::new(dir).join(&file);
-            if ElfFile::is_elf(&path) && native(&path) {
-                return Some(path);
-            }
-        }
-    }
-    None
+    STANDARD_DIRS.iter().find_map(|dir| search(Path::new(dir)))
 }
 
 /// A library of process `pid` whose file name fits `name`, from its maps.
