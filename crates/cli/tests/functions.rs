@@ -432,3 +432,61 @@ fn symbol_names_may_come_from_positional_parameters() {
     ]);
     assert_eq!(stdout(&out), "2\n\n\n");
 }
+
+#[test]
+fn socket_cookies_are_the_kernels() {
+    use std::net::{TcpListener, TcpStream};
+    use std::os::fd::AsFd;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Both ends of one connection reach ESTABLISHED (state 1): the client
+    // socket, whose remote port is the listener's, and the server's, whose
+    // local port it is.
+    let traced = start(&[
+        "-e",
+        &format!(
+            "rawtracepoint:inet_sock_set_state /args.newstate == 1 && \
+             (args.sk->__sk_common.skc_num == {port} || args.sk->__sk_common.skc_dport == {})/ \
+             {{ @fn_cookie[socket_cookie(args.sk)] = count(); }}",
+            port.to_be()
+        ),
+    ]);
+    let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    let (out, err, _) = traced.stop(2);
+    let mut cookies = [
+        sonde_sys::socket_cookie(client.as_fd()).unwrap(),
+        sonde_sys::socket_cookie(server.as_fd()).unwrap(),
+    ];
+    cookies.sort();
+    assert_eq!(
+        out,
+        format!(
+            "\n\n@fn_cookie[{}]: 1\n@fn_cookie[{}]: 1\n",
+            cookies[0], cookies[1]
+        ),
+        "{err}"
+    );
+    // Only tracing programs get the helper, and only for a socket.
+    let out = run(&[
+        "-e",
+        "tracepoint:syscalls:sys_enter_getppid { print(socket_cookie(0)); }",
+    ]);
+    assert!(
+        stderr(&out).contains("ERROR: socket_cookie can not be used with \"tracepoint\" probes"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "-e",
+        "rawtracepoint:inet_sock_set_state { print(socket_cookie(args.oldstate)); }",
+    ]);
+    assert!(
+        stderr(&out).contains(
+            "ERROR: socket_cookie() only supports 'struct sock *' as the argument (int32 provided)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_released("@fn_cookie");
+}

@@ -122,6 +122,13 @@ impl ProgramCompiler<'_> {
             TExprKind::PercpuAddr { btf_id, cpu } => self.percpu_addr(*btf_id, cpu.as_deref())?,
             TExprKind::WriteUser { dst, src, len } => self.write_user(dst, src, *len)?,
             TExprKind::StrFunc { func, args } => self.str_func(e, *func, args)?,
+            TExprKind::SocketCookie(sk) => {
+                // The pointer goes to the helper as loaded: the verifier
+                // must still know it is a socket.
+                self.scalar(sk)?;
+                self.e.emit(Insn::mov64_reg(sonde_isa::R1, R0));
+                self.e.call(helper::GET_SOCKET_COOKIE);
+            }
             TExprKind::Bswap(inner) => {
                 self.scalar(inner)?;
                 let bits = 8 * i32::from(e.ty.size() as u8);

@@ -30,6 +30,7 @@ mod poll;
 mod process;
 mod prog;
 mod ringbuf;
+mod socket;
 mod syscall;
 pub mod time;
 pub mod tracefs;
@@ -48,6 +49,7 @@ pub use poll::{Notifier, Poller, Signal, SignalFd};
 pub use process::{process_threads, resolve_program, ExitStatus, PausedChild};
 pub use prog::{AttachType, ProgSpec, ProgType, Program, TestRun};
 pub use ringbuf::RingBuf;
+pub use socket::socket_cookie;
 pub use tracefs::Tracefs;
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds: the clock `bpf_ktime_get_ns`

@@ -298,6 +298,9 @@ pub enum TExprKind {
     },
     /// `bswap(n)`: the bytes of the integer reversed, at `ty`'s width.
     Bswap(Box<TExpr>),
+    /// `socket_cookie(sk)`: `bpf_get_socket_cookie` of a typed `struct
+    /// sock *`, which only a tracing program (fentry, fexit, tp_btf) holds.
+    SocketCookie(Box<TExpr>),
     /// `delete(@m, key)` used for its value: true when the key was there.
     Delete {
         map: usize,
@@ -756,7 +759,7 @@ impl VarUses {
                 self.expr(value);
             }
             TExprKind::StrFunc { args, .. } => args.iter().for_each(|a| self.expr(a)),
-            TExprKind::Bswap(expr) => self.expr(expr),
+            TExprKind::Bswap(expr) | TExprKind::SocketCookie(expr) => self.expr(expr),
             TExprKind::Delete { key, .. } => key.iter().for_each(|k| self.expr(k)),
             TExprKind::HasKey { key, .. } => self.expr(key),
             TExprKind::MapLen(_) | TExprKind::Bytes(_) => {}

@@ -329,6 +329,7 @@ impl Checker<'_> {
                 self.str_func(name, args, span)
             }
             "bswap" => self.bswap_call(args, span),
+            "socket_cookie" => self.socket_cookie_call(args, span),
             "delete" => self.delete_expr(args, span),
             "has_key" => self.has_key_call(args, span),
             "len" => self.len_call(args, span),

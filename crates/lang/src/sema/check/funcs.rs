@@ -201,4 +201,43 @@ impl Checker<'_> {
         let (_, map) = self.keyed_map("len", arg)?;
         Ok(texpr(TExprKind::MapLen(map), Type::I64, span))
     }
+
+    /// `socket_cookie(sk)`: only tracing programs get the helper, and only
+    /// with a `struct sock *` the verifier knows the type of.
+    pub(super) fn socket_cookie_call(&mut self, args: &[ast::Expr], span: Span) -> Checked<TExpr> {
+        if args.len() != 1 {
+            return Err(nargs_error("socket_cookie", 1, args.len(), span));
+        }
+        let provider = self.probetype();
+        if !matches!(
+            self.inst.kind,
+            crate::sema::typed::ProbeKind::Fentry
+                | crate::sema::typed::ProbeKind::Fexit
+                | crate::sema::typed::ProbeKind::RawTracepoint
+                | crate::sema::typed::ProbeKind::Iter
+        ) {
+            return Err(Diagnostic::error(
+                span,
+                format!("socket_cookie can not be used with \"{provider}\" probes"),
+            ));
+        }
+        let sk = self.value(&args[0])?;
+        let is_sock = matches!(&sk.ty, Type::Ptr { pointee, .. }
+            if matches!(&**pointee, Type::Record(r) if r.name == "struct sock"));
+        if !is_sock {
+            let shown = match &sk.ty {
+                Type::Ptr { pointee, .. } => format!("'{pointee} *'"),
+                other => other.to_string(),
+            };
+            return Err(Diagnostic::error(
+                args[0].span,
+                format!("socket_cookie() only supports 'struct sock *' as the argument ({shown} provided)"),
+            ));
+        }
+        Ok(texpr(
+            TExprKind::SocketCookie(Box::new(sk)),
+            Type::U64,
+            span,
+        ))
+    }
 }
