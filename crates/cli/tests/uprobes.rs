@@ -100,6 +100,16 @@ fn probe_as_a_string_names_each_attach_point() {
     );
     // Four functions, three calls each.
     assert_eq!(out, "\n\n@up_eq[true]: 3\n@up_eq[false]: 9\n@up_neg: 3\n");
+    // As a string, probe picks among at most 64 names.
+    let out = run(&[
+        "-e",
+        r#"tracepoint:syscalls:sys_enter_* { if (strcontains(probe, "read")) { @ = count(); } }"#,
+    ]);
+    assert!(
+        stderr(&out).contains("ERROR: probe as a string in a probe of "),
+        "{}",
+        stderr(&out)
+    );
     assert_released("@up_neg");
 }
 

@@ -11,8 +11,6 @@ use std::process::{Command, Stdio};
 use common::user_target::{library, user_target};
 use common::*;
 
-const SIGINT: i32 = 2;
-
 #[test]
 fn a_pid_scopes_uprobes_and_usdt_to_its_process() {
     let bin = user_target(true);
@@ -42,12 +40,14 @@ fn a_pid_scopes_uprobes_and_usdt_to_its_process() {
         .write_all(b"go\n")
         .expect("the target reads");
     assert!(victim.wait().expect("the target ends").success());
-    let (out, err, _) = traced.stop(SIGINT);
+    // The process is gone: sonde ends by itself, as bpftrace does.
+    let (out, err, code) = traced.finish();
     // tick's arg0 is -1000i for i = 0, 1, 2.
     assert_eq!(
         out, "\n\n@us_add: 3\n@us_bare: 3\n@us_tick: -3000\n",
         "{err}"
     );
+    assert_eq!(code, Some(0));
     assert_released("@us_add");
 }
 

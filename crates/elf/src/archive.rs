@@ -7,7 +7,9 @@
 //! nothing is ever decompressed, because only a stored entry can be mapped
 //! and probed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 const END_OF_DIRECTORY: u32 = 0x0605_4b50;
 const ZIP64_LOCATOR: u32 = 0x0706_4b50;
@@ -32,24 +34,35 @@ pub fn split_archive_path(path: &str) -> Option<(&Path, &str)> {
 }
 
 /// The file and offset the kernel sees for `offset` of file `path`: the
-/// archive and the offset within it for `ARCHIVE!/ENTRY`, else the same.
+/// archive and the offset within it for `ARCHIVE!/ENTRY` (unless a file
+/// has that very name, as `ElfFile::open` decides), else the same. Each
+/// entry is looked up once per process: a wildcard attaches many sites.
 pub fn on_disk(path: &str, offset: u64) -> Result<(PathBuf, u64), String> {
-    match split_archive_path(path) {
-        Some((archive, name)) => {
-            let data = std::fs::read(archive)
-                .map_err(|e| format!("cannot read {}: {e}", archive.display()))?;
-            let entry =
-                stored_entry(&data, name).map_err(|e| format!("{}: {e}", archive.display()))?;
-            Ok((archive.to_path_buf(), entry.data_offset + offset))
-        }
-        None => Ok((PathBuf::from(path), offset)),
+    static ENTRIES: OnceLock<Mutex<HashMap<String, (PathBuf, u64)>>> = OnceLock::new();
+    let Some((archive, name)) = split_archive_path(path).filter(|_| !Path::new(path).exists())
+    else {
+        return Ok((PathBuf::from(path), offset));
+    };
+    let cache = ENTRIES.get_or_init(Default::default);
+    if let Some((file, start)) = cache.lock().expect("not poisoned").get(path) {
+        return Ok((file.clone(), start + offset));
     }
+    let data =
+        std::fs::read(archive).map_err(|e| format!("cannot read {}: {e}", archive.display()))?;
+    let entry = stored_entry(&data, name).map_err(|e| format!("{}: {e}", archive.display()))?;
+    cache
+        .lock()
+        .expect("not poisoned")
+        .insert(path.to_string(), (archive.to_path_buf(), entry.data_offset));
+    Ok((archive.to_path_buf(), entry.data_offset + offset))
 }
 
 /// The entry called `name` of the zip archive `data`, which must be stored
 /// uncompressed.
 pub fn stored_entry(data: &[u8], name: &str) -> Result<Entry, String> {
     let malformed = || "not a zip archive, or a damaged one".to_string();
+    // Offsets below are added to only after a read at them succeeded, so
+    // they are within `data` and the sums cannot overflow.
     let (mut at, count) = directory(data).ok_or_else(malformed)?;
     for _ in 0..count {
         if u32_at(data, at) != Some(DIRECTORY_ENTRY) {
@@ -80,7 +93,7 @@ pub fn stored_entry(data: &[u8], name: &str) -> Result<Entry, String> {
             }
             let local_name = usize::from(u16_at(data, header + 26).ok_or_else(malformed)?);
             let local_extra = usize::from(u16_at(data, header + 28).ok_or_else(malformed)?);
-            let data_offset = (header + 30 + local_name + local_extra) as u64;
+            let data_offset = (header as u64) + 30 + local_name as u64 + local_extra as u64;
             if data_offset.saturating_add(size) > data.len() as u64 {
                 return Err(malformed());
             }
@@ -101,20 +114,21 @@ fn directory(data: &[u8]) -> Option<(usize, u64)> {
         .find(|&at| u32_at(data, at) == Some(END_OF_DIRECTORY))?;
     let count = u64::from(u16_at(data, end + 10)?);
     let start = u64::from(u32_at(data, end + 16)?);
-    if start != 0xffff_ffff && count != 0xffff {
-        return Some((usize::try_from(start).ok()?, count));
+    // Zip64: a locator just before the end record points at a larger one
+    // (the small one's fields then say 0xffff...; 65,535 entries may also
+    // be just that many).
+    let locator = end.checked_sub(20);
+    let zip64 = locator.is_some_and(|l| u32_at(data, l) == Some(ZIP64_LOCATOR));
+    if !zip64 {
+        return (start != 0xffff_ffff).then(|| Some((usize::try_from(start).ok()?, count)))?;
     }
-    // Zip64: a locator just before the end record points at a larger one.
-    let locator = end.checked_sub(20)?;
-    if u32_at(data, locator) != Some(ZIP64_LOCATOR) {
-        return None;
-    }
+    let locator = locator?;
     let end64 = usize::try_from(u64_at(data, locator + 8)?).ok()?;
     if u32_at(data, end64) != Some(ZIP64_END_OF_DIRECTORY) {
         return None;
     }
-    let count = u64_at(data, end64 + 32)?;
-    let start = usize::try_from(u64_at(data, end64 + 48)?).ok()?;
+    let count = u64_at(data, end64.checked_add(32)?)?;
+    let start = usize::try_from(u64_at(data, end64.checked_add(48)?)?).ok()?;
     Some((start, count))
 }
 
@@ -159,15 +173,21 @@ fn apply_zip64(
 }
 
 fn u16_at(data: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(data.get(at..at + 2)?.try_into().ok()?))
+    Some(u16::from_le_bytes(
+        data.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 
 fn u32_at(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        data.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 fn u64_at(data: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(data.get(at..at + 8)?.try_into().ok()?))
+    Some(u64::from_le_bytes(
+        data.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
 }
 
 #[cfg(test)]

@@ -34,7 +34,11 @@ impl ElfFile {
         };
         let Some(function) = functions
             .iter()
-            .filter(|f| f.size > 0 && vaddr >= f.addr && vaddr < f.addr + f.size)
+            .filter(|f| {
+                f.size > 0
+                    && vaddr >= f.addr
+                    && f.addr.checked_add(f.size).is_some_and(|end| vaddr < end)
+            })
             .min_by_key(|f| f.size)
         else {
             return Boundary::Unknown;
@@ -45,10 +49,10 @@ impl ElfFile {
         let Some(start) = self.vaddr_to_offset(function.addr) else {
             return Boundary::Unknown;
         };
-        let Some(code) = usize::try_from(start)
-            .ok()
-            .and_then(|s| self.data().get(s..s + function.size as usize))
-        else {
+        let Some(code) = usize::try_from(start).ok().and_then(|s| {
+            self.data()
+                .get(s..s.checked_add(usize::try_from(function.size).ok()?)?)
+        }) else {
             return Boundary::Unknown;
         };
         let within = vaddr - function.addr;

@@ -328,8 +328,19 @@ impl<'a> Reader<'_, 'a> {
             if entry.tag() != gimli::DW_TAG_formal_parameter {
                 continue;
             }
-            let name = self.name(entry).unwrap_or_default();
-            let offset = self.type_of(entry);
+            // A concrete instance of an inlined function names its
+            // parameters' abstract entries rather than repeating them.
+            let origin = match entry.attr_value(gimli::DW_AT_abstract_origin) {
+                Some(AttributeValue::UnitRef(o)) => self.unit.entry(o).ok(),
+                _ => None,
+            };
+            let name = self
+                .name(entry)
+                .or_else(|| origin.as_ref().and_then(|o| self.name(o)))
+                .unwrap_or_default();
+            let offset = self
+                .type_of(entry)
+                .or_else(|| origin.as_ref().and_then(|o| self.type_of(o)));
             params.push(Param {
                 name,
                 ty: offset.map_or(CType::Void, |o| self.ctype(o, 0)),

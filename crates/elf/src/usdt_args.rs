@@ -81,7 +81,8 @@ fn parse_arg(text: &str) -> Result<UsdtArg, String> {
                     .all(|b| b.is_ascii_digit()) =>
         {
             let n: i32 = size.parse().map_err(|_| bad())?;
-            (n.unsigned_abs() as u8, n < 0, operand)
+            let bytes = u8::try_from(n.unsigned_abs()).map_err(|_| bad())?;
+            (bytes, n < 0, operand)
         }
         _ => (8, false, text),
     };
@@ -339,5 +340,7 @@ mod tests {
             "unsupported USDT argument '8@%xmm0'"
         );
         assert!(args[2..5].iter().all(Result::is_err));
+        // A size that is 8 modulo 256 is still no size.
+        assert!(one("264@%rax").is_err());
     }
 }

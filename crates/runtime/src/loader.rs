@@ -250,16 +250,26 @@ pub fn load_program(
     // pointer the verifier will not let the program compute with) leaves
     // a plain raw tracepoint program, which reads the same context as
     // plain numbers.
+    let mut first = None;
     if std::env::var_os(NO_TP_BTF_ENV).is_none() {
-        if let Ok(prog) = load_program_for(object, program, maps, values, verbose, false) {
-            return Ok(prog);
+        match load_program_for(object, program, maps, values, verbose, false) {
+            Ok(prog) => return Ok(prog),
+            Err(e) => first = Some(e),
         }
     }
     let plain = ProgramDef {
         kind: ProgKind::RawTracepoint,
         ..program.clone()
     };
-    load_program_for(object, &plain, maps, values, verbose, false)
+    load_program_for(object, &plain, maps, values, verbose, false).map_err(|e| {
+        // A helper only tracing programs have (socket_cookie): the tp_btf
+        // attempt's error is the one that says what went wrong.
+        let wants_tracing = format!("{e:#}").contains("unknown func");
+        match first {
+            Some(tp_btf) if wants_tracing => tp_btf,
+            _ => e,
+        }
+    })
 }
 
 /// Set in the environment, raw tracepoints load as

@@ -40,7 +40,6 @@ const TOKEN_RING: u64 = 0;
 const TOKEN_SIGNAL: u64 = 1;
 const TOKEN_STOP: u64 = 2;
 const TOKEN_CHILD: u64 = 3;
-const TOKEN_MAPPINGS: u64 = 4;
 
 /// Runs tracing sessions.
 pub struct Session;
@@ -143,6 +142,7 @@ fn run_session(
         symbols: Symbols::new(object),
         watched: None,
         mappings: None,
+        traced_pid: opts.pid,
         no_warnings: opts.no_warnings,
         bench_status: None,
     };
@@ -325,6 +325,8 @@ struct Running<'a, 'w> {
     watched: Option<u32>,
     /// The mappings the traced process makes, as the kernel reports them.
     mappings: Option<sonde_sys::MappingTracker>,
+    /// `-p`: the session ends when this process does.
+    traced_pid: Option<u32>,
     /// `warnf()` prints nothing.
     no_warnings: bool,
     /// While a benchmark runs: what its records said (they are not printed).
@@ -444,9 +446,6 @@ impl Running<'_, '_> {
         if let Some(fd) = self.child.as_ref().and_then(PausedChild::exit_fd) {
             poller.add(fd, TOKEN_CHILD)?;
         }
-        if let Some(tracker) = &self.mappings {
-            poller.add(tracker.fd(), TOKEN_MAPPINGS)?;
-        }
         let mut ready = Vec::new();
         loop {
             ready.clear();
@@ -487,11 +486,20 @@ impl Running<'_, '_> {
                     return Ok(());
                 }
             }
+            // With -p, a process that is gone leaves nothing to trace, as
+            // in bpftrace.
+            if let Some(pid) = self.traced_pid {
+                if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                    return Ok(());
+                }
+            }
         }
     }
 
     /// Hand the mappings the kernel reported since last time to the
-    /// symbolizer.
+    /// symbolizer. Drained on every pass of the event loop (at least every
+    /// POLL_TIMEOUT_MS), not polled: once the process is gone its events
+    /// would report a hang-up forever.
     fn take_mappings(&mut self) {
         if let Some(tracker) = self.mappings.as_mut() {
             self.symbols.add_mappings(tracker.read());

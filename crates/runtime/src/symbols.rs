@@ -117,18 +117,27 @@ impl Symbols {
     pub fn add_mappings(&self, records: Vec<sonde_sys::MappingRecord>) {
         let mut reported = self.reported.borrow_mut();
         for r in records {
-            reported.entry(r.pid).or_default().push(Mapping {
+            // JIT code (`//anon`) and special areas have no file to read.
+            if !r.path.starts_with('/') || r.path.starts_with("//") {
+                continue;
+            }
+            let mapping = Mapping {
                 start: r.start,
                 end: r.start.saturating_add(r.len),
                 offset: r.offset,
                 open: PathBuf::from(&r.path),
                 path: r.path,
-            });
+            };
+            // A newer mapping replaces what it overlaps (dlclose, then a
+            // dlopen at the same place).
+            let maps = reported.entry(r.pid).or_default();
+            maps.retain(|m| m.end <= mapping.start || m.start >= mapping.end);
+            maps.push(mapping);
         }
     }
 
     /// The mapping holding `addr` in process `pid`: from its maps, else
-    /// the latest the kernel reported (a range may be mapped again).
+    /// from what the kernel reported.
     fn mapping(&self, pid: u32, addr: u64) -> Option<Mapping> {
         let contains = |m: &&Mapping| addr >= m.start && addr < m.end;
         if let Some(found) = self
@@ -140,7 +149,7 @@ impl Symbols {
         self.reported
             .borrow()
             .get(&pid)
-            .and_then(|maps| maps.iter().rev().find(contains).cloned())
+            .and_then(|maps| maps.iter().find(contains).cloned())
     }
 
     /// Read (again) the maps of process `pid` while it runs.

@@ -4,7 +4,7 @@
 //! let a process's addresses resolve after it has exited, when
 //! `/proc/PID/maps` is gone (`perf record` keeps them for the same reason).
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 
 use crate::syscall::{self, PerfEventAttr};
@@ -19,7 +19,7 @@ const FLAG_MMAP: u64 = 1 << 8;
 const FLAG_ENABLE_ON_EXEC: u64 = 1 << 12;
 const PERF_RECORD_MMAP: u32 = 1;
 /// Data pages of the ring: a process maps tens of files, each record a
-/// path and 40 bytes; the tracer drains it as records arrive.
+/// path and 40 bytes; the tracer drains it every event-loop pass.
 const DATA_PAGES: usize = 16;
 /// Offsets in `struct perf_event_mmap_page`.
 const DATA_HEAD: usize = 1024;
@@ -37,26 +37,36 @@ pub struct MappingRecord {
     pub path: String,
 }
 
-/// A perf event that reports one process's executable mappings, with the
-/// ring buffer they arrive in.
+/// Perf events that report one process's executable mappings, with the
+/// ring buffers they arrive in: one per CPU, inherited by every thread and
+/// child the process makes (the kernel reports a mapping to the events of
+/// the thread that makes it, and will not map the ring of an inherited
+/// event that follows a task across CPUs).
 pub struct MappingTracker {
-    fd: OwnedFd,
-    /// The metadata page, then `DATA_PAGES` of records.
-    ring: *mut u8,
+    rings: Vec<Ring>,
+}
+
+/// One CPU's event and its mapped ring: the metadata page, then
+/// `DATA_PAGES` of records.
+struct Ring {
+    _fd: OwnedFd,
+    base: *mut u8,
     page_size: usize,
 }
 
-// SAFETY: the mapping is owned by the tracker and only read (and its tail
-// written) through `&mut self` or at drop; moving it between threads moves
-// that ownership.
+// SAFETY: each mapping is owned by its ring and only read (and its tail
+// written) through `&mut self` or at drop; moving the tracker between
+// threads moves that ownership.
 unsafe impl Send for MappingTracker {}
 
+const FLAG_INHERIT: u64 = 1 << 1;
+
 impl MappingTracker {
-    /// Track process `pid` (its main thread's view, which is the whole
-    /// process's address space), from now on, or from its next `execve`
-    /// when `from_exec` (a child paused before running its command).
+    /// Track process `pid` and what it starts, from now on, or from its
+    /// next `execve` when `from_exec` (a child paused before running its
+    /// command).
     pub fn open(pid: u32, from_exec: bool) -> Result<MappingTracker> {
-        let mut flags = FLAG_MMAP;
+        let mut flags = FLAG_MMAP | FLAG_INHERIT;
         if from_exec {
             flags |= FLAG_DISABLED | FLAG_ENABLE_ON_EXEC;
         }
@@ -64,54 +74,69 @@ impl MappingTracker {
             type_: PERF_TYPE_SOFTWARE,
             config: COUNT_SW_DUMMY,
             flags,
-            wakeup_events: 1,
             ..Default::default()
         };
-        let fd = syscall::perf_event_open(&attr, pid as i32, -1).map_err(|errno| {
-            Error::os("perf_event_open", errno)
-                .with_explanation(format!("tracking the mappings of process {pid}"))
-        })?;
         let page_size = syscall::page_size();
-        let ring = syscall::mmap_shared(
-            fd.as_fd(),
-            (1 + DATA_PAGES) * page_size,
-            libc::PROT_READ | libc::PROT_WRITE,
-            0,
-        )
-        .map_err(|errno| Error::os("mmap perf ring buffer", errno))?;
-        Ok(MappingTracker {
-            fd,
-            ring,
-            page_size,
-        })
+        let mut rings = Vec::new();
+        for cpu in crate::cpu::online_cpus()? {
+            let fd = syscall::perf_event_open(&attr, pid as i32, cpu as i32).map_err(|errno| {
+                Error::os("perf_event_open", errno)
+                    .with_explanation(format!("tracking the mappings of process {pid}"))
+            })?;
+            let base = syscall::mmap_shared(
+                fd.as_fd(),
+                (1 + DATA_PAGES) * page_size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                0,
+            )
+            .map_err(|errno| Error::os("mmap perf ring buffer", errno))?;
+            rings.push(Ring {
+                _fd: fd,
+                base,
+                page_size,
+            });
+        }
+        Ok(MappingTracker { rings })
     }
 
-    /// Readable when records are waiting.
-    pub fn fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-
-    /// Every record that arrived since the last call, oldest first.
+    /// Every record that arrived since the last call.
     pub fn read(&mut self) -> Vec<MappingRecord> {
-        let data_len = DATA_PAGES * self.page_size;
-        // SAFETY: the metadata page is mapped for the tracker's life;
+        let mut out = Vec::new();
+        for ring in &mut self.rings {
+            ring.read(&mut out);
+        }
+        out
+    }
+}
+
+impl Ring {
+    fn read(&mut self, out: &mut Vec<MappingRecord>) {
+        let data_len = (DATA_PAGES * self.page_size) as u64;
+        // SAFETY: the metadata page is mapped for the ring's life;
         // `data_head` and `data_tail` are 8-byte aligned u64s in it, which
         // the kernel updates concurrently, hence atomics.
         let (head, tail) = unsafe {
             (
-                &*(self.ring.add(DATA_HEAD) as *const AtomicU64),
-                &*(self.ring.add(DATA_TAIL) as *const AtomicU64),
+                &*(self.base.add(DATA_HEAD) as *const AtomicU64),
+                &*(self.base.add(DATA_TAIL) as *const AtomicU64),
             )
         };
         let end = head.load(Ordering::Acquire);
         let mut at = tail.load(Ordering::Relaxed);
-        // SAFETY: the data pages follow the metadata page in the mapping.
-        let data = unsafe { std::slice::from_raw_parts(self.ring.add(self.page_size), data_len) };
-        // Records may wrap past the end of the data area: copy out first.
-        let byte = |pos: u64| data[(pos % data_len as u64) as usize];
-        let mut out = Vec::new();
+        // Copies out of memory the kernel writes to: never a reference
+        // into it. Records may wrap past the end of the data area.
+        let copy = |from: u64, len: u64| -> Vec<u8> {
+            (from..from + len)
+                .map(|pos| {
+                    let offset = self.page_size + (pos % data_len) as usize;
+                    // SAFETY: `offset` is inside the data pages of the
+                    // mapping, which live as long as the ring.
+                    unsafe { std::ptr::read_volatile(self.base.add(offset)) }
+                })
+                .collect()
+        };
         while at + 8 <= end {
-            let header: Vec<u8> = (0..8).map(|i| byte(at + i)).collect();
+            let header = copy(at, 8);
             let kind = u32::from_le_bytes(header[..4].try_into().expect("4 bytes"));
             let size = u64::from(u16::from_le_bytes(
                 header[6..8].try_into().expect("2 bytes"),
@@ -120,22 +145,20 @@ impl MappingTracker {
                 break;
             }
             if kind == PERF_RECORD_MMAP {
-                let body: Vec<u8> = (8..size).map(|i| byte(at + i)).collect();
-                out.extend(parse_mmap(&body));
+                out.extend(parse_mmap(&copy(at + 8, size - 8)));
             }
             at += size;
         }
         fence(Ordering::Release);
         tail.store(at, Ordering::Release);
-        out
     }
 }
 
-impl Drop for MappingTracker {
+impl Drop for Ring {
     fn drop(&mut self) {
-        // SAFETY: unmaps exactly the ring mapped in `open`; no reference
-        // into it outlives `read`.
-        unsafe { syscall::munmap(self.ring, (1 + DATA_PAGES) * self.page_size) };
+        // SAFETY: unmaps exactly the ring mapped in `open`; nothing refers
+        // into it after `read` returns.
+        unsafe { syscall::munmap(self.base, (1 + DATA_PAGES) * self.page_size) };
     }
 }
 

@@ -512,10 +512,36 @@ impl Checker<'_> {
     ) -> Checked<TExpr> {
         let mut l = self.value(lhs)?;
         let mut r = self.value(rhs)?;
-        // `probe == "name"` compares the attach point's name.
+        // `probe == "name"` compares the attach point's name: against a
+        // literal, as the probe index it names (none: never equal).
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            let (probe, other) = match (&l.ty, &r.ty) {
+                (Type::ProbeName, Type::Str { .. }) => (&l, &r),
+                (Type::Str { .. }, Type::ProbeName) => (&r, &l),
+                _ => (&l, &l),
+            };
+            if let (Type::ProbeName, TExprKind::Str(text)) = (&probe.ty, &other.kind) {
+                let index = self.inst.attach.iter().map(|(_, i)| *i).find(|i| {
+                    self.probe_names.get(*i as usize).map(|n| n.as_bytes()) == Some(text.as_slice())
+                });
+                let Some(index) = index else {
+                    return Ok(texpr(TExprKind::Bool(op == BinOp::Ne), Type::Bool, span));
+                };
+                let number = texpr(TExprKind::Int(u64::from(index)), Type::U64, span);
+                return Ok(texpr(
+                    TExprKind::Binary {
+                        op,
+                        lhs: Box::new(probe.clone()),
+                        rhs: Box::new(number),
+                    },
+                    Type::Bool,
+                    span,
+                ));
+            }
+        }
         match (&l.ty, &r.ty) {
-            (Type::ProbeName, Type::Str { .. }) => l = self.probe_as_string(l),
-            (Type::Str { .. }, Type::ProbeName) => r = self.probe_as_string(r),
+            (Type::ProbeName, Type::Str { .. }) => l = self.probe_as_string(l)?,
+            (Type::Str { .. }, Type::ProbeName) => r = self.probe_as_string(r)?,
             _ => {}
         }
         let node = |ty: Type, l: TExpr, r: TExpr| {
@@ -990,9 +1016,22 @@ pub(super) fn int_literal(v: u64, span: Span) -> TExpr {
 
 impl Checker<'_> {
     /// `probe` where a string is wanted: the name of the attach point this
-    /// program runs for, chosen by the probe index when it serves several.
-    pub(super) fn probe_as_string(&self, probe: TExpr) -> TExpr {
+    /// program runs for, chosen by the probe index when it serves several
+    /// (a chain of choices: up to [`MAX_PROBE_NAMES`] of them).
+    pub(super) fn probe_as_string(&self, probe: TExpr) -> Checked<TExpr> {
         let span = probe.span;
+        if self.inst.attach.len() > MAX_PROBE_NAMES {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "probe as a string in a probe of {} attach points (at most {MAX_PROBE_NAMES})",
+                    self.inst.attach.len()
+                ),
+            )
+            .with_help(
+                "compare it with == \"name\", use it as a map key, or attach to fewer points",
+            ));
+        }
         let names: Vec<(u32, &[u8])> = self
             .inst
             .attach
@@ -1006,9 +1045,10 @@ impl Checker<'_> {
         let ty = Type::Str { size };
         let literal = |name: &[u8]| texpr(TExprKind::Str(name.to_vec()), ty.clone(), span);
         let Some(((_, last), rest)) = names.split_last() else {
-            return literal(b"");
+            return Ok(literal(b""));
         };
-        rest.iter()
+        Ok(rest
+            .iter()
             .rev()
             .fold(literal(last), |otherwise, (index, name)| {
                 let cond = texpr(
@@ -1029,9 +1069,12 @@ impl Checker<'_> {
                     ty.clone(),
                     span,
                 )
-            })
+            }))
     }
 }
+
+/// Attach points `probe` can be told apart by when it is used as a string.
+const MAX_PROBE_NAMES: usize = 64;
 
 pub(super) fn str_literal(mut bytes: Vec<u8>, span: Span) -> TExpr {
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {

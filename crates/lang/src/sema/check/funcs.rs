@@ -73,7 +73,7 @@ impl Checker<'_> {
         let checked = self.value(arg)?;
         match checked.ty {
             Type::Str { .. } => Ok(checked),
-            Type::ProbeName => Ok(self.probe_as_string(checked)),
+            Type::ProbeName => self.probe_as_string(checked),
             Type::Ptr { .. } => self.str_call(std::slice::from_ref(arg), arg.span),
             ref other => Err(Diagnostic::error(
                 arg.span,
